@@ -1,0 +1,176 @@
+//! Activation functions and their derivatives.
+//!
+//! A layer computes `h = φ(z)` from its pre-activation `z`. Backpropagation needs
+//! `φ'(z)`, so every activation here comes with its derivative, written in terms of
+//! `z` (not `h`) to keep the code and the math side by side.
+
+use std::fmt;
+use std::str::FromStr;
+
+use ndarray::{Array2, ArrayView2};
+
+/// An element-wise activation function φ.
+///
+/// ```
+/// use stable_learning::activation::Activation;
+/// assert_eq!(Activation::Sigmoid.derivative(0.0), 0.25);
+/// assert_eq!(Activation::Tanh.derivative(0.0), 1.0);
+/// assert_eq!(Activation::Relu.apply(-3.0), 0.0);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Activation {
+    /// φ(z) = z, φ'(z) = 1.
+    Identity,
+    /// φ(z) = 1 / (1 + e^(−z)), φ'(z) = φ(z)(1 − φ(z)) ≤ 1/4.
+    Sigmoid,
+    /// φ(z) = tanh z, φ'(z) = 1 − tanh² z ≤ 1.
+    Tanh,
+    /// φ(z) = max(0, z), φ'(z) = 1 for z > 0 and 0 otherwise.
+    Relu,
+    /// φ(z) = z for z > 0 and `slope`·z otherwise.
+    LeakyRelu {
+        /// The slope for negative inputs (PyTorch's default is 0.01).
+        slope: f64,
+    },
+}
+
+impl Activation {
+    /// Every activation, with leaky ReLU at PyTorch's default slope 0.01.
+    pub const ALL: [Activation; 5] = [
+        Activation::Identity,
+        Activation::Sigmoid,
+        Activation::Tanh,
+        Activation::Relu,
+        Activation::LeakyRelu { slope: 0.01 },
+    ];
+
+    /// φ(z).
+    pub fn apply(self, z: f64) -> f64 {
+        match self {
+            Activation::Identity => z,
+            Activation::Sigmoid => sigmoid(z),
+            Activation::Tanh => z.tanh(),
+            Activation::Relu => z.max(0.0),
+            Activation::LeakyRelu { slope } => {
+                if z > 0.0 {
+                    z
+                } else {
+                    slope * z
+                }
+            }
+        }
+    }
+
+    /// φ'(z), the derivative with respect to the pre-activation.
+    pub fn derivative(self, z: f64) -> f64 {
+        match self {
+            Activation::Identity => 1.0,
+            Activation::Sigmoid => {
+                let s = sigmoid(z);
+                s * (1.0 - s)
+            }
+            Activation::Tanh => {
+                let t = z.tanh();
+                1.0 - t * t
+            }
+            Activation::Relu => {
+                if z > 0.0 {
+                    1.0
+                } else {
+                    0.0
+                }
+            }
+            Activation::LeakyRelu { slope } => {
+                if z > 0.0 {
+                    1.0
+                } else {
+                    slope
+                }
+            }
+        }
+    }
+
+    /// φ applied element-wise to a matrix.
+    pub fn apply_all(self, z: ArrayView2<f64>) -> Array2<f64> {
+        z.mapv(|v| self.apply(v))
+    }
+
+    /// φ' applied element-wise to a matrix.
+    pub fn derivative_all(self, z: ArrayView2<f64>) -> Array2<f64> {
+        z.mapv(|v| self.derivative(v))
+    }
+
+    /// The gain PyTorch's `calculate_gain` recommends for this activation:
+    /// 1 for identity and sigmoid, 5/3 for tanh, √2 for ReLU and
+    /// √(2/(1+slope²)) for leaky ReLU.
+    pub fn gain(self) -> f64 {
+        match self {
+            Activation::Identity | Activation::Sigmoid => 1.0,
+            Activation::Tanh => 5.0 / 3.0,
+            Activation::Relu => 2f64.sqrt(),
+            Activation::LeakyRelu { slope } => (2.0 / (1.0 + slope * slope)).sqrt(),
+        }
+    }
+
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Activation::Identity => "identity",
+            Activation::Sigmoid => "sigmoid",
+            Activation::Tanh => "tanh",
+            Activation::Relu => "relu",
+            Activation::LeakyRelu { .. } => "leaky-relu",
+        }
+    }
+}
+
+impl fmt::Display for Activation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Activation {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Activation::ALL
+            .into_iter()
+            .find(|a| a.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<_> = Activation::ALL.iter().map(|a| a.name()).collect();
+                format!("unknown activation '{s}' (one of: {})", names.join(", "))
+            })
+    }
+}
+
+/// The logistic sigmoid σ(z) = 1 / (1 + e^(−z)), computed without overflow for
+/// large |z|.
+pub fn sigmoid(z: f64) -> f64 {
+    if z >= 0.0 {
+        1.0 / (1.0 + (-z).exp())
+    } else {
+        let e = z.exp();
+        e / (1.0 + e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for a in Activation::ALL {
+            assert_eq!(a.name().parse::<Activation>().unwrap(), a);
+        }
+        assert!("softplus".parse::<Activation>().is_err());
+    }
+
+    #[test]
+    fn sigmoid_is_stable_for_large_inputs() {
+        assert_eq!(sigmoid(1000.0), 1.0);
+        assert_eq!(sigmoid(-1000.0), 0.0);
+        assert!(Activation::Sigmoid.derivative(-1000.0) >= 0.0);
+    }
+}

@@ -1,0 +1,505 @@
+//! Figures with one look for the whole book, written as SVG.
+//!
+//! A [`Figure`] is a grid of [`LineChart`] panels. Log axes are drawn by
+//! plotting log₁₀ of the values and labelling the ticks with the original
+//! numbers, so one code path serves both scales. Values a log axis cannot show
+//! (zero, negative) and values no axis can show (inf, NaN) are left out, and the
+//! panel says how many in a visible note: a blow-up is a result, never a panic.
+//!
+//! Files are written atomically ([`write_atomic`]): a reader who interrupts an
+//! example never finds half a figure in the book.
+
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use crate::stats::Histogram;
+
+/// The book's palette (Okabe & Ito's colour-blind-safe colours).
+pub const PALETTE: [RGBColor; 7] = [
+    RGBColor(0, 114, 178),
+    RGBColor(213, 94, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(230, 159, 0),
+    RGBColor(86, 180, 233),
+    RGBColor(0, 0, 0),
+];
+
+const FONT: &str = "sans-serif";
+
+/// A linear or logarithmic axis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Scale {
+    /// Evenly spaced values.
+    #[default]
+    Linear,
+    /// Evenly spaced powers of ten; only positive finite values are shown.
+    Log,
+}
+
+impl Scale {
+    fn to_axis(self, v: f64) -> Option<f64> {
+        let t = match self {
+            Scale::Linear => v,
+            Scale::Log if v > 0.0 => v.log10(),
+            Scale::Log => return None,
+        };
+        t.is_finite().then_some(t)
+    }
+
+    fn label(self, t: f64) -> String {
+        match self {
+            Scale::Linear => format_number(t),
+            Scale::Log if (t - t.round()).abs() < 1e-9 => format!("1e{}", t.round() as i64),
+            Scale::Log => format_number(10f64.powf(t)),
+        }
+    }
+}
+
+/// How a series is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Marker {
+    /// A solid line.
+    #[default]
+    Line,
+    /// A dashed line (for theory and reference curves).
+    Dashed,
+    /// Dots only (for scatter plots).
+    Dots,
+    /// A line with a dot at every point.
+    LineDots,
+}
+
+/// One named set of points.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    /// The legend entry.
+    pub label: String,
+    /// (x, y) pairs, in drawing order.
+    pub points: Vec<(f64, f64)>,
+    /// How to draw it.
+    pub marker: Marker,
+}
+
+/// A shaded region between two curves sharing x values (a spread, a band).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Band {
+    /// The legend entry.
+    pub label: String,
+    /// (x, lower, upper) triples.
+    pub points: Vec<(f64, f64, f64)>,
+}
+
+/// One panel: lines, bands, axes, a title and notes.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LineChart {
+    /// Shown above the panel.
+    pub title: String,
+    /// The x axis description.
+    pub x_label: String,
+    /// The y axis description.
+    pub y_label: String,
+    /// The x axis scale.
+    pub x_scale: Scale,
+    /// The y axis scale.
+    pub y_scale: Scale,
+    /// The curves, each drawn in the next palette colour.
+    pub series: Vec<Series>,
+    /// Shaded bands, drawn under the curves in the same colour order.
+    pub bands: Vec<Band>,
+    /// Fixed y limits (in data units) instead of fitting the data.
+    pub y_limits: Option<(f64, f64)>,
+    /// Lines of text shown inside the panel, for example what was left out.
+    pub notes: Vec<String>,
+    /// Where the legend goes.
+    pub legend: Legend,
+}
+
+/// Where a panel's legend is drawn (pick the corner the data leaves empty).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Legend {
+    /// Top left.
+    #[default]
+    UpperLeft,
+    /// Top right.
+    UpperRight,
+    /// Bottom left.
+    LowerLeft,
+    /// Bottom right.
+    LowerRight,
+}
+
+impl LineChart {
+    /// An empty panel with a title.
+    pub fn new(title: impl Into<String>) -> LineChart {
+        LineChart {
+            title: title.into(),
+            ..LineChart::default()
+        }
+    }
+
+    /// Sets the axis descriptions.
+    pub fn labels(mut self, x: impl Into<String>, y: impl Into<String>) -> LineChart {
+        self.x_label = x.into();
+        self.y_label = y.into();
+        self
+    }
+
+    /// Uses a logarithmic y axis.
+    pub fn log_y(mut self) -> LineChart {
+        self.y_scale = Scale::Log;
+        self
+    }
+
+    /// Uses a logarithmic x axis.
+    pub fn log_x(mut self) -> LineChart {
+        self.x_scale = Scale::Log;
+        self
+    }
+
+    /// Fixes the y limits (data units).
+    pub fn y_limits(mut self, lo: f64, hi: f64) -> LineChart {
+        self.y_limits = Some((lo, hi));
+        self
+    }
+
+    /// Adds a series drawn with `marker`.
+    pub fn series(
+        mut self,
+        label: impl Into<String>,
+        points: Vec<(f64, f64)>,
+        marker: Marker,
+    ) -> LineChart {
+        self.series.push(Series {
+            label: label.into(),
+            points,
+            marker,
+        });
+        self
+    }
+
+    /// Adds a solid line.
+    pub fn line(self, label: impl Into<String>, points: Vec<(f64, f64)>) -> LineChart {
+        self.series(label, points, Marker::Line)
+    }
+
+    /// Adds a shaded band.
+    pub fn band(mut self, label: impl Into<String>, points: Vec<(f64, f64, f64)>) -> LineChart {
+        self.bands.push(Band {
+            label: label.into(),
+            points,
+        });
+        self
+    }
+
+    /// Adds a histogram as a step outline of the fraction of values per bin.
+    pub fn histogram(self, label: impl Into<String>, hist: &Histogram) -> LineChart {
+        let fractions = hist.fractions();
+        let mut points = Vec::with_capacity(2 * fractions.len() + 2);
+        points.push((hist.edges[0], 0.0));
+        for (i, f) in fractions.iter().enumerate() {
+            points.push((hist.edges[i], *f));
+            points.push((hist.edges[i + 1], *f));
+        }
+        points.push((*hist.edges.last().unwrap(), 0.0));
+        self.line(label, points)
+    }
+
+    /// Moves the legend.
+    pub fn legend(mut self, corner: Legend) -> LineChart {
+        self.legend = corner;
+        self
+    }
+
+    /// Adds a note shown inside the panel.
+    pub fn note(mut self, text: impl Into<String>) -> LineChart {
+        self.notes.push(text.into());
+        self
+    }
+}
+
+/// A grid of panels.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figure {
+    /// The panels, row by row.
+    pub panels: Vec<LineChart>,
+    /// Panels per row.
+    pub columns: usize,
+    /// The size of one panel in pixels.
+    pub panel_size: (u32, u32),
+}
+
+impl Figure {
+    /// A figure of one panel.
+    pub fn single(panel: LineChart) -> Figure {
+        Figure::grid(vec![panel], 1)
+    }
+
+    /// A figure of several panels, `columns` per row.
+    pub fn grid(panels: Vec<LineChart>, columns: usize) -> Figure {
+        Figure {
+            panels,
+            columns: columns.max(1),
+            panel_size: (640, 420),
+        }
+    }
+
+    /// Renders the figure as an SVG document.
+    pub fn to_svg(&self) -> Result<String, crate::Error> {
+        let rows = self.panels.len().div_ceil(self.columns).max(1);
+        let size = (
+            self.panel_size.0 * self.columns as u32,
+            self.panel_size.1 * rows as u32,
+        );
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+            root.fill(&WHITE).map_err(plot_error)?;
+            let areas = root.split_evenly((rows, self.columns));
+            for (area, panel) in areas.iter().zip(&self.panels) {
+                draw_panel(area, panel).map_err(plot_error)?;
+            }
+            root.present().map_err(plot_error)?;
+        }
+        Ok(svg)
+    }
+
+    /// Renders the figure and writes it to `path` atomically.
+    pub fn save(&self, path: &Path) -> Result<(), crate::Error> {
+        write_atomic(path, self.to_svg()?.as_bytes())
+    }
+}
+
+fn plot_error<E: std::fmt::Debug>(e: E) -> crate::Error {
+    crate::Error::Plot(format!("{e:?}"))
+}
+
+/// Points mapped to axis coordinates, and how many could not be shown.
+fn to_axes(chart: &LineChart, points: &[(f64, f64)]) -> (Vec<(f64, f64)>, usize) {
+    let mut kept = Vec::with_capacity(points.len());
+    for &(x, y) in points {
+        if let (Some(tx), Some(ty)) = (chart.x_scale.to_axis(x), chart.y_scale.to_axis(y)) {
+            kept.push((tx, ty));
+        }
+    }
+    let dropped = points.len() - kept.len();
+    (kept, dropped)
+}
+
+/// Points in axis coordinates.
+type Points = Vec<(f64, f64)>;
+
+fn padded_range(values: impl Iterator<Item = f64>, fallback: (f64, f64)) -> (f64, f64) {
+    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
+    if !lo.is_finite() || !hi.is_finite() {
+        return fallback;
+    }
+    if hi - lo < 1e-12 * lo.abs().max(1.0) {
+        return (lo - 0.5, hi + 0.5);
+    }
+    let pad = 0.04 * (hi - lo);
+    (lo - pad, hi + pad)
+}
+
+fn draw_panel<'a>(
+    area: &DrawingArea<SVGBackend<'a>, Shift>,
+    panel: &LineChart,
+) -> DrawResultFor<'a> {
+    let mut dropped = 0;
+    let series: Vec<Vec<(f64, f64)>> = panel
+        .series
+        .iter()
+        .map(|s| {
+            let (kept, d) = to_axes(panel, &s.points);
+            dropped += d;
+            kept
+        })
+        .collect();
+    let bands: Vec<(Points, Points)> = panel
+        .bands
+        .iter()
+        .map(|b| {
+            let lo: Vec<_> = b.points.iter().map(|&(x, l, _)| (x, l)).collect();
+            let hi: Vec<_> = b.points.iter().map(|&(x, _, h)| (x, h)).collect();
+            let (lo, d1) = to_axes(panel, &lo);
+            let (hi, d2) = to_axes(panel, &hi);
+            dropped += d1 + d2;
+            (lo, hi)
+        })
+        .collect();
+    let all = || {
+        series
+            .iter()
+            .flatten()
+            .chain(bands.iter().flat_map(|(l, h)| l.iter().chain(h)))
+    };
+    let (x0, x1) = padded_range(all().map(|p| p.0), (0.0, 1.0));
+    let (y0, y1) = match panel.y_limits {
+        Some((lo, hi)) => (
+            panel.y_scale.to_axis(lo).unwrap_or(0.0),
+            panel.y_scale.to_axis(hi).unwrap_or(1.0),
+        ),
+        None => padded_range(all().map(|p| p.1), (0.0, 1.0)),
+    };
+
+    let mut chart = ChartBuilder::on(area)
+        .caption(&panel.title, (FONT, 18))
+        .margin(12)
+        .x_label_area_size(42)
+        .y_label_area_size(64)
+        .build_cartesian_2d(x0..x1, y0..y1)?;
+    let (xs, ys) = (panel.x_scale, panel.y_scale);
+    let x_fmt = move |v: &f64| xs.label(*v);
+    let y_fmt = move |v: &f64| ys.label(*v);
+    chart
+        .configure_mesh()
+        .light_line_style(WHITE.mix(0.0))
+        .bold_line_style(BLACK.mix(0.08))
+        .x_desc(&panel.x_label)
+        .y_desc(&panel.y_label)
+        .axis_desc_style((FONT, 14))
+        .label_style((FONT, 12))
+        .x_labels(8)
+        .y_labels(8)
+        .x_label_formatter(&x_fmt)
+        .y_label_formatter(&y_fmt)
+        .draw()?;
+
+    for (i, ((lo, hi), band)) in bands.iter().zip(&panel.bands).enumerate() {
+        let color = PALETTE[i % PALETTE.len()];
+        let outline: Vec<_> = hi.iter().chain(lo.iter().rev()).copied().collect();
+        if outline.len() >= 3 {
+            chart
+                .draw_series(std::iter::once(Polygon::new(
+                    outline,
+                    color.mix(0.18).filled(),
+                )))?
+                .label(&band.label)
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 18, y + 5)], color.mix(0.3).filled())
+                });
+        }
+    }
+
+    let mut has_legend = !panel.bands.is_empty();
+    for (i, (points, s)) in series.iter().zip(&panel.series).enumerate() {
+        let color = PALETTE[i % PALETTE.len()];
+        let line = color.stroke_width(2);
+        let anno = match s.marker {
+            Marker::Line => chart.draw_series(LineSeries::new(points.iter().copied(), line))?,
+            Marker::Dashed => {
+                chart.draw_series(DashedLineSeries::new(points.iter().copied(), 6, 4, line))?
+            }
+            Marker::Dots => chart.draw_series(
+                points
+                    .iter()
+                    .map(|&p| Circle::new(p, 2, color.mix(0.7).filled())),
+            )?,
+            Marker::LineDots => {
+                chart.draw_series(LineSeries::new(points.iter().copied(), line))?;
+                chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))?
+            }
+        };
+        if !s.label.is_empty() {
+            has_legend = true;
+            anno.label(&s.label).legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
+            });
+        }
+    }
+    if has_legend {
+        chart
+            .configure_series_labels()
+            .position(match panel.legend {
+                Legend::UpperLeft => SeriesLabelPosition::UpperLeft,
+                Legend::UpperRight => SeriesLabelPosition::UpperRight,
+                Legend::LowerLeft => SeriesLabelPosition::LowerLeft,
+                Legend::LowerRight => SeriesLabelPosition::LowerRight,
+            })
+            .label_font((FONT, 12))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK.mix(0.3))
+            .draw()?;
+    }
+
+    let mut notes = panel.notes.clone();
+    if dropped > 0 {
+        let why = match panel.y_scale {
+            Scale::Log => "inf, NaN, or ≤ 0 on a log axis",
+            Scale::Linear => "inf or NaN",
+        };
+        notes.push(format!("{dropped} point(s) not shown ({why})"));
+    }
+    if series.iter().all(|s| s.is_empty()) && bands.iter().all(|b| b.0.is_empty()) {
+        notes.push("no finite values to show".to_string());
+    }
+    let (_, h) = area.dim_in_pixel();
+    for (i, note) in notes.iter().enumerate() {
+        let y = h as i32 - 76 - 16 * (notes.len() - 1 - i) as i32;
+        area.draw_text(note, &(FONT, 12).into_font().color(&PALETTE[1]), (80, y))?;
+    }
+    Ok(())
+}
+
+type DrawResultFor<'a> =
+    Result<(), DrawingAreaErrorKind<<SVGBackend<'a> as DrawingBackend>::ErrorType>>;
+
+/// Formats a number for an axis or a table: plain for moderate magnitudes,
+/// scientific otherwise.
+///
+/// ```
+/// use stable_learning::figure::format_number;
+/// assert_eq!(format_number(0.25), "0.25");
+/// assert_eq!(format_number(1.073741824e-21), "1.07e-21");
+/// assert_eq!(format_number(0.0), "0");
+/// ```
+pub fn format_number(v: f64) -> String {
+    if v == 0.0 {
+        return "0".to_string();
+    }
+    if !v.is_finite() {
+        return format!("{v}");
+    }
+    let a = v.abs();
+    if (1e-3..1e5).contains(&a) {
+        let s = format!("{v:.3}");
+        let s = s.trim_end_matches('0').trim_end_matches('.');
+        s.to_string()
+    } else {
+        format!("{v:.2e}")
+    }
+}
+
+/// Writes `bytes` to `path` so that `path` either keeps its old content or
+/// has the new content in full: write a temporary file beside it, flush it to
+/// disk, then rename it over `path`. The temporary file is removed on error.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), crate::Error> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .ok_or_else(|| crate::Error::Io(format!("{} is not a file path", path.display())))?;
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let result = (|| {
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    result.map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        crate::Error::Io(format!("cannot write {}: {e}", path.display()))
+    })
+}

@@ -1,0 +1,232 @@
+//! Weight initializers.
+//!
+//! **Shapes and fans.** The book writes a layer as `H = X W + b` with `X` of shape
+//! (batch, n_in), so a weight matrix has shape (n_in, n_out): `fan_in` is its
+//! number of rows and `fan_out` its number of columns. (PyTorch stores the
+//! transpose, shape (out, in); the fans mean the same thing.)
+//!
+//! Every scheme states the distribution it draws from; `std` and `bound` give the
+//! closed forms so tests and chapters can compare samples with the formulas.
+
+use std::fmt;
+
+use ndarray::{Array1, Array2};
+use rand::{Rng, RngExt};
+use rand_distr::StandardNormal;
+
+/// Which fan a He (Kaiming) initializer keeps the variance for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FanMode {
+    /// Preserve the variance of the forward signal: use n_in.
+    FanIn,
+    /// Preserve the variance of the backward gradient: use n_out.
+    FanOut,
+}
+
+/// A weight initialization scheme.
+///
+/// ```
+/// use stable_learning::init::Init;
+/// // Worked bounds at fan_in = fan_out = 100 (../shared/REFERENCES.md):
+/// let xavier = Init::XavierUniform { gain: 1.0 }.bound(100, 100).unwrap();
+/// assert!((xavier - 0.1732).abs() < 1e-4);
+/// assert!((Init::TorchLinear.bound(100, 100).unwrap() - 0.1).abs() < 1e-12);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Init {
+    /// Every weight equal to `value` (breaks nothing: see the symmetry chapter).
+    Constant {
+        /// The value of every weight.
+        value: f64,
+    },
+    /// W ~ N(0, σ²).
+    Normal {
+        /// The standard deviation σ.
+        std: f64,
+    },
+    /// W ~ U(−a, a), variance a²/3.
+    Uniform {
+        /// The bound a.
+        bound: f64,
+    },
+    /// Glorot & Bengio (2010), "normalized": U(−a, a) with
+    /// a = gain·√(6/(n_in + n_out)), variance gain²·2/(n_in + n_out).
+    XavierUniform {
+        /// Multiplies the bound (PyTorch `calculate_gain`).
+        gain: f64,
+    },
+    /// N(0, σ²) with σ = gain·√(2/(n_in + n_out)).
+    XavierNormal {
+        /// Multiplies the standard deviation.
+        gain: f64,
+    },
+    /// He et al. (2015): U(−a, a) with σ = gain/√fan and a = √3·σ.
+    /// gain = √2 is He initialization for ReLU.
+    HeUniform {
+        /// Which fan to use.
+        mode: FanMode,
+        /// Multiplies the standard deviation.
+        gain: f64,
+    },
+    /// N(0, σ²) with σ = gain/√fan.
+    HeNormal {
+        /// Which fan to use.
+        mode: FanMode,
+        /// Multiplies the standard deviation.
+        gain: f64,
+    },
+    /// PyTorch's `nn.Linear` default, `kaiming_uniform_(a = √5)`:
+    /// gain = √(2/(1 + 5)) = 1/√3, so the bound is √3·gain/√n_in = 1/√n_in and
+    /// Var(W) = 1/(3·n_in) — Glorot & Bengio's "standard" initialization.
+    /// Biases are drawn from U(−1/√n_in, 1/√n_in).
+    TorchLinear,
+}
+
+impl Init {
+    /// He initialization for ReLU, fan-in mode: N(0, 2/n_in).
+    pub const HE_RELU: Init = Init::HeNormal {
+        mode: FanMode::FanIn,
+        gain: std::f64::consts::SQRT_2,
+    };
+
+    /// The standard deviation of one weight.
+    pub fn std(self, fan_in: usize, fan_out: usize) -> f64 {
+        let (n_in, n_out) = (fan_in as f64, fan_out as f64);
+        match self {
+            Init::Constant { .. } => 0.0,
+            Init::Normal { std } => std,
+            Init::Uniform { bound } => bound / 3f64.sqrt(),
+            Init::XavierUniform { gain } | Init::XavierNormal { gain } => {
+                gain * (2.0 / (n_in + n_out)).sqrt()
+            }
+            Init::HeUniform { mode, gain } | Init::HeNormal { mode, gain } => {
+                let fan = match mode {
+                    FanMode::FanIn => n_in,
+                    FanMode::FanOut => n_out,
+                };
+                gain / fan.sqrt()
+            }
+            Init::TorchLinear => 1.0 / (3.0 * n_in).sqrt(),
+        }
+    }
+
+    /// The bound a of a uniform scheme (`None` for the others).
+    pub fn bound(self, fan_in: usize, fan_out: usize) -> Option<f64> {
+        match self {
+            Init::Uniform { .. }
+            | Init::XavierUniform { .. }
+            | Init::HeUniform { .. }
+            | Init::TorchLinear => Some(3f64.sqrt() * self.std(fan_in, fan_out)),
+            _ => None,
+        }
+    }
+
+    /// Draws a (fan_in × fan_out) weight matrix.
+    pub fn weights(self, fan_in: usize, fan_out: usize, rng: &mut impl Rng) -> Array2<f64> {
+        let std = self.std(fan_in, fan_out);
+        match self {
+            Init::Constant { value } => Array2::from_elem((fan_in, fan_out), value),
+            Init::Normal { .. } | Init::XavierNormal { .. } | Init::HeNormal { .. } => {
+                Array2::from_shape_simple_fn((fan_in, fan_out), || {
+                    std * rng.sample::<f64, _>(StandardNormal)
+                })
+            }
+            Init::Uniform { .. }
+            | Init::XavierUniform { .. }
+            | Init::HeUniform { .. }
+            | Init::TorchLinear => {
+                let a = 3f64.sqrt() * std;
+                Array2::from_shape_simple_fn((fan_in, fan_out), || uniform(rng, a))
+            }
+        }
+    }
+
+    /// Draws a bias vector: zeros, except U(−1/√n_in, 1/√n_in) for
+    /// [`Init::TorchLinear`] and the constant for [`Init::Constant`].
+    pub fn biases(self, fan_in: usize, fan_out: usize, rng: &mut impl Rng) -> Array1<f64> {
+        match self {
+            Init::TorchLinear => {
+                let a = 1.0 / (fan_in as f64).sqrt();
+                Array1::from_shape_simple_fn(fan_out, || uniform(rng, a))
+            }
+            Init::Constant { value } => Array1::from_elem(fan_out, value),
+            _ => Array1::zeros(fan_out),
+        }
+    }
+
+    /// This scheme with its standard deviation multiplied by `factor` (a
+    /// constant is multiplied as it is). Used to show what too-large weights do.
+    pub fn scaled(self, factor: f64) -> Init {
+        match self {
+            Init::Constant { value } => Init::Constant {
+                value: value * factor,
+            },
+            Init::Normal { std } => Init::Normal { std: std * factor },
+            Init::Uniform { bound } => Init::Uniform {
+                bound: bound * factor,
+            },
+            Init::XavierUniform { gain } => Init::XavierUniform {
+                gain: gain * factor,
+            },
+            Init::XavierNormal { gain } => Init::XavierNormal {
+                gain: gain * factor,
+            },
+            Init::HeUniform { mode, gain } => Init::HeUniform {
+                mode,
+                gain: gain * factor,
+            },
+            Init::HeNormal { mode, gain } => Init::HeNormal {
+                mode,
+                gain: gain * factor,
+            },
+            // kaiming_uniform_(a=√5) is HeUniform(fan_in) with gain 1/√3.
+            Init::TorchLinear => Init::HeUniform {
+                mode: FanMode::FanIn,
+                gain: factor / 3f64.sqrt(),
+            },
+        }
+    }
+}
+
+impl fmt::Display for Init {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Init::Constant { value } => write!(f, "constant({value})"),
+            Init::Normal { std } => write!(f, "normal(σ={std})"),
+            Init::Uniform { bound } => write!(f, "uniform(a={bound})"),
+            Init::XavierUniform { gain } => write!(f, "xavier-uniform(gain={gain:.3})"),
+            Init::XavierNormal { gain } => write!(f, "xavier-normal(gain={gain:.3})"),
+            Init::HeUniform { mode, gain } => write!(f, "he-uniform({mode:?}, gain={gain:.3})"),
+            Init::HeNormal { mode, gain } => write!(f, "he-normal({mode:?}, gain={gain:.3})"),
+            Init::TorchLinear => write!(f, "torch-linear"),
+        }
+    }
+}
+
+/// One draw from U(−a, a).
+fn uniform(rng: &mut impl Rng, a: f64) -> f64 {
+    if a == 0.0 {
+        return 0.0;
+    }
+    rng.random_range(-a..a)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn torch_linear_is_kaiming_uniform_with_a_sqrt5() {
+        // kaiming_uniform_(a=√5): gain = √(2/(1+a²)) = √(1/3).
+        let gain = (2.0f64 / (1.0 + 5.0)).sqrt();
+        let kaiming = Init::HeUniform {
+            mode: FanMode::FanIn,
+            gain,
+        };
+        for n in [1, 10, 100, 784] {
+            let a = kaiming.bound(n, 7).unwrap();
+            assert!((a - Init::TorchLinear.bound(n, 7).unwrap()).abs() < 1e-15);
+            assert!((a - 1.0 / (n as f64).sqrt()).abs() < 1e-15);
+        }
+    }
+}

@@ -1,0 +1,237 @@
+//! The small runner every example shares.
+//!
+//! Each example declares its own flags with clap and flattens [`Common`] into
+//! them; [`Run::start`] parses the command line, checks every value up front
+//! (a bad value prints one line naming the flag and its allowed range, exits
+//! with status 2 and touches no file), decides where figures go, and collects
+//! the results and the list of files written.
+//!
+//! **Where figures go.** With every experiment parameter at its default (the
+//! seed included), figures go to `chapters/figures/NAME/`, the book's committed
+//! figures, which a default run reproduces byte for byte. With any parameter
+//! changed, they go to `target/figures/NAME/` so that a reader's experiment
+//! never silently replaces the book's figures; `--out DIR` puts them anywhere,
+//! including over the book's own (`git checkout chapters/figures` undoes that).
+
+use std::path::{Path, PathBuf};
+
+use clap::Parser;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::figure::Figure;
+
+/// The root of the project (where `Cargo.toml` and `book.toml` are).
+pub const PROJECT_ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// Flags every example has.
+#[derive(clap::Args, Debug, Clone, PartialEq, Serialize)]
+pub struct Common {
+    /// Seed for the random number generator (any whole number 0..=18446744073709551615)
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Folder for the figures [default: chapters/figures/NAME at default parameters, target/figures/NAME otherwise]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Print the results as JSON on stdout (progress and tables go to stderr)
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// An example's command-line arguments: clap-parsable, comparable (to tell
+/// default from custom parameters) and serializable (for `--json`).
+pub trait Experiment: Parser + PartialEq + Clone + Serialize {
+    /// The flags every example shares.
+    fn common(&mut self) -> &mut Common;
+}
+
+/// A running example: where it writes, what it has written, what it found.
+#[derive(Debug)]
+pub struct Run {
+    name: String,
+    out_dir: PathBuf,
+    json: bool,
+    files: Vec<PathBuf>,
+    results: Map<String, Value>,
+    parameters: Value,
+    custom: bool,
+}
+
+impl Run {
+    /// Parses the command line for the example `name`, or exits: status 0
+    /// after `--help`, status 2 with a one-line error for a bad value or an
+    /// output folder that cannot be written.
+    pub fn start<A: Experiment>(name: &str) -> (A, Run) {
+        let args = match A::try_parse() {
+            Ok(args) => args,
+            Err(e) => {
+                use clap::error::ErrorKind;
+                if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                    e.exit();
+                }
+                let rendered = e.render().to_string();
+                let first = rendered
+                    .lines()
+                    .next()
+                    .unwrap_or("error: invalid arguments");
+                eprintln!("{first} (see --help)");
+                std::process::exit(2);
+            }
+        };
+        match Run::new(name, args.clone()) {
+            Ok(run) => (args, run),
+            Err(message) => {
+                eprintln!("error: {message}");
+                std::process::exit(2);
+            }
+        }
+    }
+
+    /// Builds the run for already-parsed arguments (used by [`Run::start`] and tests).
+    pub fn new<A: Experiment>(name: &str, mut args: A) -> Result<Run, String> {
+        let common = args.common().clone();
+        let mut defaults = A::parse_from([name]);
+        *defaults.common() = Common {
+            out: None,
+            json: false,
+            ..defaults.common().clone()
+        };
+        let mut as_given = args.clone();
+        *as_given.common() = Common {
+            out: None,
+            json: false,
+            ..common.clone()
+        };
+        let custom = as_given != defaults;
+        let out_dir = match &common.out {
+            Some(dir) => dir.clone(),
+            None if custom => Path::new(PROJECT_ROOT).join("target/figures").join(name),
+            None => Path::new(PROJECT_ROOT).join("chapters/figures").join(name),
+        };
+        check_writable(&out_dir).map_err(|e| format!("--out {}: {e}", out_dir.display()))?;
+        Ok(Run {
+            name: name.to_string(),
+            out_dir,
+            json: common.json,
+            files: Vec::new(),
+            results: Map::new(),
+            parameters: serde_json::to_value(&args).unwrap_or(Value::Null),
+            custom,
+        })
+    }
+
+    /// The folder figures are written to.
+    pub fn out_dir(&self) -> &Path {
+        &self.out_dir
+    }
+
+    /// Prints a line for the reader (stdout, or stderr under `--json`).
+    pub fn say(&self, text: impl AsRef<str>) {
+        if self.json {
+            eprintln!("{}", text.as_ref());
+        } else {
+            println!("{}", text.as_ref());
+        }
+    }
+
+    /// Records a result under `key` (it appears in the `--json` output).
+    pub fn record(&mut self, key: &str, value: impl Serialize) {
+        let value = serde_json::to_value(value).unwrap_or(Value::Null);
+        self.results.insert(key.to_string(), value);
+    }
+
+    /// Renders `figure` to `out_dir/file` atomically and records the file.
+    /// A failure to write ends the run with status 1.
+    pub fn figure(&mut self, file: &str, figure: &Figure) {
+        let path = self.out_dir.join(file);
+        if let Err(e) = figure.save(&path) {
+            eprintln!("error: {e}");
+            std::process::exit(1);
+        }
+        self.files.push(path);
+    }
+
+    /// Writes a text file (for example a Markdown table the chapter includes)
+    /// to `out_dir/file` atomically and records it. A failure ends the run
+    /// with status 1.
+    pub fn text(&mut self, file: &str, contents: &str) {
+        let path = self.out_dir.join(file);
+        if let Err(e) = crate::figure::write_atomic(&path, contents.as_bytes()) {
+            eprintln!("error: {e}");
+            std::process::exit(1);
+        }
+        self.files.push(path);
+    }
+
+    /// Prints the files written (and the JSON document under `--json`).
+    pub fn finish(self) {
+        if self.json {
+            let doc = serde_json::json!({
+                "example": self.name,
+                "parameters": self.parameters,
+                "results": self.results,
+                "files": self.files,
+            });
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&doc).expect("JSON values serialize")
+            );
+        } else {
+            println!("\nwrote {} file(s):", self.files.len());
+            for f in &self.files {
+                println!("  {}", f.display());
+            }
+            if self.custom {
+                println!(
+                    "(custom parameters: the book's own figures in chapters/figures/ are untouched)"
+                );
+            }
+        }
+    }
+}
+
+/// Creates `dir` if needed and checks a file can be created in it.
+fn check_writable(dir: &Path) -> Result<(), String> {
+    if dir.exists() && !dir.is_dir() {
+        return Err("is not a folder".to_string());
+    }
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create the folder: {e}"))?;
+    let probe = dir.join(format!(".write-check.{}", std::process::id()));
+    std::fs::write(&probe, b"").map_err(|e| format!("cannot write in the folder: {e}"))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
+/// A clap value parser for a whole number in `lo..=hi`.
+///
+/// ```
+/// let p = stable_learning::runner::int_in(1, 10);
+/// assert_eq!(p("3"), Ok(3));
+/// assert!(p("0").unwrap_err().contains("1..=10"));
+/// ```
+pub fn int_in(
+    lo: usize,
+    hi: usize,
+) -> impl Fn(&str) -> Result<usize, String> + Clone + Send + Sync + 'static {
+    move |s| match s.trim().parse::<usize>() {
+        Ok(v) if (lo..=hi).contains(&v) => Ok(v),
+        _ => Err(format!("must be a whole number in {lo}..={hi}")),
+    }
+}
+
+/// A clap value parser for a finite number in `[lo, hi]`.
+///
+/// ```
+/// let p = stable_learning::runner::float_in(0.0, 1.0);
+/// assert_eq!(p("0.5"), Ok(0.5));
+/// assert!(p("NaN").is_err() && p("inf").is_err() && p("2").is_err());
+/// ```
+pub fn float_in(
+    lo: f64,
+    hi: f64,
+) -> impl Fn(&str) -> Result<f64, String> + Clone + Send + Sync + 'static {
+    move |s| match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && (lo..=hi).contains(&v) => Ok(v),
+        _ => Err(format!("must be a finite number in [{lo}, {hi}]")),
+    }
+}

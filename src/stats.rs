@@ -1,0 +1,132 @@
+//! Statistics that describe a layer: mean, variance, quantiles, histograms.
+//!
+//! Non-finite values (a layer that overflowed) are results, not errors: every
+//! function here says how it treats them.
+
+/// The arithmetic mean (NaN for an empty slice; inf/NaN propagate).
+///
+/// ```
+/// assert_eq!(stable_learning::stats::mean(&[1.0, 2.0, 3.0]), 2.0);
+/// ```
+pub fn mean(xs: &[f64]) -> f64 {
+    xs.iter().sum::<f64>() / xs.len() as f64
+}
+
+/// The population variance (1/n) Σ (x − x̄)², computed in two passes.
+///
+/// ```
+/// assert_eq!(stable_learning::stats::variance(&[1.0, 3.0]), 1.0);
+/// ```
+pub fn variance(xs: &[f64]) -> f64 {
+    let m = mean(xs);
+    xs.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / xs.len() as f64
+}
+
+/// The q-quantile (0 ≤ q ≤ 1) of the finite values, by linear interpolation
+/// between order statistics (type 7, NumPy's default). NaN when no value is
+/// finite. Infinite values are ignored; count them with [`count_non_finite`].
+///
+/// ```
+/// use stable_learning::stats::quantile;
+/// assert_eq!(quantile(&[4.0, 1.0, 3.0, 2.0], 0.5), 2.5);
+/// assert_eq!(quantile(&[1.0, 2.0, f64::NAN], 1.0), 2.0);
+/// ```
+pub fn quantile(xs: &[f64], q: f64) -> f64 {
+    let mut finite: Vec<f64> = xs.iter().copied().filter(|x| x.is_finite()).collect();
+    if finite.is_empty() {
+        return f64::NAN;
+    }
+    finite.sort_by(f64::total_cmp);
+    let pos = q.clamp(0.0, 1.0) * (finite.len() - 1) as f64;
+    let lo = pos.floor() as usize;
+    let hi = pos.ceil() as usize;
+    finite[lo] + (pos - lo as f64) * (finite[hi] - finite[lo])
+}
+
+/// The median of the finite values (see [`quantile`]).
+pub fn median(xs: &[f64]) -> f64 {
+    quantile(xs, 0.5)
+}
+
+/// How many values are inf or NaN.
+pub fn count_non_finite(xs: &[f64]) -> usize {
+    xs.iter().filter(|x| !x.is_finite()).count()
+}
+
+/// A histogram with equal-width bins over [lo, hi].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Histogram {
+    /// The bin edges, `bins + 1` of them.
+    pub edges: Vec<f64>,
+    /// How many values fell in each bin (the last bin includes `hi`).
+    pub counts: Vec<usize>,
+    /// Finite values outside [lo, hi].
+    pub outside: usize,
+    /// Values that were inf or NaN.
+    pub non_finite: usize,
+}
+
+impl Histogram {
+    /// Counts `xs` into `bins` equal bins over [lo, hi] (requires lo < hi, bins ≥ 1).
+    ///
+    /// ```
+    /// use stable_learning::stats::Histogram;
+    /// let h = Histogram::new(&[0.1, 0.2, 0.9, 1.0, 5.0, f64::NAN], 0.0, 1.0, 2);
+    /// assert_eq!(h.counts, vec![2, 2]);
+    /// assert_eq!((h.outside, h.non_finite), (1, 1));
+    /// ```
+    pub fn new(xs: &[f64], lo: f64, hi: f64, bins: usize) -> Histogram {
+        assert!(lo < hi && bins >= 1, "histogram needs lo < hi and bins ≥ 1");
+        let width = (hi - lo) / bins as f64;
+        let edges = (0..=bins).map(|i| lo + i as f64 * width).collect();
+        let mut counts = vec![0; bins];
+        let (mut outside, mut non_finite) = (0, 0);
+        for &x in xs {
+            if !x.is_finite() {
+                non_finite += 1;
+            } else if x < lo || x > hi {
+                outside += 1;
+            } else {
+                let i = (((x - lo) / width) as usize).min(bins - 1);
+                counts[i] += 1;
+            }
+        }
+        Histogram {
+            edges,
+            counts,
+            outside,
+            non_finite,
+        }
+    }
+
+    /// The fraction of all values in each bin (counts / total values).
+    pub fn fractions(&self) -> Vec<f64> {
+        let total = self.counts.iter().sum::<usize>() + self.outside + self.non_finite;
+        self.counts
+            .iter()
+            .map(|&c| c as f64 / total.max(1) as f64)
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_match_numpy_type7() {
+        let xs = [3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0];
+        // numpy.quantile(xs, [0, .25, .5, .9, 1]) = [1, 1.75, 3.5, 6.9, 9]
+        let expect = [(0.0, 1.0), (0.25, 1.75), (0.5, 3.5), (0.9, 6.9), (1.0, 9.0)];
+        for (q, v) in expect {
+            assert!((quantile(&xs, q) - v).abs() < 1e-12, "q={q}");
+        }
+    }
+
+    #[test]
+    fn empty_or_non_finite_gives_nan() {
+        assert!(quantile(&[], 0.5).is_nan());
+        assert!(quantile(&[f64::INFINITY, f64::NAN], 0.5).is_nan());
+        assert_eq!(count_non_finite(&[1.0, f64::INFINITY, f64::NAN]), 2);
+    }
+}

@@ -1,0 +1,164 @@
+//! The book is consistent: every chapter is in SUMMARY.md, every figure it
+//! shows exists, has alt text and a caption, and is written by its example;
+//! every `{{#include}}` file and anchor exists; and the committed figures are
+//! exactly what the examples produce now.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use common::{root, run_example, temp_dir};
+
+fn chapters() -> Vec<(String, String)> {
+    let dir = root().join("chapters");
+    let mut out: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read_to_string(&p).unwrap())
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// The text between each `open` and the next `close`.
+fn between<'a>(text: &'a str, open: &str, close: &str) -> Vec<&'a str> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find(open) {
+        rest = &rest[i + open.len()..];
+        let Some(j) = rest.find(close) else { break };
+        out.push(&rest[..j]);
+        rest = &rest[j + close.len()..];
+    }
+    out
+}
+
+#[test]
+fn every_chapter_is_in_the_summary_and_every_link_exists() {
+    let summary = std::fs::read_to_string(root().join("chapters/SUMMARY.md")).unwrap();
+    let linked: BTreeSet<&str> = between(&summary, "](", ")").into_iter().collect();
+    for link in &linked {
+        assert!(
+            root().join("chapters").join(link).exists(),
+            "SUMMARY.md links to missing {link}"
+        );
+    }
+    for (name, _) in chapters() {
+        if name != "SUMMARY.md" {
+            assert!(
+                linked.contains(name.as_str()),
+                "{name} is not in SUMMARY.md"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_figure_exists_has_alt_text_and_a_caption_and_is_written_by_its_example() {
+    let mut seen = 0;
+    for (name, text) in chapters() {
+        for figure in between(&text, "<figure>", "</figure>") {
+            seen += 1;
+            let src = between(figure, "src=\"", "\"")[0];
+            let path = root().join("chapters").join(src);
+            assert!(path.exists(), "{name}: figure {src} does not exist");
+            let alt = between(figure, "alt=\"", "\"");
+            assert!(
+                alt.first().is_some_and(|a| a.len() > 30),
+                "{name}: {src} needs alt text that says what it shows"
+            );
+            let caption = between(figure, "<figcaption>", "</figcaption>");
+            let caption = caption
+                .first()
+                .unwrap_or_else(|| panic!("{name}: {src} has no caption"));
+            assert!(
+                caption.starts_with("Figure "),
+                "{name}: {src}: captions are numbered"
+            );
+            // figures/<example>/<file>: the example must write that file.
+            let mut parts = src.split('/').skip(1);
+            let (example, file) = (parts.next().unwrap(), parts.next().unwrap());
+            assert!(
+                caption.contains(&format!("cargo run --example {example}")),
+                "{name}: {src}: caption must say how to regenerate it"
+            );
+            let source =
+                std::fs::read_to_string(root().join("examples").join(format!("{example}.rs")))
+                    .unwrap_or_else(|_| panic!("{name}: {src}: no examples/{example}.rs"));
+            assert!(
+                source.contains(&format!("\"{file}\"")),
+                "{name}: examples/{example}.rs never writes {file}"
+            );
+        }
+        assert!(
+            !text.lines().any(|l| l.trim_start().starts_with("![")),
+            "{name}: show images as <figure> with alt text and a caption"
+        );
+    }
+    assert!(seen >= 5, "expected the chapters' figures, found {seen}");
+}
+
+#[test]
+fn every_include_and_anchor_exists() {
+    let mut seen = 0;
+    for (name, text) in chapters() {
+        for directive in between(&text, "{{#include ", "}}") {
+            seen += 1;
+            let (file, anchor) = match directive.trim().split_once(':') {
+                Some((f, a)) => (f, Some(a)),
+                None => (directive.trim(), None),
+            };
+            let path = root().join("chapters").join(file);
+            let content = std::fs::read_to_string(&path)
+                .unwrap_or_else(|_| panic!("{name}: include {file} does not exist"));
+            if let Some(anchor) = anchor {
+                assert!(
+                    content.contains(&format!("ANCHOR: {anchor}\n"))
+                        && content.contains(&format!("ANCHOR_END: {anchor}\n")),
+                    "{name}: {file} has no anchor {anchor}"
+                );
+            }
+        }
+    }
+    assert!(seen > 0);
+}
+
+/// Byte-for-byte: each chapters/figures/NAME/ equals a fresh default run of
+/// the example NAME (written elsewhere with --out).
+#[test]
+fn committed_figures_equal_a_fresh_run() {
+    let figures = root().join("chapters/figures");
+    for entry in std::fs::read_dir(&figures).unwrap() {
+        let dir = entry.unwrap().path();
+        if !dir.is_dir() {
+            continue;
+        }
+        let example = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let fresh = temp_dir(&format!("fresh-{example}"));
+        let out = run_example(&example, &["--out", fresh.to_str().unwrap()]);
+        assert!(out.status.success(), "{example} failed");
+        let list = |d: &Path| -> BTreeSet<String> {
+            std::fs::read_dir(d)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| !n.starts_with('.'))
+                .collect()
+        };
+        assert_eq!(
+            list(&dir),
+            list(&fresh),
+            "{example}: the set of figure files differs (stale or missing)"
+        );
+        for f in list(&dir) {
+            assert!(
+                std::fs::read(dir.join(&f)).unwrap() == std::fs::read(fresh.join(&f)).unwrap(),
+                "chapters/figures/{example}/{f} is stale: run `cargo book` (or `cargo run --example {example}`) and commit"
+            );
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! The command line every example shares: help, bad input, determinism.
+
+mod common;
+
+use common::{run_example, temp_dir};
+
+/// Every example and the flags its `--help` must document with a default.
+const EXAMPLES: &[(&str, &[&str])] = &[(
+    "gradients",
+    &[
+        "--seed",
+        "--chain-depth",
+        "--factors",
+        "--dim",
+        "--trials",
+        "--depth",
+        "--width",
+        "--batch",
+        "--scale",
+        "--lr",
+        "--clip",
+    ],
+)];
+
+#[test]
+fn help_lists_every_flag_with_its_default() {
+    for (name, flags) in EXAMPLES {
+        let out = run_example(name, &["--help"]);
+        assert!(out.status.success());
+        let help = String::from_utf8(out.stdout).unwrap();
+        for flag in *flags {
+            let line = help
+                .lines()
+                .skip_while(|l| !l.trim_start().starts_with(&format!("{flag} ")))
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ");
+            assert!(
+                line.contains("[default: "),
+                "{name} --help: {flag} has no default shown:\n{help}"
+            );
+        }
+        for always in ["--out <DIR>", "--json", "--help"] {
+            assert!(help.contains(always), "{name} --help lacks {always}");
+        }
+    }
+}
+
+#[test]
+fn bad_values_exit_2_name_the_flag_and_touch_nothing() {
+    let not_a_dir = temp_dir("cli-file").join("plain-file");
+    std::fs::write(&not_a_dir, b"x").unwrap();
+    let under_file = not_a_dir.join("figures");
+    let cases: &[(&[&str], &str)] = &[
+        (&["--depth", "0"], "--depth"),
+        (&["--depth", "-3"], "--depth"),
+        (&["--width", "many"], "--width"),
+        (&["--scale", "NaN"], "--scale"),
+        (&["--scale", "inf"], "--scale"),
+        (&["--lr", "-0.1"], "--lr"),
+        (&["--trials"], "--trials"),
+        (&["--batch", "5000"], "--batch"),
+        (&["--seed", "-1"], "--seed"),
+        (&["--no-such-flag"], "--no-such-flag"),
+    ];
+    for (args, flag) in cases {
+        let out_dir = temp_dir("cli-bad").join("never-created");
+        let mut all = vec!["--out", out_dir.to_str().unwrap()];
+        all.extend_from_slice(args);
+        let out = run_example("gradients", &all);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(
+            stderr.trim_end().lines().count(),
+            1,
+            "{args:?}: not one line:\n{stderr}"
+        );
+        assert!(
+            stderr.contains(flag),
+            "{args:?}: message does not name {flag}: {stderr}"
+        );
+        assert!(out.stdout.is_empty(), "{args:?}: printed results");
+        assert!(!out_dir.exists(), "{args:?}: the output folder was created");
+    }
+    // Out-of-range messages state the allowed range.
+    let out = run_example("gradients", &["--depth", "0"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1..=1000"));
+    // An output folder that cannot be created.
+    let out = run_example("gradients", &["--out", under_file.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--out"), "{stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+}
+
+#[test]
+fn same_seed_gives_byte_identical_figures_and_json() {
+    let (a, b) = (temp_dir("cli-det-a"), temp_dir("cli-det-b"));
+    let args = ["--json", "--trials", "20", "--depth", "12", "--seed", "5"];
+    let run = |dir: &std::path::Path| {
+        let mut all = vec!["--out", dir.to_str().unwrap()];
+        all.extend_from_slice(&args);
+        let out = run_example("gradients", &all);
+        assert!(out.status.success());
+        out.stdout
+    };
+    let (ja, jb) = (run(&a), run(&b));
+    // The JSON names the output folder; everything else must match.
+    let strip = |j: &[u8], dir: &std::path::Path| {
+        String::from_utf8_lossy(j).replace(dir.to_str().unwrap(), "OUT")
+    };
+    assert_eq!(strip(&ja, &a), strip(&jb, &b));
+    let mut files: Vec<_> = std::fs::read_dir(&a)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    files.sort();
+    assert!(files.len() >= 5);
+    for f in files {
+        assert_eq!(
+            std::fs::read(a.join(&f)).unwrap(),
+            std::fs::read(b.join(&f)).unwrap(),
+            "{f:?} differs"
+        );
+    }
+    // And another seed gives other numbers.
+    let c = temp_dir("cli-det-c");
+    let mut all = vec!["--out", c.to_str().unwrap()];
+    all.extend_from_slice(&["--json", "--trials", "20", "--depth", "12", "--seed", "6"]);
+    let jc = run_example("gradients", &all).stdout;
+    assert_ne!(strip(&ja, &a), strip(&jc, &c));
+}
+
+#[test]
+fn custom_parameters_never_write_into_the_book() {
+    // Without --out, a non-default run writes to target/figures/NAME.
+    let out = run_example(
+        "gradients",
+        &["--trials", "3", "--depth", "3", "--seed", "9"],
+    );
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let written: Vec<&str> = stdout.lines().filter(|l| l.starts_with("  /")).collect();
+    assert!(
+        written
+            .iter()
+            .any(|l| l.contains("target/figures/gradients/")),
+        "{stdout}"
+    );
+    assert!(
+        !written.iter().any(|l| l.contains("chapters/figures")),
+        "{stdout}"
+    );
+}

@@ -1,0 +1,97 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Mutex;
+
+/// The project root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The path of a compiled example, built first if needed. A plain
+/// `cargo test` has already built every example; `cargo test --test NAME` has
+/// not, so we ask cargo (a no-op when the example is fresh) once per process.
+pub fn example_bin(name: &str) -> PathBuf {
+    static BUILT: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let exe = std::env::current_exe().expect("test executable path");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps/..");
+    let bin = profile_dir.join("examples").join(name);
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if !built.iter().any(|b| b == name) {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+        let profile = profile_dir
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let profile = if profile == "debug" {
+            "dev".to_string()
+        } else {
+            profile
+        };
+        let status = Command::new(cargo)
+            .args(["build", "--quiet", "--profile", &profile, "--example", name])
+            .current_dir(root())
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building example {name} failed");
+        built.push(name.to_string());
+    }
+    bin
+}
+
+/// Runs an example with `args`.
+pub fn run_example(name: &str, args: &[&str]) -> Output {
+    Command::new(example_bin(name))
+        .args(args)
+        .output()
+        .expect("example runs")
+}
+
+/// A fresh, empty temporary folder unique to this test.
+pub fn temp_dir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("stable-learning-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs an example with `--json --out DIR` (plus `args`) and returns the
+/// parsed JSON document.
+pub fn example_json(name: &str, args: &[&str], out: &Path) -> serde_json::Value {
+    let mut all = vec!["--json", "--out", out.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let output = run_example(name, &all);
+    assert!(
+        output.status.success(),
+        "{name} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("--json prints one JSON document")
+}
+
+/// A chapter's Markdown source.
+pub fn chapter(name: &str) -> String {
+    std::fs::read_to_string(root().join("chapters").join(name)).unwrap()
+}
+
+/// Formats `v` as the chapters write numbers in math: `3.69 \times 10^{24}`
+/// with `digits` digits after the point.
+pub fn tex_sci(v: f64, digits: usize) -> String {
+    let s = format!("{v:.digits$e}");
+    let (mantissa, exp) = s.split_once('e').unwrap();
+    format!("{mantissa} \\times 10^{{{exp}}}")
+}
+
+/// Asserts the chapter's text contains `needle`, with a helpful message.
+pub fn assert_mentions(text: &str, needle: &str, what: &str) {
+    assert!(
+        text.contains(needle),
+        "the chapter should state {what} as `{needle}` (computed by the code)"
+    );
+}

@@ -1,0 +1,235 @@
+//! Builds tiny books, with this repository's book.toml and CSS, through the
+//! same pipeline as `main`.
+
+use super::*;
+use std::fs;
+use std::sync::Arc;
+
+/// A fresh directory under the system temp dir, removed when dropped.
+struct TempBook(PathBuf);
+
+impl TempBook {
+    /// Writes book.toml and its additional CSS from this repository, and
+    /// `files` (paths relative to the book's `src`).
+    fn new(tag: &str, files: &[(&str, &str)]) -> TempBook {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let dir =
+            std::env::temp_dir().join(format!("render-book-{tag}-{}-{nanos}", std::process::id()));
+        let book = TempBook(dir);
+        let repo = book_root().unwrap();
+        let config = mdbook_driver::config::Config::from_disk(repo.join("book.toml")).unwrap();
+        let mut copies = vec![PathBuf::from("book.toml")];
+        copies.extend(config.html_config().unwrap_or_default().additional_css);
+        for path in copies {
+            book.write(&path, &fs::read_to_string(repo.join(&path)).unwrap());
+        }
+        for (path, text) in files {
+            book.write(&config.book.src.join(path), text);
+        }
+        book
+    }
+
+    fn write(&self, path: &Path, text: &str) {
+        let path = self.0.join(path);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    }
+
+    /// Renders the book as `main` does; returns index.html and mdBook's warnings.
+    fn render(&self) -> (Result<PathBuf, String>, Vec<String>) {
+        let warnings = Arc::new(WarningPrinter::default());
+        let result = tracing::subscriber::with_default(warnings.clone(), || {
+            render(MDBook::load(&self.0).map_err(|e| format!("{e:#}"))?)
+        });
+        let seen = warnings.seen.lock().unwrap().clone();
+        (result, seen)
+    }
+}
+
+impl Drop for TempBook {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+const SUMMARY: &str = "# Summary\n\n- [Math](math.md)\n";
+
+const CHAPTER: &str = r#"# Math
+
+Inline \\( \frac{a_1 * b_2}{2} \\) and \\(f'(x)\\), then a display:
+
+\\[
+\sum_{i=1}^{n} x_i^2 \le \|w\|^2 \quad \text{for all ``good'' } w
+\\]
+
+Mid-paragraph \\[ [a, b] \subset \mathbb{R} \\] and on.
+
+| value | meaning |
+|-------|---------|
+| \\( |x| < 1 \\) | small |
+
+```text
+\\( stays \\[ code \\]
+```
+
+Some `\\(inline code\\)` too.
+
+```rust
+fn main() {
+    println!("\\\\(not math\\\\)");
+}
+```
+
+{{#include included.md}}
+
+<figure><img src="figures/x/y.svg" alt="y"><figcaption>Figure 1.1: \\(y = \sigma(x)\\)</figcaption></figure>
+"#;
+
+const INCLUDED: &str = "Included: \\\\( \\mathcal{L}(\\theta) \\\\)\n";
+
+#[test]
+fn renders_math_as_mathml_offline() {
+    let book = TempBook::new(
+        "ok",
+        &[
+            ("SUMMARY.md", SUMMARY),
+            ("math.md", CHAPTER),
+            ("included.md", INCLUDED),
+        ],
+    );
+    let (result, warnings) = book.render();
+    let index = result.unwrap();
+    assert!(warnings.is_empty(), "mdBook warned: {warnings:?}");
+    assert!(index.is_file(), "{}", index.display());
+    let out = index.parent().unwrap();
+    let html = fs::read_to_string(out.join("math.html")).unwrap();
+    let main = &html[html.find("<main>").unwrap()..html.find("</main>").unwrap()];
+
+    // Every formula, including the one from {{#include}} (so the math
+    // preprocessor ran after `links`) and the one in the raw-HTML figure.
+    assert_eq!(
+        main.matches("<math display=\"inline\">").count(),
+        5,
+        "{main}"
+    );
+    assert_eq!(
+        main.matches("<span class=\"math-display\"><math display=\"block\">")
+            .count(),
+        2
+    );
+    assert!(!main.contains("<merror"));
+    for tex in [
+        r"\frac{a_1 * b_2}{2}",
+        r"\|w\|^2",
+        r"\text{for all ``good'' } w",
+        r"\mathcal{L}(\theta)",
+        r"|x| &lt; 1",
+        r"y = \sigma(x)",
+    ] {
+        assert!(main.contains(tex), "annotation {tex} missing in {main}");
+    }
+    // The table survived the `|` inside the formula.
+    assert!(main.contains("<td>small</td>"), "{main}");
+
+    // Code is untouched.
+    assert!(main.contains(r"\\( stays \\[ code \\]"), "{main}");
+    assert!(main.contains(r"<code>\\(inline code\\)</code>"), "{main}");
+    // Rust blocks are not runnable, so the page never calls the playground.
+    assert!(
+        main.contains(r#"println!("\\\\(not math\\\\)");"#),
+        "{main}"
+    );
+    assert!(!html.contains("class=\"playground\""));
+
+    // No TeX delimiters are left where a reader would see them.
+    let visible = strip(
+        &strip(&strip(main, "<pre", "</pre>"), "<code", "</code>"),
+        "<annotation",
+        "</annotation>",
+    );
+    for delim in [r"\(", r"\)", r"\[", r"\]"] {
+        assert!(!visible.contains(delim), "`{delim}` left in {visible}");
+    }
+
+    assert_no_remote_resources(out);
+}
+
+#[test]
+fn tex_errors_fail_the_build() {
+    let chapter = "# Math\n\nFine \\\\(x\\\\).\n\nBroken \\\\( \\frac{1}{2 \\\\).\n";
+    let book = TempBook::new("bad", &[("SUMMARY.md", SUMMARY), ("math.md", chapter)]);
+    let err = book.render().0.unwrap_err();
+    assert!(
+        err.contains("chapter \"Math\" (math.md): line 5: cannot parse TeX"),
+        "{err}"
+    );
+    assert!(err.contains(r"\frac{1}{2"), "{err}");
+    assert!(!err.contains('\n'), "{err}");
+}
+
+/// `text` without the parts from each `open` to the following `close`.
+fn strip(text: &str, open: &str, close: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find(open) {
+        out.push_str(&rest[..start]);
+        let end = rest[start..]
+            .find(close)
+            .map_or(rest.len(), |e| start + e + close.len());
+        rest = &rest[end..];
+    }
+    out + rest
+}
+
+/// No page loads a script or stylesheet, and no stylesheet a font or image,
+/// from another host.
+fn assert_no_remote_resources(dir: &Path) {
+    let remote = |url: &str| {
+        let url = url.trim_matches(|c| c == '"' || c == '\'' || c == ' ');
+        url.starts_with("http:") || url.starts_with("https:") || url.starts_with("//")
+    };
+    let mut pages = 0;
+    for path in files_under(dir) {
+        let name = path.display().to_string();
+        if name.ends_with(".html") {
+            pages += 1;
+            let html = fs::read_to_string(&path).unwrap();
+            for (tag, attr) in [("<script", "src="), ("<link", "href=")] {
+                for (at, _) in html.match_indices(tag) {
+                    let element = &html[at..at + html[at..].find('>').unwrap()];
+                    if let Some(i) = element.find(attr) {
+                        let value = &element[i + attr.len()..];
+                        let value = value.split_whitespace().next().unwrap_or("");
+                        assert!(!remote(value), "{name}: {element}>");
+                    }
+                }
+            }
+        } else if name.ends_with(".css") {
+            let css = fs::read_to_string(&path).unwrap();
+            for (at, _) in css.match_indices("url(") {
+                assert!(
+                    !remote(&css[at + 4..]),
+                    "{name}: {}",
+                    &css[at..at + 60.min(css.len() - at)]
+                );
+            }
+        }
+    }
+    assert!(pages >= 3, "only {pages} pages in {}", dir.display());
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(files_under(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
