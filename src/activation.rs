@@ -90,6 +90,16 @@ impl Activation {
         }
     }
 
+    /// φ'(z) given also h = φ(z): sigmoid and tanh reuse h (σ' = h(1 − h),
+    /// tanh' = 1 − h²) instead of evaluating an exponential again.
+    pub fn derivative_from_output(self, z: f64, h: f64) -> f64 {
+        match self {
+            Activation::Sigmoid => h * (1.0 - h),
+            Activation::Tanh => 1.0 - h * h,
+            _ => self.derivative(z),
+        }
+    }
+
     /// φ applied element-wise to a matrix.
     pub fn apply_all(self, z: ArrayView2<f64>) -> Array2<f64> {
         z.mapv(|v| self.apply(v))
@@ -172,5 +182,11 @@ mod tests {
         assert_eq!(sigmoid(1000.0), 1.0);
         assert_eq!(sigmoid(-1000.0), 0.0);
         assert!(Activation::Sigmoid.derivative(-1000.0) >= 0.0);
+    }
+}
+
+impl serde::Serialize for Activation {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
     }
 }

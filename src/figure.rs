@@ -83,6 +83,9 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
     /// How to draw it.
     pub marker: Marker,
+    /// A palette index, to give related series one colour (default: the
+    /// series' position).
+    pub color: Option<usize>,
 }
 
 /// A shaded region between two curves sharing x values (a spread, a band).
@@ -131,6 +134,8 @@ pub enum Legend {
     LowerLeft,
     /// Bottom right.
     LowerRight,
+    /// Right, halfway up.
+    MiddleRight,
 }
 
 impl LineChart {
@@ -178,7 +183,16 @@ impl LineChart {
             label: label.into(),
             points,
             marker,
+            color: None,
         });
+        self
+    }
+
+    /// Gives the last series added the palette colour `index`.
+    pub fn color(mut self, index: usize) -> LineChart {
+        if let Some(s) = self.series.last_mut() {
+            s.color = Some(index);
+        }
         self
     }
 
@@ -290,6 +304,15 @@ fn to_axes(chart: &LineChart, points: &[(f64, f64)]) -> (Vec<(f64, f64)>, usize)
     (kept, dropped)
 }
 
+/// How many tick labels to ask for: on a log axis spanning a few decades,
+/// one per decade, so that ticks fall on powers of ten.
+fn ticks(scale: Scale, lo: f64, hi: f64) -> usize {
+    match scale {
+        Scale::Log if (2.0..8.0).contains(&(hi - lo)) => (hi - lo).floor() as usize + 1,
+        _ => 8,
+    }
+}
+
 /// Points in axis coordinates.
 type Points = Vec<(f64, f64)>;
 
@@ -348,7 +371,27 @@ fn draw_panel<'a>(
         None => padded_range(all().map(|p| p.1), (0.0, 1.0)),
     };
 
-    let mut chart = ChartBuilder::on(area)
+    let mut notes = panel.notes.clone();
+    if dropped > 0 {
+        let why = match panel.y_scale {
+            Scale::Log => "inf, NaN, or ≤ 0 on a log axis",
+            Scale::Linear => "inf or NaN",
+        };
+        notes.push(format!("{dropped} point(s) not shown ({why})"));
+    }
+    if series.iter().all(|s| s.is_empty()) && bands.iter().all(|b| b.0.is_empty()) {
+        notes.push("no finite values to show".to_string());
+    }
+    // Notes get their own strip under the chart, so they never cover data.
+    let (_, h) = area.dim_in_pixel();
+    let strip = (16 * notes.len()) as u32;
+    let (plot_area, note_area) = area.split_vertically(h - strip);
+    for (i, note) in notes.iter().enumerate() {
+        let style = (FONT, 12).into_font().color(&PALETTE[1]);
+        note_area.draw_text(note, &style, (76, 16 * i as i32))?;
+    }
+
+    let mut chart = ChartBuilder::on(&plot_area)
         .caption(&panel.title, (FONT, 18))
         .margin(12)
         .x_label_area_size(42)
@@ -365,8 +408,8 @@ fn draw_panel<'a>(
         .y_desc(&panel.y_label)
         .axis_desc_style((FONT, 14))
         .label_style((FONT, 12))
-        .x_labels(8)
-        .y_labels(8)
+        .x_labels(ticks(panel.x_scale, x0, x1))
+        .y_labels(ticks(panel.y_scale, y0, y1))
         .x_label_formatter(&x_fmt)
         .y_label_formatter(&y_fmt)
         .draw()?;
@@ -389,7 +432,7 @@ fn draw_panel<'a>(
 
     let mut has_legend = !panel.bands.is_empty();
     for (i, (points, s)) in series.iter().zip(&panel.series).enumerate() {
-        let color = PALETTE[i % PALETTE.len()];
+        let color = PALETTE[s.color.unwrap_or(i) % PALETTE.len()];
         let line = color.stroke_width(2);
         let anno = match s.marker {
             Marker::Line => chart.draw_series(LineSeries::new(points.iter().copied(), line))?,
@@ -408,9 +451,18 @@ fn draw_panel<'a>(
         };
         if !s.label.is_empty() {
             has_legend = true;
-            anno.label(&s.label).legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
-            });
+            let anno = anno.label(&s.label);
+            if s.marker == Marker::Dashed {
+                anno.legend(move |(x, y)| {
+                    EmptyElement::at((x, y))
+                        + PathElement::new(vec![(0, 0), (7, 0)], color.stroke_width(2))
+                        + PathElement::new(vec![(11, 0), (18, 0)], color.stroke_width(2))
+                });
+            } else {
+                anno.legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
+                });
+            }
         }
     }
     if has_legend {
@@ -421,6 +473,7 @@ fn draw_panel<'a>(
                 Legend::UpperRight => SeriesLabelPosition::UpperRight,
                 Legend::LowerLeft => SeriesLabelPosition::LowerLeft,
                 Legend::LowerRight => SeriesLabelPosition::LowerRight,
+                Legend::MiddleRight => SeriesLabelPosition::MiddleRight,
             })
             .label_font((FONT, 12))
             .background_style(WHITE.mix(0.85))
@@ -428,22 +481,6 @@ fn draw_panel<'a>(
             .draw()?;
     }
 
-    let mut notes = panel.notes.clone();
-    if dropped > 0 {
-        let why = match panel.y_scale {
-            Scale::Log => "inf, NaN, or ≤ 0 on a log axis",
-            Scale::Linear => "inf or NaN",
-        };
-        notes.push(format!("{dropped} point(s) not shown ({why})"));
-    }
-    if series.iter().all(|s| s.is_empty()) && bands.iter().all(|b| b.0.is_empty()) {
-        notes.push("no finite values to show".to_string());
-    }
-    let (_, h) = area.dim_in_pixel();
-    for (i, note) in notes.iter().enumerate() {
-        let y = h as i32 - 76 - 16 * (notes.len() - 1 - i) as i32;
-        area.draw_text(note, &(FONT, 12).into_font().color(&PALETTE[1]), (80, y))?;
-    }
     Ok(())
 }
 

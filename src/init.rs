@@ -80,6 +80,13 @@ pub enum Init {
     /// Var(W) = 1/(3·n_in) — Glorot & Bengio's "standard" initialization.
     /// Biases are drawn from U(−1/√n_in, 1/√n_in).
     TorchLinear,
+    /// gain·Q with Q a uniformly random matrix with orthonormal columns (or
+    /// rows, when n_in < n_out): every singular value of W equals `gain`
+    /// (Saxe, McClelland & Ganguli 2013). Entry variance gain²/max(n_in, n_out).
+    Orthogonal {
+        /// Every singular value of W.
+        gain: f64,
+    },
 }
 
 impl Init {
@@ -107,6 +114,7 @@ impl Init {
                 gain / fan.sqrt()
             }
             Init::TorchLinear => 1.0 / (3.0 * n_in).sqrt(),
+            Init::Orthogonal { gain } => gain / n_in.max(n_out).sqrt(),
         }
     }
 
@@ -137,6 +145,9 @@ impl Init {
             | Init::TorchLinear => {
                 let a = 3f64.sqrt() * std;
                 Array2::from_shape_simple_fn((fan_in, fan_out), || uniform(rng, a))
+            }
+            Init::Orthogonal { gain } => {
+                crate::linalg::random_orthogonal(fan_in, fan_out, rng) * gain
             }
         }
     }
@@ -184,7 +195,77 @@ impl Init {
                 mode: FanMode::FanIn,
                 gain: factor / 3f64.sqrt(),
             },
+            Init::Orthogonal { gain } => Init::Orthogonal {
+                gain: gain * factor,
+            },
         }
+    }
+
+    /// The names [`Init::from_str`](std::str::FromStr) accepts, for `--help`.
+    pub const NAMES: &'static str = "torch-linear (= standard), xavier-uniform, xavier-normal, \
+he-uniform, he-normal, he-uniform-fan-out, he-normal-fan-out, orthogonal, \
+normal:STD, uniform:BOUND, constant:VALUE; xavier-*, he-* and orthogonal take an optional :GAIN";
+}
+
+impl std::str::FromStr for Init {
+    type Err = String;
+
+    /// Parses `name` or `name:number`, e.g. `xavier-uniform`, `he-normal:1.0`,
+    /// `normal:0.01`.
+    ///
+    /// ```
+    /// use stable_learning::init::Init;
+    /// assert_eq!("xavier-normal".parse::<Init>(), Ok(Init::XavierNormal { gain: 1.0 }));
+    /// assert_eq!("normal:0.5".parse::<Init>(), Ok(Init::Normal { std: 0.5 }));
+    /// assert!("normal".parse::<Init>().is_err());
+    /// assert!("lecun".parse::<Init>().is_err());
+    /// ```
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (name, value) = match s.split_once(':') {
+            Some((n, v)) => {
+                let v: f64 = v
+                    .parse()
+                    .ok()
+                    .filter(|v: &f64| v.is_finite() && *v >= 0.0 && *v <= 1e6)
+                    .ok_or_else(|| format!("'{v}' in '{s}' must be a finite number in [0, 1e6]"))?;
+                (n, Some(v))
+            }
+            None => (s, None),
+        };
+        let gain = |default: f64| value.unwrap_or(default);
+        let required = || value.ok_or_else(|| format!("'{name}' needs a value, like {name}:0.1"));
+        let relu = std::f64::consts::SQRT_2;
+        Ok(match name {
+            "torch-linear" | "standard" if value.is_none() => Init::TorchLinear,
+            "xavier-uniform" => Init::XavierUniform { gain: gain(1.0) },
+            "xavier-normal" => Init::XavierNormal { gain: gain(1.0) },
+            "he-uniform" => Init::HeUniform {
+                mode: FanMode::FanIn,
+                gain: gain(relu),
+            },
+            "he-normal" => Init::HeNormal {
+                mode: FanMode::FanIn,
+                gain: gain(relu),
+            },
+            "he-uniform-fan-out" => Init::HeUniform {
+                mode: FanMode::FanOut,
+                gain: gain(relu),
+            },
+            "he-normal-fan-out" => Init::HeNormal {
+                mode: FanMode::FanOut,
+                gain: gain(relu),
+            },
+            "orthogonal" => Init::Orthogonal { gain: gain(1.0) },
+            "normal" => Init::Normal { std: required()? },
+            "uniform" => Init::Uniform { bound: required()? },
+            "constant" => Init::Constant { value: required()? },
+            _ => {
+                return Err(format!(
+                    "unknown initialization '{s}' (one of: {})",
+                    Init::NAMES
+                ));
+            }
+        })
     }
 }
 
@@ -199,6 +280,7 @@ impl fmt::Display for Init {
             Init::HeUniform { mode, gain } => write!(f, "he-uniform({mode:?}, gain={gain:.3})"),
             Init::HeNormal { mode, gain } => write!(f, "he-normal({mode:?}, gain={gain:.3})"),
             Init::TorchLinear => write!(f, "torch-linear"),
+            Init::Orthogonal { gain } => write!(f, "orthogonal(gain={gain:.3})"),
         }
     }
 }
@@ -228,5 +310,11 @@ mod tests {
             assert!((a - Init::TorchLinear.bound(n, 7).unwrap()).abs() < 1e-15);
             assert!((a - 1.0 / (n as f64).sqrt()).abs() < 1e-15);
         }
+    }
+}
+
+impl serde::Serialize for Init {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
     }
 }

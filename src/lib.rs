@@ -12,6 +12,10 @@
 //! | [`loss`] | MSE, softmax cross-entropy | all |
 //! | [`optim`] | SGD with gradient-norm clipping | vanishing and exploding gradients |
 //! | [`gradients`] | measuring how gradients grow and shrink with depth | vanishing and exploding gradients |
+//! | [`linalg`] | random orthogonal matrices, symmetric eigenvalues, singular values | initialization |
+//! | [`propagation`] | signals and gradients layer by layer at initialization, Jacobians, very deep stacks | initialization |
+//! | [`symmetry`] | are hidden units copies of each other? | breaking the symmetry |
+//! | [`train`] | minibatch SGD on a classifier, with learning curves | initialization |
 //! | [`stats`] | mean, variance, quantiles, histograms | all |
 //! | [`data`] | the handwritten digits | all |
 //! | [`figure`] | SVG figures with one look, written atomically | all |
@@ -22,11 +26,15 @@ pub mod data;
 pub mod figure;
 pub mod gradients;
 pub mod init;
+pub mod linalg;
 pub mod loss;
 pub mod mlp;
 pub mod optim;
+pub mod propagation;
 pub mod runner;
 pub mod stats;
+pub mod symmetry;
+pub mod train;
 
 /// What can go wrong in the library.
 #[derive(Debug, thiserror::Error, PartialEq)]

@@ -6,7 +6,7 @@
 //! back-propagated gradient ∂L/∂h⁽ˡ⁾, so chapters can plot them layer by layer.
 
 use ndarray::{Array1, Array2, ArrayView2, Axis};
-use rand::Rng;
+use rand::{Rng, RngExt};
 
 use crate::activation::Activation;
 use crate::init::Init;
@@ -37,6 +37,9 @@ pub struct Forward {
     pub pre: Vec<Array2<f64>>,
     /// h⁽ˡ⁾ for l = 0..=L: `post[0]` is the input X, `post[L]` the output.
     pub post: Vec<Array2<f64>>,
+    /// The dropout mask of each layer (index l − 1), if dropout was used:
+    /// entries 0 (dropped) or 1/(1 − p) (kept), so h⁽ˡ⁾ = φ(z⁽ˡ⁾) ⊙ mask.
+    pub masks: Vec<Option<Array2<f64>>>,
 }
 
 impl Forward {
@@ -58,6 +61,9 @@ pub struct Gradients {
     /// ∂L/∂h⁽ˡ⁾ for l = 0..L−1 (index l): the gradient arriving at each layer's
     /// input, `inputs[0]` being ∂L/∂X.
     pub inputs: Vec<Array2<f64>>,
+    /// δ⁽ˡ⁾ = ∂L/∂z⁽ˡ⁾ (index l − 1): the back-propagated gradient at each
+    /// layer's pre-activation (Glorot & Bengio's ∂Cost/∂s).
+    pub deltas: Vec<Array2<f64>>,
 }
 
 impl Gradients {
@@ -128,15 +134,50 @@ impl Mlp {
 
     /// The forward pass, keeping every pre-activation and activation.
     pub fn forward(&self, x: ArrayView2<f64>) -> Forward {
+        self.forward_with(x, |_, _| None)
+    }
+
+    /// The forward pass with (inverted) dropout on every hidden layer: each
+    /// hidden unit's output is zeroed with probability `p` and the survivors
+    /// are scaled by 1/(1 − p), so the expected activation is unchanged
+    /// (Srivastava et al. 2014). The output layer is never dropped.
+    pub fn forward_dropout(&self, x: ArrayView2<f64>, p: f64, rng: &mut impl Rng) -> Forward {
+        assert!(
+            (0.0..1.0).contains(&p),
+            "dropout probability must be in [0, 1)"
+        );
+        let last = self.layers.len() - 1;
+        self.forward_with(x, |l, shape| {
+            (l < last && p > 0.0).then(|| {
+                let keep = 1.0 / (1.0 - p);
+                Array2::from_shape_simple_fn(shape, || {
+                    if rng.random::<f64>() < p { 0.0 } else { keep }
+                })
+            })
+        })
+    }
+
+    fn forward_with(
+        &self,
+        x: ArrayView2<f64>,
+        mut mask_for: impl FnMut(usize, (usize, usize)) -> Option<Array2<f64>>,
+    ) -> Forward {
         let mut pre = Vec::with_capacity(self.layers.len());
         let mut post = Vec::with_capacity(self.layers.len() + 1);
+        let mut masks = Vec::with_capacity(self.layers.len());
         post.push(x.to_owned());
-        for layer in &self.layers {
+        for (l, layer) in self.layers.iter().enumerate() {
             let z = post.last().unwrap().dot(&layer.weights) + &layer.biases;
-            post.push(layer.activation.apply_all(z.view()));
+            let mut h = layer.activation.apply_all(z.view());
+            let mask = mask_for(l, h.dim());
+            if let Some(m) = &mask {
+                h *= m;
+            }
+            post.push(h);
             pre.push(z);
+            masks.push(mask);
         }
-        Forward { pre, post }
+        Forward { pre, post, masks }
     }
 
     /// Only the output, without keeping the intermediate layers.
@@ -152,29 +193,42 @@ impl Mlp {
     /// The backward pass. `d_output` is ∂L/∂h⁽ᴸ⁾ (from a loss in [`crate::loss`]).
     ///
     /// For each layer, from the output down:
-    /// δ⁽ˡ⁾ = ∂L/∂z⁽ˡ⁾ = ∂L/∂h⁽ˡ⁾ ⊙ φ'(z⁽ˡ⁾),
+    /// δ⁽ˡ⁾ = ∂L/∂z⁽ˡ⁾ = ∂L/∂h⁽ˡ⁾ ⊙ φ'(z⁽ˡ⁾) (⊙ the dropout mask, if any),
     /// ∂L/∂W⁽ˡ⁾ = h⁽ˡ⁻¹⁾ᵀ δ⁽ˡ⁾, ∂L/∂b⁽ˡ⁾ = Σ_batch δ⁽ˡ⁾, ∂L/∂h⁽ˡ⁻¹⁾ = δ⁽ˡ⁾ W⁽ˡ⁾ᵀ.
     pub fn backward(&self, forward: &Forward, d_output: ArrayView2<f64>) -> Gradients {
         let n = self.layers.len();
         let mut weights = vec![Array2::zeros((0, 0)); n];
         let mut biases = vec![Array1::zeros(0); n];
         let mut inputs = vec![Array2::zeros((0, 0)); n];
+        let mut deltas = vec![Array2::zeros((0, 0)); n];
         let mut d_h = d_output.to_owned();
         for l in (0..n).rev() {
             let layer = &self.layers[l];
-            let delta = match layer.activation {
-                Activation::Identity => d_h,
-                act => d_h * act.derivative_all(forward.pre[l].view()),
+            let mask = forward.masks.get(l).and_then(Option::as_ref);
+            let delta = match (layer.activation, mask) {
+                (Activation::Identity, None) => d_h,
+                (act, None) => {
+                    // h⁽ˡ⁾ = φ(z⁽ˡ⁾) is stored: let φ' reuse it.
+                    let mut d = d_h;
+                    ndarray::Zip::from(&mut d)
+                        .and(&forward.pre[l])
+                        .and(&forward.post[l + 1])
+                        .for_each(|d, &z, &h| *d *= act.derivative_from_output(z, h));
+                    d
+                }
+                (act, Some(mask)) => d_h * mask * act.derivative_all(forward.pre[l].view()),
             };
             weights[l] = forward.post[l].t().dot(&delta);
             biases[l] = delta.sum_axis(Axis(0));
             d_h = delta.dot(&layer.weights.t());
             inputs[l] = d_h.clone();
+            deltas[l] = delta;
         }
         Gradients {
             weights,
             biases,
             inputs,
+            deltas,
         }
     }
 

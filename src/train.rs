@@ -1,0 +1,83 @@
+//! Training a classifier with minibatch SGD, recording what the chapters plot.
+
+use rand::Rng;
+use rand::seq::SliceRandom;
+
+use crate::data::Dataset;
+use crate::loss;
+use crate::mlp::Mlp;
+use crate::optim::Sgd;
+
+/// How to train.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Training {
+    /// Passes over the training set.
+    pub epochs: usize,
+    /// Examples per SGD step.
+    pub batch_size: usize,
+    /// The optimizer.
+    pub sgd: Sgd,
+    /// Dropout probability for hidden units during training (0 for none).
+    pub dropout: f64,
+}
+
+/// Measurements after an epoch (epoch 0 is before any training).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct EpochStats {
+    /// The epoch, 0 = at initialization.
+    pub epoch: usize,
+    /// Softmax cross-entropy on the whole training set.
+    pub train_loss: f64,
+    /// Fraction of test examples misclassified.
+    pub test_error: f64,
+}
+
+/// Evaluates loss on `train` and error on `test` without dropout.
+pub fn evaluate(net: &Mlp, train: &Dataset, test: &Dataset, epoch: usize) -> EpochStats {
+    let out = net.predict(train.x.view());
+    let train_loss = loss::softmax_cross_entropy(out.view(), &train.y).value;
+    let test_error = 1.0 - loss::accuracy(net.predict(test.x.view()).view(), &test.y);
+    EpochStats {
+        epoch,
+        train_loss,
+        test_error,
+    }
+}
+
+/// Trains `net` on `train` with softmax cross-entropy, shuffling every epoch
+/// with `rng`. Calls `after_step(net)` after every SGD step (for
+/// measurements such as the symmetry of hidden units) and returns the stats
+/// of epoch 0 (before training) through `epochs`. Stops early, after recording
+/// it, if the training loss stops being finite: a blow-up is a result.
+pub fn train(
+    net: &mut Mlp,
+    train: &Dataset,
+    test: &Dataset,
+    cfg: &Training,
+    rng: &mut impl Rng,
+    mut after_step: impl FnMut(&Mlp),
+) -> Vec<EpochStats> {
+    let mut history = vec![evaluate(net, train, test, 0)];
+    let mut order: Vec<usize> = (0..train.len()).collect();
+    for epoch in 1..=cfg.epochs {
+        order.shuffle(rng);
+        for batch in order.chunks(cfg.batch_size) {
+            let b = train.select(batch);
+            let fwd = if cfg.dropout > 0.0 {
+                net.forward_dropout(b.x.view(), cfg.dropout, rng)
+            } else {
+                net.forward(b.x.view())
+            };
+            let l = loss::softmax_cross_entropy(fwd.output().view(), &b.y);
+            let grads = net.backward(&fwd, l.grad.view());
+            cfg.sgd.step(net, &grads);
+            after_step(net);
+        }
+        let stats = evaluate(net, train, test, epoch);
+        history.push(stats);
+        if !stats.train_loss.is_finite() {
+            break;
+        }
+    }
+    history
+}
