@@ -14,7 +14,7 @@ use stable_learning::gradients::{
 };
 use stable_learning::init::Init;
 use stable_learning::runner::{Common, Experiment, Run, float_in, int_in};
-use stable_learning::stats::quantile;
+use stable_learning::stats::{Faults, quantile};
 
 /// Vanishing and exploding gradients: products of many factors, saturating
 /// sigmoids, deep networks at initialization, and gradient clipping.
@@ -234,6 +234,7 @@ fn main() {
     let mut table = String::from(
         "| activation | init | ‖∂L/∂W‖ at layer 1 (input) | at the output layer | ratio input/output |\n|---|---|---:|---:|---:|\n",
     );
+    let mut fault_lines = Vec::new();
     for (act, plain, scaled) in &profiles {
         for (panel, (p, name)) in panels.iter_mut().zip([
             (plain, "default".to_string()),
@@ -255,18 +256,20 @@ fn main() {
                 format_number(out),
                 format_number(first / out)
             );
-            run.record(
-                &format!(
-                    "grad_ratio_{}_{}",
-                    act.name(),
-                    if name == "default" {
-                        "default"
-                    } else {
-                        "scaled"
-                    }
-                ),
-                first / out,
-            );
+            let key = if name == "default" {
+                "default"
+            } else {
+                "scaled"
+            };
+            run.record(&format!("grad_ratio_{act}_{key}"), first / out);
+            // Numerical blow-ups are results: count and report them.
+            let faults = Faults::count(norms);
+            if !faults.is_clean() {
+                let what = faults.describe("layers");
+                *panel = std::mem::take(panel).note(format!("{act}: {what}"));
+                fault_lines.push(format!("{act}, {name}: {what}"));
+            }
+            run.record(&format!("faults_{act}_{key}"), faults);
         }
     }
     let panels = panels
@@ -283,6 +286,9 @@ fn main() {
         args.depth, args.width, args.batch
     ));
     run.say(&table);
+    for line in &fault_lines {
+        run.say(format!("numerical fault: {line}"));
+    }
     run.text("deep_mlp.md", &table);
 
     // ANCHOR: clipping

@@ -14,7 +14,7 @@ use stable_learning::mlp::Mlp;
 use stable_learning::optim::Sgd;
 use stable_learning::propagation::{Snapshot, flat, propagate_deep};
 use stable_learning::runner::{Common, Experiment, Run, float_in, int_in};
-use stable_learning::stats::variance;
+use stable_learning::stats::{Faults, variance};
 use stable_learning::train::{EpochStats, Training, train};
 
 /// He initialization and beyond: a deep ReLU network where Xavier loses half
@@ -101,6 +101,7 @@ fn main() {
     let mut table = String::from(
         "| initialization | Var(z) at layer 1 | at the last hidden layer | ratio last/first | mean ratio per layer |\n|---|---:|---:|---:|---:|\n",
     );
+    let mut fault_lines = Vec::new();
     for ((init, var_z), (_, color)) in profiles.iter().zip(schemes) {
         let first = var_z[0];
         let last = *var_z.last().unwrap();
@@ -125,6 +126,13 @@ fn main() {
         };
         run.record(&format!("var_ratio_{key}"), last / first);
         run.record(&format!("var_per_layer_{key}"), per_layer);
+        let faults = Faults::count(var_z);
+        if !faults.is_clean() {
+            let what = format!("{init}: {}", faults.describe("layers"));
+            chart = chart.note(what.clone());
+            fault_lines.push(what);
+        }
+        run.record(&format!("faults_{key}"), faults);
     }
     let halving: Vec<f64> = (0..args.depth).map(|l| 0.5f64.powi(l as i32)).collect();
     chart = chart
@@ -160,12 +168,20 @@ fn main() {
         sgd: Sgd::new(args.lr),
         dropout: 0.0,
     };
+    let steps = (args.epochs * train_set.len().div_ceil(args.minibatch)) as u64;
+    let bar = run.progress(
+        2 * steps,
+        &format!("training {}-layer ReLU networks", args.depth),
+    );
     let mut curves = Vec::new();
     for (init, color) in schemes {
         let mut net = Mlp::new(&train_sizes, Activation::Relu, init, &mut rng);
-        let history = train(&mut net, &train_set, &test_set, &cfg, &mut rng, |_| {});
+        let history = train(&mut net, &train_set, &test_set, &cfg, &mut rng, |_| {
+            bar.inc(1)
+        });
         curves.push((init, color, history));
     }
+    bar.finish_and_clear();
     // ANCHOR_END: training
     let mut loss_chart = LineChart::new("Training loss")
         .labels("epoch", "cross-entropy on the training set (log scale)")
@@ -189,6 +205,14 @@ fn main() {
             .line(init.to_string(), curve(|s| s.test_error))
             .color(*color);
         let last = history.last().unwrap();
+        if !last.train_loss.is_finite() {
+            let what = format!(
+                "{init}: training diverged (loss {}) in epoch {}",
+                last.train_loss, last.epoch
+            );
+            loss_chart = loss_chart.note(what.clone());
+            run.say(format!("numerical fault: {what}"));
+        }
         train_table += &format!(
             "| {init} | {} | {:.2}% |\n",
             format_number(last.train_loss),
@@ -219,6 +243,7 @@ fn main() {
     let x = gaussian_matrix(32, args.deep_width, &mut rng);
     let acts = [Activation::Identity, Activation::Tanh];
     let n = args.deep_width as f64;
+    let bar = run.progress(2 * args.deep_depth as u64, "very deep propagation");
     let gaussian = propagate_deep(
         x.view(),
         args.deep_depth,
@@ -227,6 +252,7 @@ fn main() {
             std: 1.0 / n.sqrt(),
         },
         &mut rng,
+        || bar.inc(1),
     );
     let orthogonal = propagate_deep(
         x.view(),
@@ -234,7 +260,9 @@ fn main() {
         &acts,
         Init::Orthogonal { gain: 1.0 },
         &mut rng,
+        || bar.inc(1),
     );
+    bar.finish_and_clear();
     // ANCHOR_END: very_deep
     let mut deep_chart = LineChart::new(format!(
         "A batch through {} layers of width {}",
@@ -265,11 +293,18 @@ fn main() {
                 format_number(rms[0]),
                 format_number(last)
             );
-            run.record(
-                &format!("deep_{weights}_{act_name}").to_lowercase(),
-                last / rms[0],
-            );
+            run.record(&format!("deep_{weights}_{act_name}").to_lowercase(), last);
+            run.record("deep_input_rms", rms[0]);
+            let faults = Faults::count(rms);
+            if !faults.is_clean() {
+                let what = format!("{weights}, {act_name}: {}", faults.describe("layers"));
+                deep_chart = deep_chart.note(what.clone());
+                fault_lines.push(what);
+            }
         }
+    }
+    for line in &fault_lines {
+        run.say(format!("numerical fault: {line}"));
     }
     run.say(format!(
         "A batch of 32 through {} layers of width {}:",

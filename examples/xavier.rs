@@ -15,7 +15,7 @@ use stable_learning::propagation::{
     Snapshot, flat, layer_jacobian, mean_singular_value, quarter_circle_mean,
 };
 use stable_learning::runner::{Common, Experiment, Run, float_in, int_in};
-use stable_learning::stats::{Histogram, quantile, variance};
+use stable_learning::stats::{Faults, Histogram, quantile, variance};
 use stable_learning::train::{EpochStats, Training, train};
 
 /// Default and Xavier initialization: PyTorch's default, Glorot & Bengio's
@@ -35,8 +35,8 @@ struct Args {
     /// Hidden activation at initialization: identity, sigmoid, tanh, relu, leaky-relu
     #[arg(long, default_value = "tanh")]
     activation: Activation,
-    /// The initialization compared with the standard one (torch-linear). One of:
-    /// torch-linear (= standard), xavier-uniform, xavier-normal, he-uniform, he-normal,
+    /// The initialization compared with Glorot & Bengio's standard one. One of:
+    /// standard (Glorot & Bengio's: U(±1/√fan_in), biases 0), torch-linear, xavier-uniform, xavier-normal, he-uniform, he-normal,
     /// he-uniform-fan-out, he-normal-fan-out, orthogonal, normal:STD, uniform:BOUND,
     /// constant:VALUE; xavier-*, he-* and orthogonal take an optional :GAIN
     #[arg(long, default_value = "xavier-uniform")]
@@ -92,14 +92,14 @@ fn main() {
     let mut sizes = vec![64];
     sizes.extend(std::iter::repeat_n(args.width, args.depth));
     sizes.push(10);
-    let inits = [("standard", Init::TorchLinear), ("chosen", args.init)];
+    let inits = [("standard", Init::GLOROT_STANDARD), ("chosen", args.init)];
     let snapshots: Vec<(String, Mlp, Snapshot)> = inits
         .iter()
         .map(|&(role, init)| {
             let net = Mlp::new(&sizes, args.activation, init, &mut rng);
             let snap = Snapshot::take(&net, batch.x.view(), &batch.y);
             let label = if role == "standard" {
-                "standard (torch-linear)".to_string()
+                "standard".to_string()
             } else {
                 init.to_string()
             };
@@ -109,6 +109,7 @@ fn main() {
     // ANCHOR_END: glorot_at_init
 
     // Per-layer table for the terminal and the chapter.
+    let mut fault_lines = Vec::new();
     let mut table = String::from(
         "| init | layer | mean of h | Var(h) | Var(h) ratio to previous layer | Var(∂L/∂z) | Var(∂L/∂W) |\n|---|---:|---:|---:|---:|---:|---:|\n",
     );
@@ -135,34 +136,72 @@ fn main() {
             "chosen"
         };
         run.record(&format!("layers_{key}"), &stats);
+        // Blow-ups are results: count the layers whose activations or
+        // gradients overflowed, and those whose gradients underflowed to 0.
+        let mut faults = Faults::default();
+        for s in &stats {
+            let values = [s.activation_var, s.delta_var, s.weight_grad_var];
+            if values.iter().any(|v| !v.is_finite()) {
+                faults.overflowed += 1;
+            } else if s.delta_var == 0.0 || s.weight_grad_var == 0.0 {
+                faults.vanished += 1;
+            }
+        }
+        if !faults.is_clean() {
+            fault_lines.push(format!("{label}: {}", faults.describe("layers")));
+        }
+        run.record(&format!("faults_{key}"), faults);
     }
     run.say(format!(
         "{} hidden {} layers of {} units at initialization, {} digits:",
         args.depth, args.activation, args.width, args.batch
     ));
     run.say(&table);
+    for line in &fault_lines {
+        run.say(format!("numerical fault: {line}"));
+    }
     run.text("layers.md", &table);
 
     // Figures 6–8 of Glorot & Bengio: histograms per layer, both inits.
     let hist_figure = |what: &str,
                        values: &dyn Fn(&Snapshot, usize) -> Vec<f64>,
                        symmetric_range: Option<f64>| {
+        // At most six layers per panel, evenly spaced, first and last included.
+        let shown: Vec<usize> = if args.depth <= 6 {
+            (0..args.depth).collect()
+        } else {
+            (0..6).map(|i| i * (args.depth - 1) / 5).collect()
+        };
         let range = symmetric_range.unwrap_or_else(|| {
             let all: Vec<f64> = snapshots
                 .iter()
-                .flat_map(|(_, _, s)| (0..args.depth).flat_map(|l| values(s, l)).map(f64::abs))
+                .flat_map(|(_, _, s)| shown.iter().flat_map(|&l| values(s, l)).map(f64::abs))
                 .collect();
-            quantile(&all, 0.995).max(f64::MIN_POSITIVE)
+            quantile(&all, 0.995)
         });
+        // No finite value at all (everything overflowed): draw an empty panel
+        // on [-1, 1] with its note rather than fail.
+        let range = if range.is_finite() && range > 0.0 {
+            range
+        } else {
+            1.0
+        };
         let panels = snapshots
             .iter()
             .map(|(label, _, snap)| {
                 let mut chart = LineChart::new(format!("{what}: {label}"))
                     .labels(what.to_string(), "fraction of values per bin")
                     .legend(Legend::UpperRight);
-                for l in 0..args.depth {
+                let mut non_finite = 0;
+                for &l in &shown {
                     let h = Histogram::new(&values(snap, l), -range, range, 60);
+                    non_finite += h.non_finite;
                     chart = chart.histogram(format!("layer {}", l + 1), &h);
+                }
+                if non_finite > 0 {
+                    chart = chart.note(format!(
+                        "{non_finite} values overflowed (inf/NaN), not counted"
+                    ));
                 }
                 chart
             })
@@ -238,14 +277,19 @@ fn main() {
         sgd: Sgd::new(args.lr),
         dropout: 0.0,
     };
+    let steps = (args.epochs * train_set.len().div_ceil(args.minibatch)) as u64;
+    let bar = run.progress(4 * steps, "training tanh and sigmoid networks");
     let mut curves = Vec::new();
     for act in [Activation::Tanh, Activation::Sigmoid] {
-        for (label, init) in [("standard", Init::TorchLinear), ("chosen", args.init)] {
+        for (label, init) in [("standard", Init::GLOROT_STANDARD), ("chosen", args.init)] {
             let mut net = Mlp::new(&train_sizes, act, init, &mut rng);
-            let history = train(&mut net, &train_set, &test_set, &cfg, &mut rng, |_| {});
+            let history = train(&mut net, &train_set, &test_set, &cfg, &mut rng, |_| {
+                bar.inc(1)
+            });
             curves.push((act, label, init, history));
         }
     }
+    bar.finish_and_clear();
     // ANCHOR_END: training
     let mut loss_chart = LineChart::new("Training loss")
         .labels("epoch", "cross-entropy on the training set (log scale)")
@@ -282,6 +326,14 @@ fn main() {
             .series(&name, curve(|s| s.test_error), marker)
             .color(color);
         let last = history.last().unwrap();
+        if !last.train_loss.is_finite() {
+            let what = format!(
+                "{name}: training diverged (loss {}) in epoch {}",
+                last.train_loss, last.epoch
+            );
+            loss_chart = loss_chart.note(what.clone());
+            run.say(format!("numerical fault: {what}"));
+        }
         train_table += &format!(
             "| {act} | {init_name} | {:.2}% |\n",
             100.0 * last.test_error

@@ -50,9 +50,16 @@ impl Activation {
             Activation::Identity => z,
             Activation::Sigmoid => sigmoid(z),
             Activation::Tanh => z.tanh(),
-            Activation::Relu => z.max(0.0),
+            // NaN stays NaN (f64::max would turn it into 0 and hide a blow-up).
+            Activation::Relu => {
+                if z > 0.0 || z.is_nan() {
+                    z
+                } else {
+                    0.0
+                }
+            }
             Activation::LeakyRelu { slope } => {
-                if z > 0.0 {
+                if z > 0.0 || z.is_nan() {
                     z
                 } else {
                     slope * z
@@ -165,6 +172,12 @@ pub fn sigmoid(z: f64) -> f64 {
     }
 }
 
+impl serde::Serialize for Activation {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,10 +196,11 @@ mod tests {
         assert_eq!(sigmoid(-1000.0), 0.0);
         assert!(Activation::Sigmoid.derivative(-1000.0) >= 0.0);
     }
-}
 
-impl serde::Serialize for Activation {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+    #[test]
+    fn nan_propagates() {
+        for a in Activation::ALL {
+            assert!(a.apply(f64::NAN).is_nan(), "{a}");
+        }
     }
 }

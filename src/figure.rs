@@ -514,29 +514,39 @@ pub fn format_number(v: f64) -> String {
 }
 
 /// Writes `bytes` to `path` so that `path` either keeps its old content or
-/// has the new content in full: write a temporary file beside it, flush it to
-/// disk, then rename it over `path`. The temporary file is removed on error.
+/// has the new content in full, even if the process is killed mid-write:
+/// write a temporary file, flush it to disk, then rename it over `path`
+/// (a rename within one filesystem is atomic).
+///
+/// The temporary file is staged in `target/.staging/`, not beside `path`,
+/// so a run killed while writing leaves no stray file in the book's folders.
+/// When `path` is on another filesystem (a rename cannot cross), it falls
+/// back to a hidden temporary file beside `path`, removed on error.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), crate::Error> {
+    let name = path
+        .file_name()
+        .ok_or_else(|| crate::Error::Io(format!("{} is not a file path", path.display())))?;
+    let unique = format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id());
+    let write_then_rename = |tmp: &Path| -> std::io::Result<()> {
+        let result = (|| {
+            let mut f = fs::File::create(tmp)?;
+            f.write_all(bytes)?;
+            f.sync_all()?;
+            fs::rename(tmp, path)
+        })();
+        if result.is_err() {
+            let _ = fs::remove_file(tmp);
+        }
+        result
+    };
+    let staging = Path::new(crate::runner::PROJECT_ROOT).join("target/.staging");
+    if fs::create_dir_all(&staging).is_ok() && write_then_rename(&staging.join(&unique)).is_ok() {
+        return Ok(());
+    }
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .ok_or_else(|| crate::Error::Io(format!("{} is not a file path", path.display())))?;
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    result.map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        crate::Error::Io(format!("cannot write {}: {e}", path.display()))
-    })
+    write_then_rename(&dir.join(&unique))
+        .map_err(|e| crate::Error::Io(format!("cannot write {}: {e}", path.display())))
 }

@@ -90,6 +90,14 @@ pub enum Init {
 }
 
 impl Init {
+    /// Glorot & Bengio's "standard" initialization: U(−1/√n_in, 1/√n_in),
+    /// Var(W) = 1/(3·n_in), biases 0. The weights of [`Init::TorchLinear`]
+    /// without its random biases (a He uniform with gain 1/√3).
+    pub const GLOROT_STANDARD: Init = Init::HeUniform {
+        mode: FanMode::FanIn,
+        gain: 0.577_350_269_189_625_8,
+    };
+
     /// He initialization for ReLU, fan-in mode: N(0, 2/n_in).
     pub const HE_RELU: Init = Init::HeNormal {
         mode: FanMode::FanIn,
@@ -202,7 +210,7 @@ impl Init {
     }
 
     /// The names [`Init::from_str`](std::str::FromStr) accepts, for `--help`.
-    pub const NAMES: &'static str = "torch-linear (= standard), xavier-uniform, xavier-normal, \
+    pub const NAMES: &'static str = "standard (Glorot & Bengio's, biases 0), torch-linear, xavier-uniform, xavier-normal, \
 he-uniform, he-normal, he-uniform-fan-out, he-normal-fan-out, orthogonal, \
 normal:STD, uniform:BOUND, constant:VALUE; xavier-*, he-* and orthogonal take an optional :GAIN";
 }
@@ -236,7 +244,8 @@ impl std::str::FromStr for Init {
         let required = || value.ok_or_else(|| format!("'{name}' needs a value, like {name}:0.1"));
         let relu = std::f64::consts::SQRT_2;
         Ok(match name {
-            "torch-linear" | "standard" if value.is_none() => Init::TorchLinear,
+            "torch-linear" if value.is_none() => Init::TorchLinear,
+            "standard" if value.is_none() => Init::GLOROT_STANDARD,
             "xavier-uniform" => Init::XavierUniform { gain: gain(1.0) },
             "xavier-normal" => Init::XavierNormal { gain: gain(1.0) },
             "he-uniform" => Init::HeUniform {
@@ -270,17 +279,36 @@ impl std::str::FromStr for Init {
 }
 
 impl fmt::Display for Init {
+    /// The name `--init` accepts, so a label can be typed back in:
+    /// `xavier-uniform`, `he-normal-fan-out`, `xavier-normal:1.667`, `normal:0.01`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let relu = std::f64::consts::SQRT_2;
+        let with_gain = |f: &mut fmt::Formatter<'_>, name: &str, gain: f64, default: f64| {
+            if (gain - default).abs() < 1e-12 {
+                write!(f, "{name}")
+            } else {
+                write!(f, "{name}:{}", crate::figure::format_number(gain))
+            }
+        };
+        let fan = |mode: &FanMode| match mode {
+            FanMode::FanIn => "",
+            FanMode::FanOut => "-fan-out",
+        };
         match self {
-            Init::Constant { value } => write!(f, "constant({value})"),
-            Init::Normal { std } => write!(f, "normal(σ={std})"),
-            Init::Uniform { bound } => write!(f, "uniform(a={bound})"),
-            Init::XavierUniform { gain } => write!(f, "xavier-uniform(gain={gain:.3})"),
-            Init::XavierNormal { gain } => write!(f, "xavier-normal(gain={gain:.3})"),
-            Init::HeUniform { mode, gain } => write!(f, "he-uniform({mode:?}, gain={gain:.3})"),
-            Init::HeNormal { mode, gain } => write!(f, "he-normal({mode:?}, gain={gain:.3})"),
+            _ if *self == Init::GLOROT_STANDARD => write!(f, "standard"),
+            Init::Constant { value } => write!(f, "constant:{value}"),
+            Init::Normal { std } => write!(f, "normal:{std}"),
+            Init::Uniform { bound } => write!(f, "uniform:{bound}"),
+            Init::XavierUniform { gain } => with_gain(f, "xavier-uniform", *gain, 1.0),
+            Init::XavierNormal { gain } => with_gain(f, "xavier-normal", *gain, 1.0),
+            Init::HeUniform { mode, gain } => {
+                with_gain(f, &format!("he-uniform{}", fan(mode)), *gain, relu)
+            }
+            Init::HeNormal { mode, gain } => {
+                with_gain(f, &format!("he-normal{}", fan(mode)), *gain, relu)
+            }
             Init::TorchLinear => write!(f, "torch-linear"),
-            Init::Orthogonal { gain } => write!(f, "orthogonal(gain={gain:.3})"),
+            Init::Orthogonal { gain } => with_gain(f, "orthogonal", *gain, 1.0),
         }
     }
 }
@@ -293,9 +321,36 @@ fn uniform(rng: &mut impl Rng, a: f64) -> f64 {
     rng.random_range(-a..a)
 }
 
+impl serde::Serialize for Init {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for name in [
+            "standard",
+            "torch-linear",
+            "xavier-uniform",
+            "xavier-normal:1.667",
+            "he-uniform",
+            "he-normal",
+            "he-normal-fan-out",
+            "he-uniform-fan-out:1",
+            "orthogonal",
+            "normal:0.01",
+            "uniform:0.5",
+            "constant:0.1",
+        ] {
+            let init: Init = name.parse().unwrap();
+            assert_eq!(init.to_string().parse::<Init>().unwrap(), init, "{name}");
+        }
+    }
 
     #[test]
     fn torch_linear_is_kaiming_uniform_with_a_sqrt5() {
@@ -310,11 +365,5 @@ mod tests {
             assert!((a - Init::TorchLinear.bound(n, 7).unwrap()).abs() < 1e-15);
             assert!((a - 1.0 / (n as f64).sqrt()).abs() < 1e-15);
         }
-    }
-}
-
-impl serde::Serialize for Init {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
     }
 }

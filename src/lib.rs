@@ -16,6 +16,9 @@
 //! | [`propagation`] | signals and gradients layer by layer at initialization, Jacobians, very deep stacks | initialization |
 //! | [`symmetry`] | are hidden units copies of each other? | breaking the symmetry |
 //! | [`train`] | minibatch SGD on a classifier, with learning curves | initialization |
+//! | [`logistic`] | logistic and softmax regression with sample weights | distribution shift |
+//! | [`solve`] | solving a linear system by Gaussian elimination | distribution shift |
+//! | [`shift`] | covariate, label and concept shift: weights, BBSE, EM, drift detectors | distribution shift |
 //! | [`stats`] | mean, variance, quantiles, histograms | all |
 //! | [`data`] | the handwritten digits | all |
 //! | [`figure`] | SVG figures with one look, written atomically | all |
@@ -27,11 +30,14 @@ pub mod figure;
 pub mod gradients;
 pub mod init;
 pub mod linalg;
+pub mod logistic;
 pub mod loss;
 pub mod mlp;
 pub mod optim;
 pub mod propagation;
 pub mod runner;
+pub mod shift;
+pub mod solve;
 pub mod stats;
 pub mod symmetry;
 pub mod train;
@@ -56,4 +62,16 @@ pub mod chapters {
     pub struct Introduction;
     #[doc = include_str!("../chapters/gradients.md")]
     pub struct Gradients;
+    #[doc = include_str!("../chapters/symmetry.md")]
+    pub struct Symmetry;
+    #[doc = include_str!("../chapters/xavier.md")]
+    pub struct Xavier;
+    #[doc = include_str!("../chapters/he.md")]
+    pub struct He;
+    #[doc = include_str!("../chapters/covariate_shift.md")]
+    pub struct CovariateShift;
+    #[doc = include_str!("../chapters/label_shift.md")]
+    pub struct LabelShift;
+    #[doc = include_str!("../chapters/concept_shift.md")]
+    pub struct ConceptShift;
 }

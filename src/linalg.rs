@@ -77,6 +77,7 @@ pub fn symmetric_eigenvalues(a: ArrayView2<f64>) -> Vec<f64> {
 fn tridiagonalize(mut a: Array2<f64>) -> (Vec<f64>, Vec<f64>) {
     let n = a.nrows();
     let mut e = vec![0.0; n];
+    #[allow(clippy::needless_range_loop)] // k indexes e and slices a: clearer as is
     for k in 0..n.saturating_sub(2) {
         let x = a.slice(ndarray::s![k + 1.., k]).to_owned();
         let norm = x.dot(&x).sqrt();

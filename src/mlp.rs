@@ -89,9 +89,27 @@ impl Gradients {
     }
 }
 
-/// The Frobenius norm √(Σ aᵢⱼ²).
+/// The Frobenius norm √(Σ aᵢⱼ²), computed as m·√(Σ (aᵢⱼ/m)²) with
+/// m = max |aᵢⱼ| so that squaring neither underflows (entries below 1e-154)
+/// nor overflows (above 1e154). inf or NaN entries give inf or NaN.
+///
+/// ```
+/// use ndarray::array;
+/// use stable_learning::mlp::frobenius;
+/// assert_eq!(frobenius(&array![[3.0, 4.0]]), 5.0);
+/// // Squaring these would underflow to 0 or overflow to inf:
+/// assert!((frobenius(&array![[3e-200, 4e-200]]) / 5e-200 - 1.0).abs() < 1e-15);
+/// assert!((frobenius(&array![[3e200, 4e200]]) / 5e200 - 1.0).abs() < 1e-15);
+/// ```
 pub fn frobenius(a: &Array2<f64>) -> f64 {
-    a.iter().map(|v| v * v).sum::<f64>().sqrt()
+    let m = a.iter().fold(
+        0.0f64,
+        |m, v| if v.is_nan() { f64::NAN } else { m.max(v.abs()) },
+    );
+    if m == 0.0 || !m.is_finite() {
+        return m;
+    }
+    m * a.iter().map(|v| (v / m) * (v / m)).sum::<f64>().sqrt()
 }
 
 impl Mlp {

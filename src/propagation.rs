@@ -103,15 +103,19 @@ pub fn quarter_circle_mean() -> f64 {
 /// Entry [a][l] is the RMS of h⁽ˡ⁾ for activation a (l = 0 is the input).
 /// Only one layer is kept in memory, so `depth` can be in the thousands.
 /// Overflow shows as inf and underflow as 0: both are results.
+/// `on_layer` is called after every layer (for a progress bar).
 pub fn propagate_deep(
     x: ArrayView2<f64>,
     depth: usize,
     acts: &[Activation],
     init: Init,
     rng: &mut impl Rng,
+    mut on_layer: impl FnMut(),
 ) -> Vec<Vec<f64>> {
     let width = x.ncols();
-    let rms = |h: &Array2<f64>| (h.iter().map(|v| v * v).sum::<f64>() / h.len() as f64).sqrt();
+    // Via the scaled Frobenius norm, so that tiny values do not underflow
+    // when squared: the RMS reaches 0 only when every entry has.
+    let rms = |h: &Array2<f64>| crate::mlp::frobenius(h) / (h.len() as f64).sqrt();
     let mut hs: Vec<Array2<f64>> = acts.iter().map(|_| x.to_owned()).collect();
     let mut out: Vec<Vec<f64>> = acts.iter().map(|_| vec![rms(&x.to_owned())]).collect();
     for _ in 0..depth {
@@ -120,6 +124,7 @@ pub fn propagate_deep(
             *h = act.apply_all(h.dot(&w).view());
             series.push(rms(h));
         }
+        on_layer();
     }
     out
 }

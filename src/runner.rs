@@ -130,8 +130,25 @@ impl Run {
         if self.json {
             eprintln!("{}", text.as_ref());
         } else {
-            println!("{}", text.as_ref());
+            print_line(text.as_ref());
         }
+    }
+
+    /// A progress bar on stderr for a loop of `len` steps, labelled `what`.
+    /// It draws only when stderr is a terminal, so logs, pipes and `--json`
+    /// output stay clean. Call `inc(1)` per step and `finish_and_clear()`.
+    pub fn progress(&self, len: u64, what: &str) -> indicatif::ProgressBar {
+        let bar = indicatif::ProgressBar::with_draw_target(
+            Some(len),
+            indicatif::ProgressDrawTarget::stderr(),
+        );
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{msg:32} [{bar:30}] {percent:>3}% {elapsed}")
+        {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar.set_message(what.to_string());
+        bar
     }
 
     /// Records a result under `key` (it appears in the `--json` output).
@@ -172,22 +189,27 @@ impl Run {
                 "results": self.results,
                 "files": self.files,
             });
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&doc).expect("JSON values serialize")
-            );
+            print_line(&serde_json::to_string_pretty(&doc).expect("JSON values serialize"));
         } else {
-            println!("\nwrote {} file(s):", self.files.len());
+            print_line(&format!("\nwrote {} file(s):", self.files.len()));
             for f in &self.files {
-                println!("  {}", f.display());
+                print_line(&format!("  {}", f.display()));
             }
             if self.custom {
-                println!(
-                    "(custom parameters: the book's own figures in chapters/figures/ are untouched)"
+                print_line(
+                    "(custom parameters: the book's own figures in chapters/figures/ are untouched)",
                 );
             }
         }
     }
+}
+
+/// Prints a line on stdout. A reader who pipes the output into `head` closes
+/// the pipe early: that is not an error worth a panic, so failures to print
+/// are ignored (the figures are written regardless).
+fn print_line(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout().lock(), "{text}");
 }
 
 /// Creates `dir` if needed and checks a file can be created in it.

@@ -58,6 +58,50 @@ pub fn count_non_finite(xs: &[f64]) -> usize {
     xs.iter().filter(|x| !x.is_finite()).count()
 }
 
+/// How many of a run's values blew up: overflowed to ±inf or became NaN
+/// (`overflowed`), or underflowed to exactly zero (`vanished`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub struct Faults {
+    /// Values that are ±inf or NaN.
+    pub overflowed: usize,
+    /// Values that are exactly 0.
+    pub vanished: usize,
+}
+
+impl Faults {
+    /// Counts the faults among `xs`.
+    ///
+    /// ```
+    /// use stable_learning::stats::Faults;
+    /// let f = Faults::count(&[1.0, f64::INFINITY, f64::NAN, 0.0]);
+    /// assert_eq!((f.overflowed, f.vanished), (2, 1));
+    /// ```
+    pub fn count(xs: &[f64]) -> Faults {
+        Faults {
+            overflowed: count_non_finite(xs),
+            vanished: xs.iter().filter(|&&x| x == 0.0).count(),
+        }
+    }
+
+    /// True when nothing blew up.
+    pub fn is_clean(&self) -> bool {
+        self.overflowed == 0 && self.vanished == 0
+    }
+
+    /// "12 layers overflowed (inf/NaN), 3 layers exactly 0 (underflow)" for the parts that
+    /// are not zero, naming what was counted (`what`, e.g. "layers").
+    pub fn describe(&self, what: &str) -> String {
+        let mut parts = Vec::new();
+        if self.overflowed > 0 {
+            parts.push(format!("{} {what} overflowed (inf/NaN)", self.overflowed));
+        }
+        if self.vanished > 0 {
+            parts.push(format!("{} {what} exactly 0 (underflow)", self.vanished));
+        }
+        parts.join(", ")
+    }
+}
+
 /// A histogram with equal-width bins over [lo, hi].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Histogram {

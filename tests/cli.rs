@@ -5,22 +5,125 @@ mod common;
 use common::{run_example, temp_dir};
 
 /// Every example and the flags its `--help` must document with a default.
-const EXAMPLES: &[(&str, &[&str])] = &[(
-    "gradients",
-    &[
-        "--seed",
-        "--chain-depth",
-        "--factors",
-        "--dim",
-        "--trials",
-        "--depth",
-        "--width",
-        "--batch",
-        "--scale",
-        "--lr",
-        "--clip",
-    ],
-)];
+const EXAMPLES: &[(&str, &[&str])] = &[
+    (
+        "gradients",
+        &[
+            "--seed",
+            "--chain-depth",
+            "--factors",
+            "--dim",
+            "--trials",
+            "--depth",
+            "--width",
+            "--batch",
+            "--scale",
+            "--lr",
+            "--clip",
+        ],
+    ),
+    (
+        "symmetry",
+        &[
+            "--seed",
+            "--hidden",
+            "--value",
+            "--epochs",
+            "--batch",
+            "--lr",
+            "--dropout",
+        ],
+    ),
+    (
+        "xavier",
+        &[
+            "--seed",
+            "--depth",
+            "--width",
+            "--activation",
+            "--init",
+            "--batch",
+            "--train-width",
+            "--epochs",
+            "--lr",
+            "--minibatch",
+        ],
+    ),
+    (
+        "he",
+        &[
+            "--seed",
+            "--depth",
+            "--width",
+            "--init",
+            "--batch",
+            "--train-width",
+            "--epochs",
+            "--lr",
+            "--minibatch",
+            "--deep-depth",
+            "--deep-width",
+        ],
+    ),
+    (
+        "covariate_shift",
+        &[
+            "--seed",
+            "--n-train",
+            "--n-target",
+            "--train-mean",
+            "--train-std",
+            "--test-mean",
+            "--test-std",
+            "--noise",
+            "--trials",
+            "--clip",
+            "--power-n",
+            "--power-trials",
+            "--permutations",
+            "--alpha",
+            "--max-shift",
+            "--digits-shift",
+            "--digits-repeats",
+        ],
+    ),
+    (
+        "label_shift",
+        &[
+            "--seed",
+            "--m",
+            "--max-m",
+            "--trials",
+            "--rho",
+            "--class",
+            "--alpha",
+            "--small-source",
+            "--covariate",
+        ],
+    ),
+    (
+        "concept_shift",
+        &[
+            "--seed",
+            "--length",
+            "--change-at",
+            "--angle",
+            "--noise",
+            "--width",
+            "--period",
+            "--initial",
+            "--lr",
+            "--window",
+            "--every",
+            "--ddm-drift",
+            "--ph-delta",
+            "--ph-lambda",
+            "--adwin-delta",
+            "--block",
+            "--trials",
+        ],
+    ),
+];
 
 #[test]
 fn help_lists_every_flag_with_its_default() {
@@ -51,7 +154,8 @@ fn bad_values_exit_2_name_the_flag_and_touch_nothing() {
     let not_a_dir = temp_dir("cli-file").join("plain-file");
     std::fs::write(&not_a_dir, b"x").unwrap();
     let under_file = not_a_dir.join("figures");
-    let cases: &[(&[&str], &str)] = &[
+    type Cases<'a> = &'a [(&'a [&'a str], &'a str)];
+    let gradients: Cases = &[
         (&["--depth", "0"], "--depth"),
         (&["--depth", "-3"], "--depth"),
         (&["--width", "many"], "--width"),
@@ -63,11 +167,79 @@ fn bad_values_exit_2_name_the_flag_and_touch_nothing() {
         (&["--seed", "-1"], "--seed"),
         (&["--no-such-flag"], "--no-such-flag"),
     ];
-    for (args, flag) in cases {
+    let symmetry: Cases = &[
+        (&["--hidden", "1"], "--hidden"),
+        (&["--value", "nan"], "--value"),
+        (&["--epochs", "0"], "--epochs"),
+        (&["--dropout", "1"], "--dropout"),
+        (&["--lr", "1e9"], "--lr"),
+        (&["--batch"], "--batch"),
+    ];
+    let xavier: Cases = &[
+        (&["--depth", "0"], "--depth"),
+        (&["--width", "100000"], "--width"),
+        (&["--activation", "softplus"], "--activation"),
+        (&["--init", "lecun"], "--init"),
+        (&["--init", "normal"], "--init"),
+        (&["--init", "normal:-1"], "--init"),
+        (&["--lr", "inf"], "--lr"),
+        (&["--minibatch", "0"], "--minibatch"),
+    ];
+    let he: Cases = &[
+        (&["--depth", "-30"], "--depth"),
+        (&["--deep-depth", "0"], "--deep-depth"),
+        (&["--deep-width", "1"], "--deep-width"),
+        (&["--init", "xavier-normal:abc"], "--init"),
+        (&["--epochs", "1.5"], "--epochs"),
+        (&["--train-width"], "--train-width"),
+    ];
+    let covariate_shift: Cases = &[
+        (&["--n-train", "5"], "--n-train"),
+        (&["--train-std", "0"], "--train-std"),
+        (&["--noise", "NaN"], "--noise"),
+        (&["--alpha", "0.9"], "--alpha"),
+        (&["--digits-shift", "-1"], "--digits-shift"),
+        (&["--permutations", "lots"], "--permutations"),
+    ];
+    let label_shift: Cases = &[
+        (&["--m", "0"], "--m"),
+        (&["--rho", "1.5"], "--rho"),
+        (&["--class", "10"], "--class"),
+        (&["--alpha", "inf"], "--alpha"),
+        (&["--small-source", "10"], "--small-source"),
+        (&["--max-m"], "--max-m"),
+    ];
+    let concept_shift: Cases = &[
+        (&["--length", "100"], "--length"),
+        (&["--change-at", "1"], "--change-at"),
+        (&["--angle", "270"], "--angle"),
+        (&["--noise", "0.5"], "--noise"),
+        (&["--adwin-delta", "0"], "--adwin-delta"),
+        (&["--ph-lambda", "-5"], "--ph-lambda"),
+    ];
+    let all_cases = [
+        ("gradients", gradients),
+        ("symmetry", symmetry),
+        ("xavier", xavier),
+        ("he", he),
+        ("covariate_shift", covariate_shift),
+        ("label_shift", label_shift),
+        ("concept_shift", concept_shift),
+    ];
+    for (name, _) in EXAMPLES {
+        assert!(
+            all_cases.iter().any(|(n, c)| n == name && c.len() >= 5),
+            "{name}: give it at least five bad inputs here"
+        );
+    }
+    for (name, args, flag) in all_cases
+        .iter()
+        .flat_map(|(name, cases)| cases.iter().map(move |(a, f)| (name, a, f)))
+    {
         let out_dir = temp_dir("cli-bad").join("never-created");
         let mut all = vec!["--out", out_dir.to_str().unwrap()];
         all.extend_from_slice(args);
-        let out = run_example("gradients", &all);
+        let out = run_example(name, &all);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
         assert_eq!(

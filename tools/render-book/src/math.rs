@@ -218,7 +218,33 @@ pub fn tex_to_mathml(tex: &str, display: bool) -> Result<String, String> {
         config,
     )
     .map_err(|e| e.to_string())?;
-    Ok(mathml)
+    Ok(repair_attributes(&mathml))
+}
+
+/// `pulldown-latex` 0.8 writes sized delimiters (`\big(` and friends) as
+/// `<mo symmetric="true" stretchy="true"minsize="1.2em" …>`, with no space
+/// before `minsize`: invalid HTML that the Markdown renderer then shows as
+/// text. Inside a tag, a closing quote directly followed by a letter gets the
+/// missing space.
+fn repair_attributes(mathml: &str) -> String {
+    let mut out = String::with_capacity(mathml.len() + 8);
+    let (mut in_tag, mut in_quotes) = (false, false);
+    let mut chars = mathml.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        match c {
+            '<' if !in_tag => in_tag = true,
+            '>' if in_tag && !in_quotes => in_tag = false,
+            '"' if in_tag => {
+                in_quotes = !in_quotes;
+                if !in_quotes && chars.peek().is_some_and(|n| n.is_ascii_alphabetic()) {
+                    out.push(' ');
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 /// `pulldown-latex` writes the annotation as given, so escape it ourselves.
@@ -393,6 +419,15 @@ mod tests {
             escape_for_markdown("<mo><</mo><mi>a<b</mi><mo>></mo><mi>&</mi><mi>a<mi</mi>"),
             "<mo>&#60;</mo><mi>a&#60;b</mi><mo>&#62;</mo><mi>&#38;</mi><mi>a&#60;mi</mi>"
         );
+    }
+
+    #[test]
+    fn sized_delimiters_give_valid_tags() {
+        let mathml = tex_to_mathml(r"\operatorname{Var}\big(z^{(l)}\big)", false).unwrap();
+        assert!(!mathml.contains("\"minsize"), "{mathml}");
+        assert!(mathml.contains("\" minsize=\""), "{mathml}");
+        let html = render_math(r"a \\( \big( x \big) \\) b").unwrap();
+        assert!(!escape_for_markdown(&html).contains("&lt;mo"), "{html}");
     }
 
     #[test]

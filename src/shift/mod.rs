@@ -1,0 +1,127 @@
+//! Distribution shift: when the data a model meets is not the data it learned
+//! from.
+//!
+//! A model is trained to make the *empirical risk* small on source samples
+//! \\((x_i, y_i) \sim p\\), while what we care about is the *risk* under the
+//! target distribution \\(q\\):
+//!
+//! \\[ R_q(f) = \mathbb{E}_{(x,y)\sim q}\,[\ell(f(x), y)] = \mathbb{E}_{(x,y)\sim p}\left[\frac{q(x,y)}{p(x,y)}\,\ell(f(x), y)\right] \approx \frac{1}{n}\sum_{i=1}^n \beta_i\, \ell(f(x_i), y_i), \\]
+//!
+//! with importance weights \\(\beta_i = q(x_i, y_i)/p(x_i, y_i)\\) (weighted
+//! empirical risk minimization). Each kind of shift says which part of
+//! \\(p(x, y)\\) changes, and so what the weight depends on:
+//!
+//! | module | what changes | the weight |
+//! |---|---|---|
+//! | [`covariate`] | \\(p(x)\\), with \\(p(y \mid x)\\) fixed | \\(\beta(x) = q(x)/p(x)\\) |
+//! | [`label`] | \\(p(y)\\), with \\(p(x \mid y)\\) fixed | \\(\beta(y) = q(y)/p(y)\\) |
+//! | [`concept`] | \\(p(y \mid x)\\) itself, over time | none: detect ([`drift`]) and retrain |
+
+pub mod concept;
+pub mod covariate;
+pub mod drift;
+pub mod label;
+
+/// What can go wrong in the shift estimators and detectors.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Error {
+    /// A parameter is out of its range.
+    #[error("{name} = {value} is out of range ({range})")]
+    Parameter {
+        /// Its name.
+        name: &'static str,
+        /// Its value.
+        value: f64,
+        /// The allowed range.
+        range: &'static str,
+    },
+    /// Inputs disagree in size.
+    #[error("{what}: expected {expected}, got {got}")]
+    Size {
+        /// Which input.
+        what: &'static str,
+        /// The size expected.
+        expected: usize,
+        /// The size given.
+        got: usize,
+    },
+    /// A linear system has no unique solution (for BBSE: the confusion matrix
+    /// is singular; some class is never predicted or two are confused alike).
+    #[error("{0} is singular")]
+    Singular(&'static str),
+    /// No data where some is needed.
+    #[error("no {0}")]
+    Empty(&'static str),
+    /// A class that should be sampled has no rows to sample from.
+    #[error("class {0} has a positive prior but no rows")]
+    MissingClass(usize),
+    /// A model could not be fitted.
+    #[error("fitting failed: {0}")]
+    Fit(#[from] crate::logistic::FitError),
+}
+
+/// Checks that `value` lies in `[lo, hi]` (and is finite).
+pub(crate) fn check(
+    name: &'static str,
+    value: f64,
+    lo: f64,
+    hi: f64,
+    range: &'static str,
+) -> Result<f64, Error> {
+    if value.is_finite() && (lo..=hi).contains(&value) {
+        Ok(value)
+    } else {
+        Err(Error::Parameter { name, value, range })
+    }
+}
+
+/// The weighted empirical risk \\(\frac{1}{n}\sum_i \beta_i \ell_i\\) of
+/// per-sample losses `losses` with importance weights `weights`.
+///
+/// ```
+/// use stable_learning::shift::weighted_risk;
+/// // Unit weights give the plain empirical risk.
+/// assert_eq!(weighted_risk(&[1.0, 3.0], &[1.0, 1.0]), 2.0);
+/// assert_eq!(weighted_risk(&[1.0, 3.0], &[0.0, 2.0]), 3.0);
+/// ```
+pub fn weighted_risk(losses: &[f64], weights: &[f64]) -> f64 {
+    assert_eq!(losses.len(), weights.len(), "one weight per loss");
+    losses.iter().zip(weights).map(|(l, b)| l * b).sum::<f64>() / losses.len() as f64
+}
+
+/// Clips every weight at `c`: \\(\beta_i \leftarrow \min(\beta_i, c)\\) (d2l's
+/// remedy for a few huge weights).
+///
+/// ```
+/// assert_eq!(stable_learning::shift::clip_weights(&[0.5, 3.0, 40.0], 10.0), vec![0.5, 3.0, 10.0]);
+/// ```
+pub fn clip_weights(weights: &[f64], c: f64) -> Vec<f64> {
+    weights.iter().map(|&b| b.min(c)).collect()
+}
+
+/// Flattens the weights, \\(\beta_i \leftarrow \beta_i^{\lambda}\\) with
+/// \\(0 \le \lambda \le 1\\) (Shimodaira 2000): λ = 0 is unweighted, λ = 1 fully
+/// weighted; in between trades bias for variance.
+///
+/// ```
+/// let w = stable_learning::shift::flatten_weights(&[4.0, 0.25], 0.5);
+/// assert_eq!(w, vec![2.0, 0.5]);
+/// ```
+pub fn flatten_weights(weights: &[f64], lambda: f64) -> Vec<f64> {
+    weights.iter().map(|&b| b.powf(lambda)).collect()
+}
+
+/// The effective sample size \\((\sum_i \beta_i)^2 / \sum_i \beta_i^2\\) of a
+/// weighted sample: n for equal weights, 1 when one weight dominates. A large
+/// shift spends most of the sample on a few points.
+///
+/// ```
+/// use stable_learning::shift::effective_sample_size;
+/// assert_eq!(effective_sample_size(&[1.0; 8]), 8.0);
+/// assert!((effective_sample_size(&[1.0, 0.0, 0.0]) - 1.0).abs() < 1e-12);
+/// ```
+pub fn effective_sample_size(weights: &[f64]) -> f64 {
+    let s: f64 = weights.iter().sum();
+    let s2: f64 = weights.iter().map(|b| b * b).sum();
+    s * s / s2
+}

@@ -1,0 +1,129 @@
+//! Chapter "Concept shift": the exercises' solutions. The chapter includes
+//! the anchored parts; the assertions check the answers it gives.
+
+mod common;
+
+use common::{assert_mentions, chapter};
+use rand::{RngExt, SeedableRng, rngs::StdRng};
+use stable_learning::shift::concept::alarms;
+use stable_learning::shift::drift::PageHinkley;
+use stable_learning::stats::quantile;
+
+/// (λ, median delay, false alarms per 1000 samples without change)
+fn threshold_sweep() -> Vec<(f64, f64, f64)> {
+    // ANCHOR: threshold
+    // Error streams like the chapter's static model: 12% errors, then 38.5%
+    // from sample 1000 on; and streams that stay at 12% for 3000 samples.
+    let mut rng = StdRng::seed_from_u64(11);
+    let mut bernoulli =
+        |p: f64, n: usize| -> Vec<bool> { (0..n).map(|_| rng.random::<f64>() < p).collect() };
+    let streams: Vec<(Vec<bool>, Vec<bool>)> = (0..200)
+        .map(|_| {
+            let mut drifting = bernoulli(0.122, 1000);
+            drifting.extend(bernoulli(0.385, 2000));
+            (drifting, bernoulli(0.122, 3000))
+        })
+        .collect();
+    let mut rows = Vec::new();
+    for lambda in [5.0, 10.0, 25.0, 50.0, 100.0] {
+        let mut detector = PageHinkley::new(30, 0.005, lambda).unwrap();
+        let (mut delays, mut false_alarms) = (Vec::new(), 0);
+        for (drifting, steady) in &streams {
+            if let Some(t) = alarms(&mut detector, drifting)
+                .into_iter()
+                .find(|&t| t >= 1000)
+            {
+                delays.push((t - 1000) as f64);
+            }
+            false_alarms += alarms(&mut detector, steady).len();
+        }
+        let per_1000 = 1000.0 * false_alarms as f64 / (200.0 * 3000.0);
+        println!(
+            "λ = {lambda}: median delay {:.0}, false alarms per 1000 samples {per_1000:.3}",
+            quantile(&delays, 0.5)
+        );
+        rows.push((lambda, quantile(&delays, 0.5), per_1000));
+    }
+    // ANCHOR_END: threshold
+    rows
+}
+
+#[test]
+fn exercise_1_page_hinkley_threshold() {
+    let rows = threshold_sweep();
+    let text = chapter("concept_shift.md");
+    // A higher threshold waits longer and raises fewer false alarms.
+    assert!(
+        rows.windows(2)
+            .all(|w| w[1].1 >= w[0].1 && w[1].2 <= w[0].2),
+        "{rows:?}"
+    );
+    for (lambda, delay, fa) in rows {
+        assert_mentions(
+            &text,
+            &format!("| {lambda} | {delay:.0} | {fa:.3} |"),
+            "the threshold table",
+        );
+    }
+}
+
+#[test]
+fn exercise_3_a_small_turn() {
+    // ANCHOR: small_turn
+    let out = common::temp_dir("concept-small-turn");
+    let doc = common::example_json("concept_shift", &["--angle", "20"], &out);
+    let r = &doc["results"];
+    for detector in ["ddm", "page_hinkley", "adwin"] {
+        println!(
+            "{detector}: median delay {}, missed {} of 100",
+            r[format!("delay_median_{detector}")],
+            r[format!("missed_{detector}")]
+        );
+    }
+    // ANCHOR_END: small_turn
+    let text = chapter("concept_shift.md");
+    let num = |k: &str| r[k].as_f64().unwrap();
+    assert_mentions(
+        &text,
+        &format!(
+            "from {:.3} to {:.3}",
+            num("error_rate_before"),
+            num("error_rate_after")
+        ),
+        "the error rates",
+    );
+    assert_mentions(
+        &text,
+        &format!("DDM now needs {:.0} samples", num("delay_median_ddm")),
+        "DDM's delay",
+    );
+    assert_mentions(
+        &text,
+        &format!("in {} of 100 streams", r["missed_ddm"]),
+        "DDM's misses",
+    );
+    assert_mentions(
+        &text,
+        &format!(
+            "Page–Hinkley needs {} and misses {}",
+            num("delay_median_page_hinkley") as u64,
+            r["missed_page_hinkley"]
+        ),
+        "PH",
+    );
+    assert_eq!(r["missed_adwin"], 100, "ADWIN misses every small turn");
+    assert!(r["delay_median_adwin"].is_null());
+    assert_mentions(
+        &text,
+        &format!("still scores {:.3}", num("accuracy_after_sudden_static")),
+        "static accuracy",
+    );
+    assert_mentions(
+        &text,
+        &format!(
+            "against\n{:.3} for the sliding window",
+            num("accuracy_after_sudden_window_300")
+        ),
+        "window accuracy",
+    );
+}

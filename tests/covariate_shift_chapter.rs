@@ -1,0 +1,241 @@
+//! Chapter "Covariate shift": every number the prose states is computed here
+//! (by running the example at its defaults) and looked up in the chapter's
+//! text, and every claim is checked — some again, independently of the
+//! example, with the library.
+
+mod common;
+
+use common::{chapter, example_json, temp_dir};
+use ndarray::Array2;
+use rand::{RngExt, SeedableRng, rngs::StdRng};
+use rand_distr::StandardNormal;
+use stable_learning::shift::covariate::{domain_classifier_test, normal_pdf};
+
+/// The chapter's text with every run of whitespace turned into one space, so
+/// that numbers can be looked up across line breaks.
+fn text() -> String {
+    chapter("covariate_shift.md")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn mentions(text: &str, needle: &str, what: &str) {
+    let needle = needle.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        text.contains(&needle),
+        "the chapter should state {what} as `{needle}` (computed by the code)"
+    );
+}
+
+#[test]
+fn example_results_match_the_chapter_and_the_claims() {
+    let out = temp_dir("covariate-chapter");
+    let doc = example_json("covariate_shift", &[], &out);
+    let r = &doc["results"];
+    let num = |k: &str| {
+        r[k].as_f64()
+            .unwrap_or_else(|| panic!("result {k} missing"))
+    };
+    let t = text();
+
+    // Importance weighting lowers the target error of the misspecified line,
+    // in every one of the 200 trials, nearly down to the noise floor.
+    let (plain, weighted, est) = (
+        num("test_error_unweighted"),
+        num("test_error_true_weights"),
+        num("test_error_estimated_weights"),
+    );
+    assert!(weighted < plain / 2.0, "{weighted} vs {plain}");
+    assert_eq!(r["weighted_wins"], 200);
+    assert!(weighted > num("noise_variance") && weighted < 1.2 * num("noise_variance"));
+    // Estimated weights do almost as well as the true ones (within 5%).
+    assert!((est / weighted - 1.0).abs() < 0.05, "{est} vs {weighted}");
+    mentions(
+        &t,
+        &format!("drops from {plain:.3} without weights to {weighted:.4} with the true weights"),
+        "the two test errors",
+    );
+    mentions(
+        &t,
+        &format!("better in {} of the 200 draws", r["weighted_wins"]),
+        "the wins",
+    );
+    mentions(
+        &t,
+        &format!("about {:.1} equally weighted", num("effective_sample_size")),
+        "the ESS",
+    );
+    mentions(
+        &t,
+        &format!(
+            "\\\\(\\lambda = {}\\\\) with error {:.4}, against {weighted:.4} at",
+            num("best_lambda"),
+            num("test_error_best_lambda")
+        ),
+        "the best λ",
+    );
+    assert!(num("test_error_best_lambda") <= weighted);
+
+    // The n_s/n_t factor: weights average ≈ 1 with it, ≈ n_t/n_s = 4 without.
+    // (Each trial's mean over 100 source points scatters by ~10%; the mean of
+    // 200 trials is well within 0.1 of its expectation.)
+    let (with, without) = (
+        num("mean_weight_with_ratio"),
+        num("mean_weight_without_ratio"),
+    );
+    assert!((with - 1.0).abs() < 0.1, "{with}");
+    assert!((without / with - 4.0).abs() < 1e-9, "exactly n_t/n_s apart");
+    mentions(
+        &t,
+        &format!("mean {with:.3} with the factor"),
+        "the mean weight",
+    );
+    mentions(
+        &t,
+        &format!("and {without:.2} without it"),
+        "the mean weight without the factor",
+    );
+    mentions(
+        &t,
+        &format!(
+            "Clipped at 2, the properly scaled weights give test error {:.4} and d2l's give {:.4}",
+            num("test_error_clipped"),
+            num("test_error_clipped_without_ratio")
+        ),
+        "the clipped errors",
+    );
+    // "the true ratio never exceeds 3.7": its maximum, on a fine grid.
+    let max_ratio = (0..4000)
+        .map(|i| -2.0 + i as f64 / 1000.0)
+        .map(|x| normal_pdf(x, 0.0, 0.3) / normal_pdf(x, 0.5, 0.5))
+        .fold(0.0f64, f64::max);
+    assert!(max_ratio > 3.6 && max_ratio < 3.7, "{max_ratio}");
+
+    // The detector: AUC ≈ ½ and false alarms at the level α without shift.
+    // 100 runs of a held-out AUC on 50 + 50 points (standard deviation
+    // ≈ √(101/(12·2500)) ≈ 0.058 each): the mean is within 0.02 of ½ unless
+    // something is wrong (3.5 standard errors).
+    let auc0 = num("detector_auc_no_shift");
+    assert!((auc0 - 0.5).abs() < 0.02, "{auc0}");
+    // The false-alarm rate of 100 runs: α ± 3·√(α(1−α)/100) = 0.05 ± 0.065.
+    let fp = num("detector_false_positive_rate");
+    assert!(fp <= 0.05 + 0.065, "{fp}");
+    mentions(
+        &t,
+        &format!("mean AUC is {auc0:.3} and the test raises a false alarm in {fp:.2} of the runs"),
+        "the no-shift results",
+    );
+    let power: Vec<(f64, f64)> = serde_json::from_value(r["detector_power"].clone()).unwrap();
+    let aucs: Vec<(f64, f64)> = serde_json::from_value(r["detector_mean_auc"].clone()).unwrap();
+    assert!(power.last().unwrap().1 >= 0.9);
+    assert!(
+        aucs.windows(2).all(|w| w[1].1 > w[0].1 - 0.02),
+        "AUC grows with the shift: {aucs:?}"
+    );
+    mentions(
+        &t,
+        &format!(
+            "shift of 0.4 standard deviations in {:.2} of the runs and one of 0.8 in {:.2} of them",
+            power[4].1, power[8].1
+        ),
+        "the power",
+    );
+    mentions(
+        &t,
+        &format!("{:.2} at \\\\(\\delta = 0.8\\\\)", aucs[8].1),
+        "the AUC at δ = 0.8",
+    );
+
+    // Digits: the shift is detected; weighting does not help.
+    mentions(
+        &t,
+        &format!("held-out AUC of {:.3}", num("digits_detector_auc")),
+        "the digits AUC",
+    );
+    assert_eq!(num("digits_detector_p_value"), 1.0 / 200.0);
+    mentions(
+        &t,
+        &format!(
+            "\\\\(p = {}\\\\), the smallest",
+            num("digits_detector_p_value")
+        ),
+        "the digits p-value",
+    );
+    let size = (num("digits_source_size") + num("digits_target_size")) / 2.0;
+    mentions(
+        &t,
+        &format!("hold about {:.0} images each", (size / 10.0).round() * 10.0),
+        "the sample sizes",
+    );
+    let (a0, a1, a2) = (
+        num("digits_accuracy_unweighted"),
+        num("digits_accuracy_true_weights"),
+        num("digits_accuracy_estimated_weights"),
+    );
+    mentions(
+        &t,
+        &format!(
+            "{a0:.3} without weights, {a1:.3} with the true ones and {a2:.3} with the estimated ones"
+        ),
+        "the digits accuracies",
+    );
+    assert!(
+        a1 <= a0 + 0.005 && a2 <= a0 + 0.005,
+        "weighting does not help on digits"
+    );
+    mentions(
+        &t,
+        &format!(
+            "worth {:.0}% of its images",
+            100.0 * num("digits_relative_ess")
+        ),
+        "the relative ESS",
+    );
+    // A well-specified cubic needs no weights: weighting only adds variance.
+    let (c0, c1) = (
+        num("test_error_cubic_unweighted"),
+        num("test_error_cubic_weighted"),
+    );
+    assert!(c0 < c1);
+    mentions(
+        &t,
+        &format!("test error {c0:.4} unweighted and {c1:.4} weighted"),
+        "the cubic's errors",
+    );
+}
+
+#[test]
+fn domain_classifier_auc_is_one_half_without_shift() {
+    // Independent of the example: 2-D Gaussians, 200 runs, 60 + 60 rows per
+    // run. The mean held-out AUC is within 0.015 of ½ (the standard error is
+    // about √(61/(12·900))/√200 ≈ 0.0053), and the permutation test's
+    // false-alarm rate at α = 0.05 is within 3 standard errors (0.046).
+    let mut rng = StdRng::seed_from_u64(2024);
+    let (mut auc_sum, mut rejected) = (0.0, 0);
+    let runs = 200;
+    for _ in 0..runs {
+        let mut draw = || Array2::from_shape_fn((60, 2), |_| rng.sample::<f64, _>(StandardNormal));
+        let (s, t) = (draw(), draw());
+        let test = domain_classifier_test(s.view(), t.view(), 99, 1e-3, &mut rng).unwrap();
+        auc_sum += test.auc;
+        rejected += (test.p_value <= 0.05) as usize;
+    }
+    let auc = auc_sum / runs as f64;
+    let rate = rejected as f64 / runs as f64;
+    assert!((auc - 0.5).abs() < 0.015, "mean AUC {auc}");
+    assert!(rate < 0.05 + 0.046, "false-alarm rate {rate}");
+    // And with a shift of one standard deviation it detects nearly always.
+    let mut detected = 0;
+    for _ in 0..20 {
+        let s = Array2::from_shape_fn((60, 2), |_| rng.sample::<f64, _>(StandardNormal));
+        let t = Array2::from_shape_fn((60, 2), |(_, j)| {
+            rng.sample::<f64, _>(StandardNormal) + if j == 0 { 1.0 } else { 0.0 }
+        });
+        detected += (domain_classifier_test(s.view(), t.view(), 99, 1e-3, &mut rng)
+            .unwrap()
+            .p_value
+            <= 0.05) as usize;
+    }
+    assert!(detected >= 18, "{detected} of 20");
+}

@@ -1,0 +1,127 @@
+//! Chapter "He initialization": the exercises' solutions.
+
+use rand::{SeedableRng, rngs::StdRng};
+use stable_learning::activation::Activation;
+use stable_learning::data::Dataset;
+use stable_learning::init::Init;
+use stable_learning::loss;
+use stable_learning::mlp::{Mlp, frobenius};
+use stable_learning::optim::Sgd;
+use stable_learning::train::{Training, train};
+
+#[test]
+fn exercise_1_fixing_the_scale_after_the_fact() {
+    // ANCHOR: after_the_fact
+    // The stalled network: 30 ReLU layers of 64 units, Xavier initialization.
+    let mut rng = StdRng::seed_from_u64(3);
+    let (train_set, test_set) = Dataset::digits().split(0.25, &mut rng);
+    let mut sizes = vec![64];
+    sizes.extend(std::iter::repeat_n(64, 30));
+    sizes.push(10);
+    let mut net = Mlp::new(
+        &sizes,
+        Activation::Relu,
+        Init::XavierNormal { gain: 1.0 },
+        &mut rng,
+    );
+
+    // Diagnosis: how far one plain SGD step (learning rate 0.003) moves each
+    // layer, relative to the size of its weights, lr·‖∇W(l)‖/‖W(l)‖.
+    let probe = train_set.select(&(0..256).collect::<Vec<_>>());
+    let fwd = net.forward(probe.x.view());
+    let l = loss::softmax_cross_entropy(fwd.output().view(), &probe.y);
+    let grads = net.backward(&fwd, l.grad.view());
+    let relative: Vec<f64> = net
+        .layers
+        .iter()
+        .zip(&grads.weights)
+        .map(|(layer, g)| 0.003 * frobenius(g) / frobenius(&layer.weights))
+        .collect();
+    let largest = relative.iter().fold(0.0f64, |m, &r| m.max(r));
+    println!("largest relative SGD step of any layer: {largest:.1e}");
+
+    // The fix, after the fact (LSUV, Mishkin & Matas 2015): layer by layer,
+    // rescale the weights until that layer's pre-activations on a batch have
+    // variance 1 (within 0.1, at most 10 tries).
+    for l in 0..net.layers.len() - 1 {
+        for _ in 0..10 {
+            let z = &net.forward(probe.x.view()).pre[l];
+            let var = stable_learning::stats::variance(z.as_slice().unwrap());
+            if (var - 1.0).abs() < 0.1 {
+                break;
+            }
+            net.layers[l].weights /= var.sqrt();
+        }
+    }
+    let cfg = Training {
+        epochs: 20,
+        batch_size: 16,
+        sgd: Sgd::new(0.003),
+        dropout: 0.0,
+    };
+    let history = train(&mut net, &train_set, &test_set, &cfg, &mut rng, |_| {});
+    let error = history.last().unwrap().test_error;
+    println!(
+        "after rescaling, plain SGD reaches {:.1}% test error",
+        100.0 * error
+    );
+    // ANCHOR_END: after_the_fact
+    // Every layer is frozen alike: relative steps of order 1e-8.
+    assert!(largest < 1e-6, "{relative:?}");
+    // Rescaled, the same network trains like He's (the chapter: 7.35%);
+    // chance is 90%.
+    assert!(error < 0.3, "{error}");
+    let chapter =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/chapters/he.md")).unwrap();
+    for stated in [
+        format!("the largest {largest:.1e}"),
+        format!("to {:.1}% test error", 100.0 * error),
+    ] {
+        assert!(
+            chapter.contains(&stated),
+            "the solution should state `{stated}`"
+        );
+    }
+}
+
+#[test]
+fn exercise_2_leaky_relu_gain() {
+    // ANCHOR: leaky_gain
+    // For leaky ReLU with slope a, E[φ(z)²] = (1 + a²)/2 · Var(z), so the
+    // variance-preserving gain is √(2/(1 + a²)).
+    let mut rng = StdRng::seed_from_u64(4);
+    let a = 0.2;
+    let act = Activation::LeakyRelu { slope: a };
+    let gain = (2.0 / (1.0 + a * a)).sqrt();
+    assert!((gain - act.gain()).abs() < 1e-15);
+    let x = stable_learning::gradients::gaussian_matrix(256, 256, &mut rng);
+    let mut sizes = vec![256];
+    sizes.extend(std::iter::repeat_n(256, 30));
+    let mut per_layer = Vec::new();
+    for g in [1.0, gain] {
+        let mut net = Mlp::new(
+            &sizes,
+            act,
+            Init::HeNormal {
+                mode: stable_learning::init::FanMode::FanIn,
+                gain: g,
+            },
+            &mut rng,
+        );
+        net.layers.last_mut().unwrap().activation = act;
+        let fwd = net.forward(x.view());
+        let var =
+            |z: &ndarray::Array2<f64>| stable_learning::stats::variance(z.as_slice().unwrap());
+        let ratio = (var(&fwd.pre[29]) / var(&fwd.pre[0])).powf(1.0 / 29.0);
+        println!("gain {g:.3}: Var(z) changes by {ratio:.3} per layer");
+        per_layer.push(ratio);
+    }
+    // ANCHOR_END: leaky_gain
+    // Gain 1 loses (1 + a²)/2 = 0.52 per layer; the right gain keeps 1.
+    // 30 layers of 256 units: the per-layer geometric mean is within ~2%.
+    assert!(
+        (per_layer[0] - (1.0 + a * a) / 2.0).abs() < 0.03,
+        "{per_layer:?}"
+    );
+    assert!((per_layer[1] - 1.0).abs() < 0.05, "{per_layer:?}");
+}

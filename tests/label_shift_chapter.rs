@@ -1,0 +1,267 @@
+//! Chapter "Label shift": every number the prose states is computed here
+//! (by running the example at its defaults) and looked up in the chapter's
+//! text; BBSE and EM are checked against the truth on a problem where
+//! everything is known.
+
+mod common;
+
+use common::{chapter, example_json, temp_dir};
+use ndarray::{Array1, Array2};
+use rand::{RngExt, SeedableRng, rngs::StdRng};
+use rand_distr::StandardNormal;
+use stable_learning::shift::covariate::normal_pdf;
+use stable_learning::shift::label::{
+    bbse, class_frequencies, confusion_joint, em_priors, weight_error,
+};
+
+fn text() -> String {
+    chapter("label_shift.md")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn mentions(text: &str, needle: &str, what: &str) {
+    let needle = needle.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        text.contains(&needle),
+        "the chapter should state {what} as `{needle}` (computed by the code)"
+    );
+}
+
+#[test]
+fn example_results_match_the_chapter_and_the_claims() {
+    let out = temp_dir("label-chapter");
+    let doc = example_json("label_shift", &[], &out);
+    let r = &doc["results"];
+    let num = |k: &str| {
+        r[k].as_f64()
+            .unwrap_or_else(|| panic!("result {k} missing"))
+    };
+    let t = text();
+
+    mentions(
+        &t,
+        &format!(
+            "right on {:.3} of the held-out digits",
+            num("source_accuracy")
+        ),
+        "the source accuracy",
+    );
+    mentions(
+        &t,
+        &format!("a held-out source set ({})", r["held_out_size"]),
+        "the held-out size",
+    );
+    // d2l's equation read literally sums to about k = 10, not 1.
+    let d2l = num("d2l_joint_solution_sum");
+    assert!((d2l - 10.0).abs() < 1.0, "{d2l}");
+    assert!((num("conditional_solution_sum") - 1.0).abs() < 1e-9);
+    mentions(
+        &t,
+        &format!("gives a vector that sums to {d2l:.2}"),
+        "d2l's sum",
+    );
+    mentions(
+        &t,
+        &format!("sums to {:.6}", num("conditional_solution_sum")),
+        "the conditional sum",
+    );
+
+    mentions(
+        &t,
+        &format!("weight of class 5 is {:.2}", num("tweak_true_weight")),
+        "the tweaked weight",
+    );
+    mentions(
+        &t,
+        &format!(
+            "off by {:.3} (BBSE) and {:.3} (EM)",
+            num("tweak_bbse_error"),
+            num("tweak_em_error")
+        ),
+        "the tweak-one errors",
+    );
+    mentions(
+        &t,
+        &format!(
+            "by {:.3} and {:.3}",
+            num("dirichlet_bbse_error"),
+            num("dirichlet_em_error")
+        ),
+        "the Dirichlet errors",
+    );
+
+    // The error shrinks like m^(-1/2) when Ĉ is exact: the fitted log-log
+    // slope of 14..40-run means is within 0.1 of −½.
+    let slope = num("exact_slope");
+    assert!((slope + 0.5).abs() < 0.1, "{slope}");
+    mentions(&t, &format!("fitted slope {slope:.3}"), "the slope");
+    mentions(
+        &t,
+        &format!("down to {:.4} at 20000", num("error_exact_max_m")),
+        "the smallest error",
+    );
+    // With Ĉ estimated, more target samples stop helping: a floor, higher
+    // for a smaller source set.
+    assert!(
+        num("pool_tail_slope").abs() < 0.15,
+        "the curve is flat at the end"
+    );
+    assert!(
+        num("error_bbse_max_m") < num("error_bbse_min_m"),
+        "the error shrinks as samples grow"
+    );
+    assert!(num("error_small_max_m") > 1.5 * num("error_bbse_max_m"));
+    assert!(
+        num("error_exact_max_m") < 0.1 && num("error_exact_max_m") < num("error_bbse_max_m") / 3.0
+    );
+    mentions(
+        &t,
+        &format!("stops improving at about {:.3}", num("error_bbse_max_m")),
+        "the floor",
+    );
+    mentions(
+        &t,
+        &format!("floor rises to {:.3}", num("error_small_max_m")),
+        "the small-source floor",
+    );
+    mentions(
+        &t,
+        &format!("at {:.3}: its error floor", num("error_em_max_m")),
+        "EM's floor",
+    );
+    let curves: Vec<Vec<(f64, f64)>> = serde_json::from_value(r["error_curves"].clone()).unwrap();
+    // Every curve decreases from m = 50 to m = 20000.
+    for c in &curves {
+        assert!(c.last().unwrap().1 < c[0].1 / 1.5, "{c:?}");
+    }
+
+    // Correction: with the true weights accuracy rises under every shift;
+    // with estimated weights under the strong ones.
+    let rows: Vec<Vec<f64>> = serde_json::from_value(r["accuracy_rows"].clone()).unwrap();
+    for row in &rows {
+        assert!(row[1] >= row[0], "{row:?}");
+    }
+    for row in &rows[..3] {
+        assert!(row[2] > row[0] && row[3] > row[0], "{row:?}");
+    }
+    let strong = &rows[1];
+    mentions(
+        &t,
+        &format!(
+            "right on {:.3} of the target digits, and correcting with the true weights lifts that to {:.3}",
+            strong[0], strong[1]
+        ),
+        "the ρ = 0.9 row",
+    );
+    mentions(
+        &t,
+        &format!("EM's weights get {:.3}, BBSE's {:.3}", strong[3], strong[2]),
+        "the ρ = 0.9 estimates",
+    );
+
+    // Breaking the assumption: the error grows several-fold.
+    let (b0, b1, e0, e1) = (
+        num("broken_bbse_k0"),
+        num("broken_bbse_kmax"),
+        num("broken_em_k0"),
+        num("broken_em_kmax"),
+    );
+    assert!(b1 > 3.0 * b0 && e1 > 2.0 * e0);
+    mentions(
+        &t,
+        &format!("{b0:.3} for BBSE. At \\\\(k = 2\\\\) it is {b1:.2}"),
+        "BBSE's broken errors",
+    );
+    mentions(
+        &t,
+        &format!("from {e0:.3} to {e1:.2}"),
+        "EM's broken errors",
+    );
+}
+
+/// Three classes with 1-D Gaussian features N(0, 1), N(2, 1), N(4, 1), a
+/// classifier that thresholds at 1 and 3, and exact (calibrated) posteriors.
+fn draw(labels: &[usize], rng: &mut StdRng) -> Vec<f64> {
+    labels
+        .iter()
+        .map(|&y| 2.0 * y as f64 + rng.sample::<f64, _>(StandardNormal))
+        .collect()
+}
+
+fn classify(x: f64) -> usize {
+    if x < 1.0 {
+        0
+    } else if x < 3.0 {
+        1
+    } else {
+        2
+    }
+}
+
+fn labels_with(priors: &[f64], n: usize, rng: &mut StdRng) -> Vec<usize> {
+    (0..n)
+        .map(|_| {
+            let u = rng.random::<f64>();
+            if u < priors[0] {
+                0
+            } else if u < priors[0] + priors[1] {
+                1
+            } else {
+                2
+            }
+        })
+        .collect()
+}
+
+/// Mean weight error of BBSE and EM over `trials` target samples of size m.
+fn errors(m: usize, trials: usize, rng: &mut StdRng) -> (f64, f64) {
+    let p = [1.0 / 3.0; 3];
+    let q = [0.6, 0.3, 0.1];
+    // 200000 held-out source samples: Ĉ is accurate to ~0.001 per entry.
+    let ys = labels_with(&p, 200_000, rng);
+    let xs = draw(&ys, rng);
+    let pred: Vec<usize> = xs.iter().map(|&x| classify(x)).collect();
+    let c = confusion_joint(&pred, &ys, 3);
+    let p_hat = class_frequencies(&ys, 3);
+    let truth = Array1::from(q.to_vec()) / &p_hat;
+    let (mut eb, mut ee) = (0.0, 0.0);
+    for _ in 0..trials {
+        let yt = labels_with(&q, m, rng);
+        let xt = draw(&yt, rng);
+        let predicted: Vec<usize> = xt.iter().map(|&x| classify(x)).collect();
+        let w = bbse(c.view(), class_frequencies(&predicted, 3).view()).unwrap();
+        let post = Array2::from_shape_fn((m, 3), |(i, y)| {
+            let like = |k: usize| normal_pdf(xt[i], 2.0 * k as f64, 1.0) * p[k];
+            like(y) / (like(0) + like(1) + like(2))
+        });
+        let em = em_priors(
+            post.view(),
+            None,
+            Array1::from(p.to_vec()).view(),
+            10_000,
+            1e-10,
+        )
+        .unwrap();
+        eb += weight_error(w.view(), truth.view()) / trials as f64;
+        ee += weight_error((&em.priors / &p_hat).view(), truth.view()) / trials as f64;
+    }
+    (eb, ee)
+}
+
+#[test]
+fn bbse_and_em_recover_the_true_weights_and_improve_with_samples() {
+    let mut rng = StdRng::seed_from_u64(99);
+    let (small_b, small_e) = errors(1_000, 20, &mut rng);
+    let (large_b, large_e) = errors(100_000, 5, &mut rng);
+    // Tolerance: μ̂ has entries with standard error ≤ 0.5/√m ≈ 0.0016 at
+    // m = 100000; the smallest singular value of this joint Ĉ is about 0.18,
+    // so ‖ŵ − w‖ ≈ √3 · 0.0016 / 0.18 ≈ 0.015. Allow 0.05 (over 3 standard
+    // errors), for BBSE and for EM with exact posteriors.
+    assert!(large_b < 0.05, "BBSE {large_b}");
+    assert!(large_e < 0.05, "EM {large_e}");
+    // 100× more target samples: 10× smaller errors in theory; at least 4×.
+    assert!(small_b > 4.0 * large_b, "BBSE {small_b} → {large_b}");
+    assert!(small_e > 4.0 * large_e, "EM {small_e} → {large_e}");
+}

@@ -1,0 +1,109 @@
+//! Chapter "Default and Xavier initialization": the exercises' solutions.
+
+use rand::{SeedableRng, rngs::StdRng};
+use stable_learning::activation::Activation;
+use stable_learning::data::Dataset;
+use stable_learning::gradients::gaussian_matrix;
+use stable_learning::init::Init;
+use stable_learning::linalg::singular_values;
+use stable_learning::mlp::Mlp;
+use stable_learning::optim::Sgd;
+use stable_learning::propagation::Snapshot;
+use stable_learning::train::{Training, train};
+
+#[test]
+fn exercise_1_singular_values_of_a_product() {
+    // ANCHOR: product_bounds
+    let mut rng = StdRng::seed_from_u64(0);
+    for trial in 0..20 {
+        let a = gaussian_matrix(30, 30, &mut rng);
+        let b = gaussian_matrix(30, 30, &mut rng) * (1.0 + trial as f64);
+        let (sa, sb, sab) = (
+            singular_values(a.view()),
+            singular_values(b.view()),
+            singular_values(a.dot(&b).view()),
+        );
+        // singular_values returns them largest first.
+        let extremes = |s: &[f64]| (s[0], s[s.len() - 1]);
+        let ((a_max, a_min), (b_max, b_min)) = (extremes(&sa), extremes(&sb));
+        let (ab_max, ab_min) = extremes(&sab);
+        assert!(ab_max <= a_max * b_max * (1.0 + 1e-9));
+        assert!(ab_min >= a_min * b_min * (1.0 - 1e-6));
+        // Condition numbers multiply at worst.
+        assert!(ab_max / ab_min <= (a_max / a_min) * (b_max / b_min) * (1.0 + 1e-6));
+    }
+    // ANCHOR_END: product_bounds
+}
+
+#[test]
+fn exercise_2_tanh_gain() {
+    // ANCHOR: tanh_gain
+    let mut rng = StdRng::seed_from_u64(1);
+    let digits = Dataset::digits();
+    let (batch, _) = digits.split(1.0 - 300.0 / 1797.0, &mut rng);
+    let sizes = [64, 1000, 1000, 1000, 1000, 1000, 10];
+    let variances = |init: Init, rng: &mut StdRng| -> Vec<f64> {
+        let net = Mlp::new(&sizes, Activation::Tanh, init, rng);
+        let snap = Snapshot::take(&net, batch.x.view(), &batch.y);
+        snap.hidden_stats()
+            .iter()
+            .map(|s| s.activation_var)
+            .collect()
+    };
+    let plain = variances(Init::XavierUniform { gain: 1.0 }, &mut rng);
+    let gained = variances(Init::XavierUniform { gain: 5.0 / 3.0 }, &mut rng);
+    let ratios: Vec<f64> = gained.windows(2).map(|w| w[1] / w[0]).collect();
+    println!("Var(h) per layer, gain 1: {plain:.3?}");
+    println!("Var(h) per layer, gain 5/3: {gained:.3?}, ratios {ratios:.3?}");
+    // ANCHOR_END: tanh_gain
+    // The gain grows the variance at first (ratio well above 1) and the
+    // growth slows layer by layer as tanh saturates.
+    assert!(ratios[0] > 1.5, "{ratios:?}");
+    assert!(ratios.windows(2).all(|w| w[1] < w[0]), "{ratios:?}");
+    assert!(gained.last().unwrap() > &(5.0 * plain.last().unwrap()));
+}
+
+#[test]
+fn exercise_3_sigmoid_depth() {
+    // ANCHOR: sigmoid_depth
+    // The example's training set-up: 128 units per layer, minibatch 10,
+    // learning rate 0.05, 10 epochs.
+    let mut rng = StdRng::seed_from_u64(2);
+    let (train_set, test_set) = Dataset::digits().split(0.25, &mut rng);
+    let cfg = Training {
+        epochs: 10,
+        batch_size: 10,
+        sgd: Sgd::new(0.05),
+        dropout: 0.0,
+    };
+    let error = |depth: usize, init: Init, rng: &mut StdRng| -> f64 {
+        let mut sizes = vec![64];
+        sizes.extend(std::iter::repeat_n(128, depth));
+        sizes.push(10);
+        let mut net = Mlp::new(&sizes, Activation::Sigmoid, init, rng);
+        let e = train(&mut net, &train_set, &test_set, &cfg, rng, |_| {})
+            .last()
+            .unwrap()
+            .test_error;
+        println!(
+            "sigmoid, {depth} hidden layer(s), {init}: test error {:.1}%",
+            100.0 * e
+        );
+        e
+    };
+    let standard = [1, 2, 3].map(|d| error(d, Init::GLOROT_STANDARD, &mut rng));
+    let xavier = [1, 2, 3].map(|d| error(d, Init::XavierUniform { gain: 1.0 }, &mut rng));
+    // ANCHOR_END: sigmoid_depth
+    assert!(
+        standard[0] < 0.25 && xavier[0] < 0.15,
+        "one layer learns: {standard:?} {xavier:?}"
+    );
+    assert!(
+        xavier[1] < 0.6,
+        "two layers: Xavier gets somewhere: {xavier:?}"
+    );
+    assert!(
+        standard[2] > 0.8 && xavier[2] > 0.8,
+        "three layers: chance: {standard:?} {xavier:?}"
+    );
+}

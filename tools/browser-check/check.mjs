@@ -1,0 +1,305 @@
+#!/usr/bin/env node
+// Opens every page of the rendered book in headless Chromium, with the network
+// cut off, and checks what a reader would see. See README.md next to this file.
+//
+//   node tools/browser-check/check.mjs [BOOK_DIR] [--screenshots DIR]
+//
+// A page FAILs on: a console error or an uncaught exception; a resource that
+// answers 4xx/5xx; a request to any host but the local server (blocked, then
+// reported); an <img> that is not local or did not load; TeX left as text; a
+// <math> element with no size or an <merror>; an internal link whose page or
+// #anchor does not exist; search finding nothing for a word of the page.
+
+import { chromium } from "playwright-core";
+import http from "node:http";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const USAGE = `Usage: node tools/browser-check/check.mjs [BOOK_DIR] [--screenshots DIR]
+
+Serves BOOK_DIR (default: book/ at the repository root) on 127.0.0.1, opens
+every page listed in its toc.html (and index.html) in headless Chromium with
+the network disabled, checks each page, and prints one OK/FAIL line per page.
+Exit status: 0 all pages pass, 1 a page fails, 2 usage or setup error.
+
+Options:
+  --screenshots DIR  also save a full-page PNG of each page into DIR
+  --help             print this help
+
+Environment:
+  CHROMIUM           the browser binary (default: /usr/bin/chromium)`;
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+// These flags keep Chromium quiet and offline on a CI machine.
+const CHROMIUM_ARGS = [
+  "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+];
+// Visible text that means a formula was not turned into MathML.
+const RAW_TEX = /\\\(|\\\)|\\\[|\\\]|\$\$|\\[A-Za-z]+/;
+
+// ---------------------------------------------------------------- arguments
+
+function parseArgs(argv) {
+  const opts = { book: path.resolve(HERE, "../../book"), screenshots: null };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "--help" || arg === "-h") {
+      console.log(USAGE);
+      process.exit(0);
+    } else if (arg === "--screenshots") {
+      if (!argv[i + 1]) die("--screenshots needs a folder");
+      opts.screenshots = path.resolve(argv[++i]);
+    } else if (arg.startsWith("-")) {
+      die(`unknown option ${arg} (see --help)`);
+    } else {
+      opts.book = path.resolve(arg);
+    }
+  }
+  return opts;
+}
+
+function die(message) {
+  console.error(`browser-check: error: ${message}`);
+  process.exit(2);
+}
+
+// ---------------------------------------------------------------- the server
+
+const TYPES = {
+  ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css",
+  ".svg": "image/svg+xml", ".png": "image/png", ".ico": "image/x-icon",
+  ".json": "application/json", ".woff": "font/woff", ".woff2": "font/woff2",
+  ".ttf": "font/ttf", ".otf": "font/otf", ".txt": "text/plain; charset=utf-8",
+};
+
+/** Serves the files of `root` on 127.0.0.1 at a free port; resolves to the server. */
+function serve(root) {
+  const server = http.createServer((req, res) => {
+    let file = "";
+    try {
+      file = path.join(root, decodeURIComponent(new URL(req.url, "http://x").pathname));
+    } catch {} // a malformed %-escape: 404 below
+    if (file.endsWith(path.sep)) file = path.join(file, "index.html");
+    // Only files under root; no directory listings.
+    if (!file.startsWith(root + path.sep) || !fs.statSync(file, { throwIfNoEntry: false })?.isFile()) {
+      res.writeHead(404, { "content-type": "text/plain" }).end("not found");
+      return;
+    }
+    const type = TYPES[path.extname(file).toLowerCase()] || "application/octet-stream";
+    res.writeHead(200, { "content-type": type });
+    fs.createReadStream(file).pipe(res);
+  });
+  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
+}
+
+// ---------------------------------------------------------------- the pages
+
+/** index.html, then every chapter toc.html (the SUMMARY) links to, in order. */
+function bookPages(root) {
+  const toc = path.join(root, "toc.html");
+  if (!fs.existsSync(toc)) die(`${toc} not found: render the book first (cargo book)`);
+  const hrefs = [...fs.readFileSync(toc, "utf8").matchAll(/href="([^"#?]+\.html)"/g)].map((m) => m[1]);
+  const chapters = [...new Set(hrefs)];
+  if (chapters.length === 0) die(`${toc} lists no chapters`);
+  return { pages: ["index.html", ...chapters], first: chapters[0] };
+}
+
+/** Status and element ids of a local page, fetched once (pages share the cache). */
+const targets = new Map();
+function target(url) {
+  if (!targets.has(url)) {
+    targets.set(url, fetch(url).then(async (res) => {
+      const html = res.ok ? await res.text() : "";
+      const ids = new Set([...html.matchAll(/\s(?:id|name)="([^"]+)"/g)].map((m) => m[1]));
+      return { status: res.status, ids };
+    }));
+  }
+  return targets.get(url);
+}
+
+/** Runs in the page: everything the checks need from the DOM, as plain data. */
+function inspectPage(rawTexSource) {
+  const skip = "code, pre, annotation, script, style, noscript, kbd";
+  const rawTexPattern = new RegExp(rawTexSource);
+  // Raw TeX in visible text outside code (the TeX kept in <annotation> is hidden).
+  const rawTex = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node; (node = walker.nextNode()); ) {
+    const el = node.parentElement;
+    if (!el || el.closest(skip) || !el.checkVisibility()) continue;
+    const m = node.data.match(rawTexPattern);
+    if (m) {
+      const at = Math.max(0, m.index - 20);
+      rawTex.push(node.data.slice(at, m.index + 30).replace(/\s+/g, " ").trim());
+    }
+  }
+  const maths = [...document.querySelectorAll("math")];
+  const emptyMath = maths.filter((m) => {
+    const r = m.getBoundingClientRect();
+    return !(r.width > 0 && r.height > 0);
+  }).map((m) => m.querySelector("annotation")?.textContent || m.outerHTML.slice(0, 60));
+  const mathErrors = [...document.querySelectorAll("merror")].map((e) => e.textContent.slice(0, 60));
+
+  const images = [...document.images].map((img) => ({
+    src: img.getAttribute("src"),
+    url: img.currentSrc || img.src,
+    loaded: img.complete && img.naturalWidth > 0,
+  }));
+  const links = [...document.querySelectorAll("a[href]")].map((a) => a.href);
+
+  // A search word: the longest word of the first paragraph of the chapter,
+  // leaving out math and code (their text is not what a reader types).
+  let word = "";
+  for (const p of document.querySelectorAll("main p")) {
+    const clone = p.cloneNode(true);
+    clone.querySelectorAll("math, code").forEach((e) => e.remove());
+    for (const w of clone.textContent.split(/[^A-Za-z]+/)) if (w.length > word.length) word = w;
+    if (word.length >= 5) break;
+  }
+  return { rawTex, mathCount: maths.length, emptyMath, mathErrors, images, links, word };
+}
+
+/** Types `word` into mdBook's search box; resolves to the result links. */
+async function search(page, word) {
+  await page.click("#mdbook-search-toggle");
+  await page.locator("#mdbook-searchbar").pressSequentially(word);
+  // The index loads on first use; the header is filled once a search has run.
+  await page.waitForFunction(
+    () => document.getElementById("mdbook-searchresults-header").textContent.trim() !== "",
+    null, { timeout: 10_000 },
+  );
+  return page.$$eval("#mdbook-searchresults a", (as) => as.map((a) => a.getAttribute("href")));
+}
+
+/** Opens one page, checks it; resolves to { problems, summary }. */
+async function checkPage(context, origin, name, first, screenshots) {
+  const problems = [];
+  const note = (p) => problems.includes(p) || problems.push(p);
+  const short = (url) => (url.startsWith(origin + "/") ? url.slice(origin.length + 1) : url);
+  const page = await context.newPage();
+
+  // Nothing may leave the machine: requests to any other origin are aborted
+  // and reported.
+  const blocked = new Set(); // URLs already reported
+  await page.route("**/*", (route) => {
+    const url = route.request().url();
+    if (new URL(url).origin === origin) return route.continue();
+    blocked.add(url);
+    note(`request leaving the machine (blocked): ${url}`);
+    return route.abort("blockedbyclient");
+  });
+  page.on("console", (msg) => {
+    if (msg.type() !== "error") return;
+    const where = msg.location().url ? ` (${short(msg.location().url)})` : "";
+    note(`console error: ${msg.text()}${where}`);
+  });
+  page.on("pageerror", (err) => note(`page error: ${err.message}`));
+  page.on("response", (res) => {
+    if (res.status() < 400) return;
+    blocked.add(res.url()); // reported here, not again as a failed request
+    note(`HTTP ${res.status()}: ${short(res.url())}`);
+  });
+  page.on("requestfailed", (req) => {
+    if (!blocked.has(req.url())) note(`request failed (${req.failure()?.errorText}): ${short(req.url())}`);
+  });
+
+  const pageUrl = `${origin}/${name}`;
+  await page.goto(pageUrl, { waitUntil: "load", timeout: 20_000 });
+  await page.evaluate(() => document.fonts.ready);
+  // Open the collapsed solutions so their math and links are checked (and shown).
+  await page.evaluate(() => document.querySelectorAll("details").forEach((d) => (d.open = true)));
+
+  const info = await page.evaluate(inspectPage, RAW_TEX.source);
+  for (const img of info.images) {
+    if (!img.url.startsWith(origin + "/") && !img.url.startsWith("data:")) note(`image not local: ${img.src}`);
+    else if (!img.loaded) note(`image did not load: ${img.src}`);
+  }
+  for (const t of info.rawTex) note(`raw TeX visible: "…${t}…"`);
+  for (const m of info.emptyMath) note(`math with no size on screen: ${m}`);
+  for (const m of info.mathErrors) note(`math error: ${m}`);
+
+  // Internal links: the page must answer 200 and hold the #anchor.
+  const internal = [...new Set(info.links)].filter((href) => href.startsWith(origin + "/"));
+  for (const href of internal) {
+    const url = new URL(href);
+    const hash = decodeURIComponent(url.hash.slice(1));
+    url.hash = "";
+    url.search = "";
+    const t = await target(url.href);
+    if (t.status !== 200) note(`broken link: ${short(href)} (HTTP ${t.status})`);
+    else if (hash && !t.ids.has(hash)) note(`broken anchor: ${short(href)} (no id "${hash}")`);
+  }
+
+  if (screenshots) await page.screenshot({ path: path.join(screenshots, name.replace(/\.html$/, ".png")), fullPage: true });
+
+  // Search: at least one result, and one of them on this page.
+  let found = 0;
+  if (!info.word) note("search: no word found in the page's first paragraphs");
+  else {
+    try {
+      const results = await search(page, info.word);
+      found = results.length;
+      const own = name === "index.html" ? first : name;
+      if (found === 0) note(`search for "${info.word}" returned nothing`);
+      else if (!results.some((r) => r.split(/[#?]/)[0] === own)) note(`search for "${info.word}" did not find ${own}`);
+    } catch (err) {
+      note(`search for "${info.word}" did not run: ${err.message.split("\n")[0]}`);
+    }
+  }
+  await page.close();
+  const summary = `${info.mathCount} math, ${info.images.length} img, ${internal.length} links, search "${info.word}": ${found}`;
+  return { problems, summary };
+}
+
+// ---------------------------------------------------------------- main
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  if (!fs.existsSync(CHROMIUM)) die(`${CHROMIUM} not found: apt-get install -y chromium (or set CHROMIUM)`);
+  const { pages, first } = bookPages(opts.book);
+  if (opts.screenshots) fs.mkdirSync(opts.screenshots, { recursive: true });
+
+  const started = Date.now();
+  const server = await serve(opts.book);
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "browser-check-"));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1280, height: 900 },
+    serviceWorkers: "block",
+  });
+
+  let failed = 0;
+  try {
+    // The pages are checked side by side (each in its own tab), and reported in order.
+    const results = await Promise.all(pages.map((name) =>
+      checkPage(context, origin, name, first, opts.screenshots).catch((err) => (
+        { problems: [`could not check: ${err.message.split("\n")[0]}`], summary: "" }))));
+    pages.forEach((name, i) => {
+      const result = results[i];
+      if (result.problems.length === 0) {
+        console.log(`OK   ${name}  (${result.summary})`);
+      } else {
+        failed++;
+        console.log(`FAIL ${name}: ${result.problems.length} problem(s)`);
+        for (const p of result.problems) console.log(`       - ${p}`);
+      }
+    });
+  } finally {
+    await context.close();
+    server.close();
+    fs.rmSync(profile, { recursive: true, force: true });
+  }
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  const shots = opts.screenshots ? `; screenshots in ${opts.screenshots}` : "";
+  console.log(`browser-check: ${pages.length} pages, ${failed} failed, ${seconds} s${shots}`);
+  process.exit(failed ? 1 : 0);
+}
+
+main().catch((err) => die(err.stack || String(err)));
