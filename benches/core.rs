@@ -50,9 +50,73 @@ fn initializers(c: &mut Criterion) {
     }
 }
 
+/// A forward pass through 1000 tanh layers of width 256 (batch 64).
+fn deep_forward(c: &mut Criterion) {
+    let mut rng = StdRng::seed_from_u64(0);
+    let ws: Vec<_> = (0..10)
+        .map(|_| Init::XavierNormal { gain: 1.0 }.weights(256, 256, &mut rng))
+        .collect();
+    let x = gaussian_matrix(64, 256, &mut rng);
+    c.bench_function("forward_1000_layers_width256", |b| {
+        b.iter(|| {
+            let mut h = x.clone();
+            for l in 0..1000 {
+                h = h.dot(&ws[l % 10]).mapv(f64::tanh);
+            }
+            h
+        })
+    });
+}
+
+/// A BBSE estimate from 100,000 held-out predictions, and one update of
+/// each drift detector.
+fn shift(c: &mut Criterion) {
+    use stable_learning::shift::drift::{Adwin, Ddm, DriftDetector, PageHinkley};
+    use stable_learning::shift::label::{bbse, class_frequencies, confusion_joint};
+    let k = 10;
+    let labels: Vec<usize> = (0..100_000).map(|i| (i * 7 + i / 13) % k).collect();
+    let predicted: Vec<usize> = labels
+        .iter()
+        .enumerate()
+        .map(|(i, &y)| if i % 5 == 0 { (y + 1) % k } else { y })
+        .collect();
+    let target: Vec<usize> = (0..50_000)
+        .map(|i| if i % 3 == 0 { 2 } else { (i * 11) % k })
+        .collect();
+    c.bench_function("bbse_estimate_100k", |b| {
+        b.iter(|| {
+            let joint = confusion_joint(&predicted, &labels, k);
+            bbse(joint.view(), class_frequencies(&target, k).view()).unwrap()
+        })
+    });
+    let stream: Vec<f64> = (0..10_000)
+        .map(|t| ((t * 37) % 100 < 10) as u8 as f64)
+        .collect();
+    type MakeDetector = fn() -> Box<dyn DriftDetector>;
+    let detectors: [(&str, MakeDetector); 3] = [
+        ("ddm", || Box::new(Ddm::new(30, 2.0, 3.0).unwrap())),
+        ("page_hinkley", || {
+            Box::new(PageHinkley::new(30, 0.005, 50.0).unwrap())
+        }),
+        ("adwin", || Box::new(Adwin::new(0.002, 5).unwrap())),
+    ];
+    for (name, make) in detectors {
+        // 10,000 updates per iteration: divide criterion's time by 10,000.
+        c.bench_function(&format!("{name}_10k_updates"), |b| {
+            b.iter(|| {
+                let mut d = make();
+                stream
+                    .iter()
+                    .map(|&x| d.update(x) as u8 as usize)
+                    .sum::<usize>()
+            })
+        });
+    }
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(10);
-    targets = training_step, initializers
+    targets = training_step, initializers, deep_forward, shift
 }
 criterion_main!(benches);

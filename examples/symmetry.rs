@@ -119,6 +119,10 @@ fn main() {
             spread.iter().fold(0.0f64, |m, v| m.max(*v)),
         );
         run.record(&format!("{key}_test_error"), last.test_error);
+        run.record(
+            &format!("{key}_steps_to_spread_1"),
+            spread.iter().position(|&d| d > 1.0),
+        );
     }
     run.say(format!(
         "One hidden layer of {} tanh units, {} epochs, {} training and {} test digits:",

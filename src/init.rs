@@ -80,6 +80,13 @@ pub enum Init {
     /// Var(W) = 1/(3·n_in) — Glorot & Bengio's "standard" initialization.
     /// Biases are drawn from U(−1/√n_in, 1/√n_in).
     TorchLinear,
+    /// [`Init::TorchLinear`] with its weights (not its biases) multiplied by
+    /// `factor`: W ~ U(−factor/√n_in, factor/√n_in), biases as before. What
+    /// [`Init::scaled`] makes of the PyTorch default.
+    ScaledTorchLinear {
+        /// Multiplies the weights' bound.
+        factor: f64,
+    },
     /// gain·Q with Q a uniformly random matrix with orthonormal columns (or
     /// rows, when n_in < n_out): every singular value of W equals `gain`
     /// (Saxe, McClelland & Ganguli 2013). Entry variance gain²/max(n_in, n_out).
@@ -122,6 +129,7 @@ impl Init {
                 gain / fan.sqrt()
             }
             Init::TorchLinear => 1.0 / (3.0 * n_in).sqrt(),
+            Init::ScaledTorchLinear { factor } => factor / (3.0 * n_in).sqrt(),
             Init::Orthogonal { gain } => gain / n_in.max(n_out).sqrt(),
         }
     }
@@ -132,7 +140,8 @@ impl Init {
             Init::Uniform { .. }
             | Init::XavierUniform { .. }
             | Init::HeUniform { .. }
-            | Init::TorchLinear => Some(3f64.sqrt() * self.std(fan_in, fan_out)),
+            | Init::TorchLinear
+            | Init::ScaledTorchLinear { .. } => Some(3f64.sqrt() * self.std(fan_in, fan_out)),
             _ => None,
         }
     }
@@ -150,7 +159,8 @@ impl Init {
             Init::Uniform { .. }
             | Init::XavierUniform { .. }
             | Init::HeUniform { .. }
-            | Init::TorchLinear => {
+            | Init::TorchLinear
+            | Init::ScaledTorchLinear { .. } => {
                 let a = 3f64.sqrt() * std;
                 Array2::from_shape_simple_fn((fan_in, fan_out), || uniform(rng, a))
             }
@@ -164,7 +174,7 @@ impl Init {
     /// [`Init::TorchLinear`] and the constant for [`Init::Constant`].
     pub fn biases(self, fan_in: usize, fan_out: usize, rng: &mut impl Rng) -> Array1<f64> {
         match self {
-            Init::TorchLinear => {
+            Init::TorchLinear | Init::ScaledTorchLinear { .. } => {
                 let a = 1.0 / (fan_in as f64).sqrt();
                 Array1::from_shape_simple_fn(fan_out, || uniform(rng, a))
             }
@@ -198,11 +208,10 @@ impl Init {
                 mode,
                 gain: gain * factor,
             },
-            // kaiming_uniform_(a=√5) is HeUniform(fan_in) with gain 1/√3.
-            Init::TorchLinear => Init::HeUniform {
-                mode: FanMode::FanIn,
-                gain: factor / 3f64.sqrt(),
-            },
+            // The weights grow, PyTorch's random biases stay as they are.
+            Init::TorchLinear if factor == 1.0 => Init::TorchLinear,
+            Init::TorchLinear => Init::ScaledTorchLinear { factor },
+            Init::ScaledTorchLinear { factor: f } => Init::ScaledTorchLinear { factor: f * factor },
             Init::Orthogonal { gain } => Init::Orthogonal {
                 gain: gain * factor,
             },
@@ -212,7 +221,8 @@ impl Init {
     /// The names [`Init::from_str`](std::str::FromStr) accepts, for `--help`.
     pub const NAMES: &'static str = "standard (Glorot & Bengio's, biases 0), torch-linear, xavier-uniform, xavier-normal, \
 he-uniform, he-normal, he-uniform-fan-out, he-normal-fan-out, orthogonal, \
-normal:STD, uniform:BOUND, constant:VALUE; xavier-*, he-* and orthogonal take an optional :GAIN";
+normal:STD, uniform:BOUND, constant:VALUE; xavier-*, he-* and orthogonal take an optional :GAIN, \
+torch-linear an optional :FACTOR on its weights";
 }
 
 impl std::str::FromStr for Init {
@@ -245,6 +255,7 @@ impl std::str::FromStr for Init {
         let relu = std::f64::consts::SQRT_2;
         Ok(match name {
             "torch-linear" if value.is_none() => Init::TorchLinear,
+            "torch-linear" => Init::TorchLinear.scaled(gain(1.0)),
             "standard" if value.is_none() => Init::GLOROT_STANDARD,
             "xavier-uniform" => Init::XavierUniform { gain: gain(1.0) },
             "xavier-normal" => Init::XavierNormal { gain: gain(1.0) },
@@ -308,6 +319,9 @@ impl fmt::Display for Init {
                 with_gain(f, &format!("he-normal{}", fan(mode)), *gain, relu)
             }
             Init::TorchLinear => write!(f, "torch-linear"),
+            Init::ScaledTorchLinear { factor } => {
+                write!(f, "torch-linear:{}", crate::figure::format_number(*factor))
+            }
             Init::Orthogonal { gain } => with_gain(f, "orthogonal", *gain, 1.0),
         }
     }

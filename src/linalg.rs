@@ -1,12 +1,71 @@
-//! The linear algebra the initialization chapters need, written out: random
-//! orthogonal matrices (Gram–Schmidt on a Gaussian matrix) and the eigenvalues
-//! of a symmetric matrix (Householder tridiagonalization, then implicit QL),
-//! from which the singular values of a layer's Jacobian follow.
+//! The linear algebra the book needs: the matrix product every layer uses
+//! ([`matmul`], on the `gemm` kernels), and, written out, random orthogonal
+//! matrices (Gram–Schmidt on a Gaussian matrix) and the eigenvalues of a
+//! symmetric matrix (Householder tridiagonalization, then implicit QL), from
+//! which the singular values of a layer's Jacobian follow.
 
 use ndarray::{Array2, ArrayView2};
 use rand::Rng;
 
 use crate::gradients::gaussian_matrix;
+
+/// The matrix product C = A·B on one thread, for any memory layout of A and B
+/// (a transposed view such as `w.t()` costs nothing).
+///
+/// It calls the `gemm` crate's f64 kernels, which pick AVX-512, AVX2 or
+/// plain code at run time; on the book's machine they are about twice as
+/// fast as ndarray's built-in `dot` on large products and 2.5–4× on the
+/// small ones of a training step (see the appendix "How fast is this?").
+///
+/// ```
+/// use ndarray::array;
+/// let a = array![[1.0, 2.0], [3.0, 4.0]];
+/// let c = stable_learning::linalg::matmul(a.view(), a.t());
+/// assert_eq!(c, array![[5.0, 11.0], [11.0, 25.0]]);
+/// ```
+pub fn matmul(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
+    let (m, k) = a.dim();
+    let (k2, n) = b.dim();
+    assert_eq!(
+        k, k2,
+        "matmul: inner dimensions differ ({m}×{k} times {k2}×{n})"
+    );
+    let mut c = Array2::<f64>::zeros((m, n));
+    if m == 0 || n == 0 || k == 0 {
+        return c;
+    }
+    let (a_rs, a_cs) = (a.strides()[0], a.strides()[1]);
+    let (b_rs, b_cs) = (b.strides()[0], b.strides()[1]);
+    let (c_rs, c_cs) = (c.strides()[0], c.strides()[1]);
+    // SAFETY: the pointers and element strides come from live ndarray views
+    // of the stated shapes (m×k, k×n, m×n), so every address gemm computes
+    // is inside its array; `c` is freshly allocated and not aliased, and
+    // with read_dst = false its initial contents are not read.
+    unsafe {
+        gemm_f64::gemm::f64::get_gemm_fn()(
+            m,
+            n,
+            k,
+            c.as_mut_ptr(),
+            c_cs,
+            c_rs,
+            false,
+            a.as_ptr(),
+            a_cs,
+            a_rs,
+            b.as_ptr(),
+            b_cs,
+            b_rs,
+            0.0,
+            1.0,
+            false,
+            false,
+            false,
+            gemm_common::Parallelism::None,
+        );
+    }
+    c
+}
 
 /// A random (rows × cols) matrix with orthonormal columns (rows ≥ cols) or
 /// orthonormal rows (rows < cols), distributed uniformly (Haar): orthonormalize
@@ -214,6 +273,30 @@ mod tests {
         for (i, v) in s.iter().enumerate() {
             assert!((v - (30 - i) as f64).abs() < 1e-9, "{i}: {v}");
         }
+    }
+
+    #[test]
+    fn matmul_agrees_with_ndarray_for_every_layout() {
+        let mut rng = StdRng::seed_from_u64(6);
+        for (m, k, n) in [(1, 1, 1), (3, 5, 2), (17, 64, 33), (130, 70, 90)] {
+            let a = gaussian_matrix(m, k, &mut rng);
+            let b = gaussian_matrix(k, n, &mut rng);
+            let (at, bt) = (a.t().to_owned(), b.t().to_owned());
+            let want = a.dot(&b);
+            for got in [
+                matmul(a.view(), b.view()),
+                matmul(at.t(), b.view()),
+                matmul(a.view(), bt.t()),
+                matmul(at.t(), bt.t()),
+            ] {
+                let err = (&got - &want).iter().fold(0.0f64, |e, v| e.max(v.abs()));
+                assert!(err < 1e-12 * k as f64, "{m}×{k}×{n}: {err}");
+            }
+        }
+        assert_eq!(
+            matmul(Array2::zeros((2, 0)).view(), Array2::zeros((0, 3)).view()),
+            Array2::<f64>::zeros((2, 3))
+        );
     }
 
     #[test]

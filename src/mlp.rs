@@ -10,6 +10,7 @@ use rand::{Rng, RngExt};
 
 use crate::activation::Activation;
 use crate::init::Init;
+use crate::linalg::matmul;
 
 /// One fully connected layer: weights (n_in × n_out), biases (n_out) and its
 /// activation.
@@ -185,7 +186,8 @@ impl Mlp {
         let mut masks = Vec::with_capacity(self.layers.len());
         post.push(x.to_owned());
         for (l, layer) in self.layers.iter().enumerate() {
-            let z = post.last().unwrap().dot(&layer.weights) + &layer.biases;
+            let mut z = matmul(post.last().unwrap().view(), layer.weights.view());
+            z += &layer.biases;
             let mut h = layer.activation.apply_all(z.view());
             let mask = mask_for(l, h.dim());
             if let Some(m) = &mask {
@@ -202,7 +204,8 @@ impl Mlp {
     pub fn predict(&self, x: ArrayView2<f64>) -> Array2<f64> {
         let mut h = x.to_owned();
         for layer in &self.layers {
-            let z = h.dot(&layer.weights) + &layer.biases;
+            let mut z = matmul(h.view(), layer.weights.view());
+            z += &layer.biases;
             h = layer.activation.apply_all(z.view());
         }
         h
@@ -236,9 +239,9 @@ impl Mlp {
                 }
                 (act, Some(mask)) => d_h * mask * act.derivative_all(forward.pre[l].view()),
             };
-            weights[l] = forward.post[l].t().dot(&delta);
+            weights[l] = matmul(forward.post[l].t(), delta.view());
             biases[l] = delta.sum_axis(Axis(0));
-            d_h = delta.dot(&layer.weights.t());
+            d_h = matmul(delta.view(), layer.weights.t());
             inputs[l] = d_h.clone();
             deltas[l] = delta;
         }

@@ -121,7 +121,7 @@ pub fn propagate_deep(
     for _ in 0..depth {
         let w = init.weights(width, width, rng);
         for ((h, act), series) in hs.iter_mut().zip(acts).zip(out.iter_mut()) {
-            *h = act.apply_all(h.dot(&w).view());
+            *h = act.apply_all(crate::linalg::matmul(h.view(), w.view()).view());
             series.push(rms(h));
         }
         on_layer();

@@ -150,6 +150,47 @@ fn deep_relu_explodes_when_scaled_and_every_layer_is_reported() {
     assert!(first > 1e5, "ReLU ×4 first-layer gradient {first}");
 }
 
+#[test]
+fn exercise_4_the_scale_where_neither_end_wins() {
+    let text = chapter("gradients.md");
+    let ratio = |scale: &str, act: &str| -> f64 {
+        let out = temp_dir(&format!("gradients-scale-{scale}"));
+        let doc = example_json("gradients", &["--scale", scale], &out);
+        doc["results"][format!("grad_ratio_{act}_scaled")]
+            .as_f64()
+            .unwrap()
+    };
+    // tanh crosses 1 between ×2 and ×√6, above Xavier's ×√3.
+    let (xavier, two, six) = (
+        ratio("1.732", "tanh"),
+        ratio("2", "tanh"),
+        ratio("2.449", "tanh"),
+    );
+    assert!(
+        xavier < 1.0 && two < 1.0 && six > 1.0,
+        "{xavier} {two} {six}"
+    );
+    assert_mentions(&text, &format!("(ratio {two:.2})"), "tanh at ×2");
+    assert_mentions(&text, &format!("(ratio {six:.2})"), "tanh at ×√6");
+    assert_mentions(&text, &format!("(ratio {xavier:.2})"), "tanh at ×√3");
+    assert_mentions(
+        &text,
+        &format!("{:.2}", (5.0 / 3.0) * 3f64.sqrt()),
+        "Xavier with gain 5/3",
+    );
+    // ReLU: near 1 at He's ×√6, and about 1 at ×4 too (but huge norms).
+    let (he, four) = (ratio("2.449", "relu"), ratio("4", "relu"));
+    assert!(
+        (0.1..10.0).contains(&he) && (0.5..2.0).contains(&four),
+        "{he} {four}"
+    );
+    assert_mentions(&text, &format!("is\n  {he:.3} there"), "ReLU at ×√6");
+    assert_mentions(&text, &format!("the ratio is {four:.3}"), "ReLU at ×4");
+    // Sigmoid crosses only between ×16 and ×20.
+    let (s16, s20) = (ratio("16", "sigmoid"), ratio("20", "sigmoid"));
+    assert!(s16 < 1.0 && s20 > 1.0, "{s16} {s20}");
+}
+
 fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();

@@ -114,5 +114,11 @@ fn constant_is_constant_and_scaled_scales() {
     let w = sample(Init::Constant { value: 0.5 });
     assert!(w.iter().all(|&v| v == 0.5));
     let s = Init::TorchLinear.scaled(4.0);
+    // Scaling PyTorch's default grows its weights but keeps its random biases.
+    let mut rng = StdRng::seed_from_u64(5);
+    let b = s.biases(FAN_IN, 10_000, &mut rng);
+    let a = 1.0 / (FAN_IN as f64).sqrt();
+    assert!(b.iter().all(|v| v.abs() <= a) && b.iter().any(|v| v.abs() > 0.9 * a));
+    assert_eq!(Init::TorchLinear.scaled(1.0), Init::TorchLinear);
     assert!((s.std(FAN_IN, FAN_OUT) / Init::TorchLinear.std(FAN_IN, FAN_OUT) - 4.0).abs() < 1e-12);
 }

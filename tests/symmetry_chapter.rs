@@ -47,6 +47,23 @@ fn equal_start_stays_symmetric_and_dropout_breaks_it() {
         &format!("ends at {:.1}%", 100.0 * dropout),
         "the dropout run's test error",
     );
+    let steps = r["equal_dropout_steps_to_spread_1"]
+        .as_u64()
+        .expect("dropout separates the units");
+    assert_mentions(
+        &text,
+        &format!("after\n{steps} steps"),
+        "when dropout's units differ by 1",
+    );
+    assert_mentions(
+        &text,
+        &format!(
+            "by {:.2} at most, against {:.2}",
+            num("equal_dropout_max_spread"),
+            num("random_max_spread")
+        ),
+        "the largest spreads",
+    );
     // 1348 training digits in batches of 32: 43 steps per epoch, 30 epochs.
     assert_mentions(
         &text,

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{assert_mentions, chapter, example_json, temp_dir};
+use common::{assert_mentions, chapter, example_json, temp_dir, tex_sci};
 use serde_json::Value;
 use stable_learning::propagation::quarter_circle_mean;
 
@@ -96,6 +96,24 @@ fn xavier_example_matches_theory_and_prose() {
             "a Jacobian singular-value average",
         );
     }
+
+    // Exercise 4's worked numbers for the first layer (64 → 1000).
+    let xavier = stable_learning::init::Init::XavierUniform { gain: 1.0 };
+    assert_mentions(
+        &text,
+        &format!("standard deviation {:.5}", xavier.std(64, 1000)),
+        "the first layer's std",
+    );
+    assert_mentions(
+        &text,
+        &format!("uniform bound {:.5}", xavier.bound(64, 1000).unwrap()),
+        "the first layer's bound",
+    );
+    assert_mentions(
+        &text,
+        &tex_sci(2.0 / 1064.0, 3),
+        "the first layer's variance",
+    );
 
     // Training: normalized tanh beats standard tanh; sigmoids stay near
     // chance (90% error) in this budget.

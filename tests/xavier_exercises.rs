@@ -61,6 +61,18 @@ fn exercise_2_tanh_gain() {
     assert!(ratios[0] > 1.5, "{ratios:?}");
     assert!(ratios.windows(2).all(|w| w[1] < w[0]), "{ratios:?}");
     assert!(gained.last().unwrap() > &(5.0 * plain.last().unwrap()));
+    let chapter =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/chapters/xavier.md"))
+            .unwrap();
+    let stated: Vec<String> = ratios.iter().map(|r| format!("{r:.1}")).collect();
+    let stated = format!(
+        "{}, {}, {} and {}",
+        stated[0], stated[1], stated[2], stated[3]
+    );
+    assert!(
+        chapter.contains(&stated),
+        "the solution should state the ratios as `{stated}`"
+    );
 }
 
 #[test]

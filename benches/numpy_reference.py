@@ -1,0 +1,199 @@
+#!/usr/bin/env python3
+"""The NumPy side of the performance comparison.
+
+Runs the Rust cases (`cargo bench --bench numpy_compare`), the same
+computations in NumPy on the same deterministic inputs, checks that both
+sides' checksums agree, and prints the time ratio Rust / NumPy per case.
+Both sides run on one thread.
+
+    python3 -m venv target/numpy-venv
+    target/numpy-venv/bin/pip install numpy threadpoolctl
+    target/numpy-venv/bin/python benches/numpy_reference.py
+
+Nothing else in the project needs Python: this script only measures.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+# One thread for NumPy's BLAS, set before NumPy loads it. The machine's
+# environment may pin OPENBLAS_CORETYPE for Debian's old OpenBLAS; the wheel's
+# own OpenBLAS detects the CPU correctly, so let it.
+for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[var] = "1"
+for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+    os.environ.pop(var, None)
+
+import numpy as np  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def det_matrix(rows, cols, seed, scale):
+    i = np.arange(rows, dtype=np.float64)[:, None]
+    j = np.arange(cols, dtype=np.float64)[None, :]
+    return scale * np.sin(1.0 + 0.37 * i + 0.73 * j + seed)
+
+
+def median_time(reps, f):
+    f()
+    times = []
+    for _ in range(reps):
+        t = time.perf_counter()
+        f()
+        times.append(time.perf_counter() - t)
+    times.sort()
+    return times[reps // 2]
+
+
+SIZES = [64, 1000, 1000, 1000, 1000, 1000, 10]
+
+
+def glorot_net():
+    return [
+        [det_matrix(a, b, float(l), np.sqrt(6.0 / (a + b))), np.zeros(b)]
+        for l, (a, b) in enumerate(zip(SIZES[:-1], SIZES[1:]))
+    ]
+
+
+def train_step(net, x, labels):
+    """Forward, softmax cross-entropy, backward, SGD (lr 0.01): as src/mlp.rs."""
+    n = x.shape[0]
+    post = [x]
+    for l, (w, b) in enumerate(net):
+        z = post[-1] @ w + b
+        post.append(z if l == len(net) - 1 else np.tanh(z))
+    out = post[-1]
+    shifted = out - out.max(axis=1, keepdims=True)
+    log_sum = np.log(np.exp(shifted).sum(axis=1))
+    loss = np.mean(log_sum - shifted[np.arange(n), labels])
+    grad = np.exp(shifted - log_sum[:, None])
+    grad[np.arange(n), labels] -= 1.0
+    d_h = grad / n
+    grads = []
+    for l in range(len(net) - 1, -1, -1):
+        w, _ = net[l]
+        delta = d_h if l == len(net) - 1 else d_h * (1.0 - post[l + 1] ** 2)
+        grads.append((post[l].T @ delta, delta.sum(axis=0)))
+        d_h = delta @ w.T
+    for (w, b), (gw, gb) in zip(net, reversed(grads)):
+        w -= 0.01 * gw
+        b -= 0.01 * gb
+    return loss
+
+
+def numpy_cases():
+    cases = {}
+    for batch in (10, 256):
+        x = det_matrix(batch, 64, 100.0, 0.5) + 0.5
+        labels = np.arange(batch) % 10
+        net = glorot_net()
+        loss = train_step(net, x, labels)
+        # As the Rust side: entry k of each layer (row-major) weighted by (k mod 7) − 3.
+        checksum = float(sum(np.sum(w.ravel() * ((np.arange(w.size) % 7) - 3.0)) for w, _ in net))
+        net = glorot_net()
+        secs = median_time(30 if batch == 10 else 10, lambda: train_step(net, x, labels))
+        cases[f"train_step_glorot_batch{batch}"] = (secs, [float(loss), checksum])
+
+    rng = np.random.default_rng(0)
+    n = 1000
+    inits = {
+        "xavier_uniform": lambda: rng.uniform(-np.sqrt(6 / 2000), np.sqrt(6 / 2000), (n, n)),
+        "xavier_normal": lambda: rng.standard_normal((n, n)) * np.sqrt(2 / 2000),
+        "he_normal": lambda: rng.standard_normal((n, n)) * np.sqrt(2 / n),
+        "torch_linear": lambda: rng.uniform(-1 / np.sqrt(n), 1 / np.sqrt(n), (n, n)),
+    }
+    for name, draw in inits.items():
+        n_var = float(n * draw().var())
+        cases[f"init_1000x1000_{name}"] = (median_time(10, draw), [n_var])
+
+    ws = [det_matrix(256, 256, float(l), 1.5 / 16.0) for l in range(10)]
+    x = det_matrix(64, 256, 7.0, 1.0)
+
+    def forward():
+        h = x
+        for l in range(1000):
+            h = np.tanh(h @ ws[l % 10])
+        return h
+
+    out = forward().ravel()
+    checksum = float(np.sum(out * ((np.arange(out.size) % 5) - 2.0)))
+    cases["forward_1000_layers_width256"] = (median_time(5, forward), [checksum])
+
+    k = 10
+    i = np.arange(100_000)
+    labels = (i * 7 + i // 13) % k
+    predicted = np.where(i % 5 == 0, (labels + 1) % k, labels)
+    t = np.arange(50_000)
+    target_pred = np.where(t % 3 == 0, 2, (t * 11) % k)
+
+    def estimate():
+        c = np.zeros((k, k))
+        np.add.at(c, (predicted, labels), 1.0)
+        c /= labels.size
+        mu = np.bincount(target_pred, minlength=k) / target_pred.size
+        return np.maximum(np.linalg.solve(c, mu), 0.0)
+
+    cases["bbse_estimate_100k"] = (median_time(20, estimate), [float(v) for v in estimate()])
+
+    ts = np.arange(1_000_000)
+    rate = np.where((ts // 100_000) % 2 == 0, 10, 50)
+    stream = ((ts * 37) % 100 < rate).astype(np.float64).tolist()
+
+    def detect():
+        # Page–Hinkley, as src/shift/drift.rs: one Python step per sample.
+        count, n_seen, mean, total, lowest = 0, 0, 0.0, 0.0, 0.0
+        for x in stream:
+            n_seen += 1
+            mean += (x - mean) / n_seen
+            total += x - mean - 0.005
+            lowest = min(lowest, total)
+            if n_seen >= 30 and total - lowest > 50.0:
+                count, n_seen, mean, total, lowest = count + 1, 0, 0.0, 0.0, 0.0
+        return count
+
+    alarms = detect()
+    cases["page_hinkley_update"] = (median_time(3, detect) / len(stream), [float(alarms)])
+    return cases
+
+
+def agree(name, rust, numpy):
+    if name.startswith("init_"):
+        # Random draws: n·Var(W) must agree within sampling error (10⁶
+        # draws: relative standard error under 0.15%; allow 1%).
+        return all(abs(r / p - 1) < 0.01 for r, p in zip(rust, numpy))
+    return all(abs(r - p) <= 1e-9 * max(1.0, abs(p)) for r, p in zip(rust, numpy))
+
+
+def main():
+    try:
+        from threadpoolctl import threadpool_info
+
+        blas = [(i.get("internal_api"), i.get("num_threads"), i.get("architecture")) for i in threadpool_info()]
+    except ImportError:
+        blas = "threadpoolctl not installed"
+    print(f"NumPy {np.__version__}, BLAS {blas}", file=sys.stderr)
+    print("running the Rust side: cargo bench --bench numpy_compare ...", file=sys.stderr)
+    out = subprocess.run(
+        ["cargo", "bench", "--quiet", "--bench", "numpy_compare"],
+        cwd=ROOT, check=True, capture_output=True, text=True,
+    ).stdout
+    rust = json.loads(out)
+    numpy = numpy_cases()
+    ok = True
+    print(f"{'case':34} {'Rust':>12} {'NumPy':>12} {'Rust/NumPy':>10}  outputs agree")
+    for name, (secs, check) in numpy.items():
+        r = rust[name]
+        same = agree(name, r["checksum"], check)
+        ok &= same
+        unit = "s/sample" if name.endswith("_update") else "s"
+        print(f"{name:34} {r['seconds']:>10.3e}{unit[0]} {secs:>10.3e}{unit[0]} {r['seconds'] / secs:>10.2f}  {'yes' if same else 'NO'}")
+    if not ok:
+        sys.exit("the two implementations disagree on at least one case")
+
+
+if __name__ == "__main__":
+    main()
