@@ -13,6 +13,7 @@ use ndarray::{Array1, Array2};
 use rand::{SeedableRng, rngs::StdRng};
 use stable_learning::activation::Activation;
 use stable_learning::init::Init;
+use stable_learning::linalg::matmul;
 use stable_learning::loss;
 use stable_learning::mlp::{Layer, Mlp};
 use stable_learning::optim::Sgd;
@@ -126,7 +127,7 @@ fn main() {
     let forward = || {
         let mut h = x.clone();
         for l in 0..1000 {
-            h = h.dot(&ws[l % 10]).mapv(f64::tanh);
+            h = Activation::Tanh.apply_all(matmul(h.view(), ws[l % 10].view()).view());
         }
         h
     };

@@ -192,7 +192,7 @@ fn main() {
         .y_limits(0.0, 1.0)
         .legend(Legend::MiddleRight);
     let mut train_table = String::from(
-        "| initialization | training loss after training | test error |\n|---|---:|---:|\n",
+        "| initialization | training loss (last epoch) | test error |\n|---|---:|---:|\n",
     );
     for (init, color, history) in &curves {
         let curve = |f: fn(&EpochStats) -> f64| -> Vec<(f64, f64)> {

@@ -42,10 +42,10 @@ struct Args {
     #[arg(long, default_value = "xavier-uniform")]
     init: Init,
     /// Digits pushed through the network at initialization (1..=1797)
-    #[arg(long, default_value_t = 300, value_parser = int_in(1, 1797))]
+    #[arg(long, default_value_t = 100, value_parser = int_in(1, 1797))]
     batch: usize,
     /// Units per hidden layer for the training runs (2..=2000)
-    #[arg(long, default_value_t = 128, value_parser = int_in(2, 2000))]
+    #[arg(long, default_value_t = 64, value_parser = int_in(2, 2000))]
     train_width: usize,
     /// Training epochs (1..=500)
     #[arg(long, default_value_t = 10, value_parser = int_in(1, 500))]

@@ -21,11 +21,16 @@ impl Sgd {
         }
     }
 
-    /// One update. Returns the gradient's global norm before clipping (which
-    /// may be inf or NaN: the caller decides what a blow-up means).
-    pub fn step(&self, net: &mut Mlp, grads: &Gradients) -> f64 {
-        let norm = grads.global_norm();
-        let scale = self.learning_rate * self.clip_norm.map_or(1.0, |tau| clip_factor(norm, tau));
+    /// One update. With clipping, returns the gradient's global norm before
+    /// clipping (which may be inf or NaN: the caller decides what a blow-up
+    /// means); without, returns `None` and skips computing the norm.
+    pub fn step(&self, net: &mut Mlp, grads: &Gradients) -> Option<f64> {
+        let norm = self.clip_norm.map(|_| grads.global_norm());
+        let clip = match (self.clip_norm, norm) {
+            (Some(tau), Some(norm)) => clip_factor(norm, tau),
+            _ => 1.0,
+        };
+        let scale = self.learning_rate * clip;
         for (layer, (gw, gb)) in net
             .layers
             .iter_mut()

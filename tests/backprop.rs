@@ -126,7 +126,9 @@ fn sgd_with_clipping_takes_a_step_of_at_most_lr_times_tau() {
         learning_rate: 0.1,
         clip_norm: Some(0.5),
     };
-    let norm = sgd.step(&mut net, &grads);
+    let norm = sgd
+        .step(&mut net, &grads)
+        .expect("clipping reports the norm");
     assert!(
         norm > 0.5,
         "the test needs a gradient larger than τ (got {norm})"
