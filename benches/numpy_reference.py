@@ -8,9 +8,10 @@ Both sides run on one thread.
 
     python3 -m venv target/numpy-venv
     target/numpy-venv/bin/pip install numpy threadpoolctl
-    target/numpy-venv/bin/python benches/numpy_reference.py
+    target/numpy-venv/bin/python benches/numpy_reference.py [--markdown FILE]
 
-Nothing else in the project needs Python: this script only measures.
+With --markdown, the table is also written to FILE (the appendix "How fast
+is this?" includes chapters/measurements/numpy.md). Nothing else in the project needs Python: this script only measures.
 """
 
 import json
@@ -184,13 +185,21 @@ def main():
     rust = json.loads(out)
     numpy = numpy_cases()
     ok = True
-    print(f"{'case':34} {'Rust':>12} {'NumPy':>12} {'Rust/NumPy':>10}  outputs agree")
+    header = f"{'case':34} {'Rust':>12} {'NumPy':>12} {'Rust/NumPy':>10}  outputs agree"
+    print(header)
+    rows = ["| case | Rust | NumPy | Rust / NumPy | outputs agree |", "|---|---:|---:|---:|---|"]
     for name, (secs, check) in numpy.items():
         r = rust[name]
         same = agree(name, r["checksum"], check)
         ok &= same
         unit = "s/sample" if name.endswith("_update") else "s"
-        print(f"{name:34} {r['seconds']:>10.3e}{unit[0]} {secs:>10.3e}{unit[0]} {r['seconds'] / secs:>10.2f}  {'yes' if same else 'NO'}")
+        ratio = r["seconds"] / secs
+        print(f"{name:34} {r['seconds']:>10.3e}{unit[0]} {secs:>10.3e}{unit[0]} {ratio:>10.2f}  {'yes' if same else 'NO'}")
+        rows.append(f"| `{name}` | {r['seconds']:.3g} {unit} | {secs:.3g} {unit} | {ratio:.2f} | {'yes' if same else 'no'} |")
+    if "--markdown" in sys.argv:
+        path = sys.argv[sys.argv.index("--markdown") + 1]
+        with open(path, "w") as f:
+            f.write("\n".join(rows) + "\n")
     if not ok:
         sys.exit("the two implementations disagree on at least one case")
 

@@ -212,6 +212,11 @@ fn main() {
     let mut missed = vec![0usize; names.len()];
     let mut early = vec![0usize; names.len()];
     let mut stationary = vec![0usize; names.len()];
+    // How long after the detector's (re)start each false alarm on an
+    // unchanging stream came, and, for each missed change, how long before
+    // the change the last alarm came (None: no alarm before it).
+    let mut since_restart = vec![Vec::new(); names.len()];
+    let mut missed_after = vec![Vec::new(); names.len()];
     let mut error_rates = (Vec::new(), Vec::new());
     for _ in 0..args.trials {
         let initial = stream_of(DriftKind::None, args.initial, 0)
@@ -246,9 +251,17 @@ fn main() {
             early[d] += fired.iter().filter(|&&t| t < pre).count();
             match fired.iter().find(|&&t| t >= pre) {
                 Some(&t) => delays[d].push((t - pre) as f64),
-                None => missed[d] += 1,
+                None => {
+                    missed[d] += 1;
+                    let last = fired.iter().rev().find(|&&t| t < pre);
+                    missed_after[d].push(last.map(|&t| pre - t));
+                }
             }
-            stationary[d] += alarms(detector.as_mut(), &steady).len();
+            let fired = alarms(detector.as_mut(), &steady);
+            stationary[d] += fired.len();
+            // After an alarm the detector restarts with the next sample.
+            let starts = std::iter::once(0).chain(fired.iter().map(|&t| t + 1));
+            since_restart[d].extend(fired.iter().zip(starts).map(|(&t, s)| t - s));
         }
     }
     // ANCHOR_END: delays
@@ -270,6 +283,15 @@ fn main() {
         run.record(&format!("missed_{k}"), missed[d]);
         run.record(&format!("false_alarms_per_1000_before_{k}"), fa_before);
         run.record(&format!("false_alarms_per_1000_stationary_{k}"), fa_steady);
+        run.record(&format!("stationary_alarms_{k}"), stationary[d]);
+        run.record(
+            &format!("stationary_alarms_within_100_of_restart_{k}"),
+            since_restart[d].iter().filter(|&&s| s < 100).count(),
+        );
+        run.record(
+            &format!("missed_last_alarm_before_change_{k}"),
+            &missed_after[d],
+        );
     }
     run.say(format!(
         "Sudden change after {pre} samples, {} streams; the static model's error rate goes from {:.3} to {:.3}:",
@@ -282,6 +304,14 @@ fn main() {
     run.record("error_rate_before", mean(&error_rates.0));
     run.record("error_rate_after", mean(&error_rates.1));
     run.record("change_at", change_at);
+    // The share of the square whose (noise-free) label the turn changes, and
+    // the best accuracy any model can have when a fraction `noise` of the
+    // labels is flipped at random.
+    run.record(
+        "label_change_fraction",
+        stream_of(DriftKind::Sudden, 1, 0).label_change_fraction(),
+    );
+    run.record("accuracy_ceiling", 1.0 - args.noise);
     run.finish();
 }
 

@@ -296,6 +296,7 @@ fn main() {
     run.record("test_error_estimated_weights", err_est);
     run.record("test_error_best_lambda", best);
     run.record("best_lambda", lambdas[best_i]);
+    run.record("lambda_curve_true_weights", &true_curve);
     run.record("weighted_wins", wins);
     run.record("test_error_clipped", mean(&clipped_err));
     run.record("test_error_clipped_without_ratio", mean(&clipped_d2l_err));

@@ -13,7 +13,8 @@ use stable_learning::logistic::{Softmax, SoftmaxParams, accuracy, argmax_rows};
 use stable_learning::runner::{Common, Experiment, Run, float_in, int_in};
 use stable_learning::shift::label::{
     adjust_posteriors, bbse, class_frequencies, confusion_conditional, confusion_joint,
-    dirichlet_priors, em_priors, sample_with_priors, tweak_one, weight_error,
+    dirichlet_priors, em_priors, expected_counts, log_loss, sample_with_priors, temper, tweak_one,
+    weight_error,
 };
 use stable_learning::stats::mean;
 
@@ -30,7 +31,7 @@ struct Args {
     /// Largest number of target samples in the error-against-samples figure (100..=1000000)
     #[arg(long, default_value_t = 20_000, value_parser = int_in(100, 1_000_000))]
     max_m: usize,
-    /// Repetitions per point of the error-against-samples figure and the tables (1..=10000)
+    /// Repetitions per point of the error-against-samples figure and the accuracy table, and re-splits behind the table of floors (1..=10000)
     #[arg(long, default_value_t = 40, value_parser = int_in(1, 10_000))]
     trials: usize,
     /// Tweak-one shift: the probability ρ of the tweaked class (0..=1)
@@ -102,26 +103,40 @@ fn main() {
     run.record("held_out_size", held.len());
 
     // ANCHOR: estimate
-    // BBSE and EM from a target sample (rows of `post`/`pred`, with
-    // repetitions): each returns its estimate of the target priors q̂.
-    let estimate =
-        |sample: &[usize], post: &Array2<f64>, pred: &[usize], c: &Array2<f64>, p: &Array1<f64>| {
-            let predicted: Vec<usize> = sample.iter().map(|&i| pred[i]).collect();
-            let mu = class_frequencies(&predicted, k);
-            let w = bbse(c.view(), mu.view()).expect("Ĉ is invertible");
-            let bbse_q = &w * p / (&w * p).sum(); // q̂ = ŵ ⊙ p̂, renormalized after clipping
-            let mut counts = vec![0.0; post.nrows()];
-            for &i in sample {
-                counts[i] += 1.0;
-            }
-            let em = em_priors(post.view(), Some(&counts), train_priors.view(), 1000, 1e-8)
-                .expect("EM runs");
-            Estimates {
-                bbse: bbse_q,
-                em: em.priors,
-            }
-        };
+    // BBSE and EM from a target sample, given as how often each row of
+    // `post` (posteriors) and `pred` (predicted classes) occurs in it: each
+    // returns its estimate of the target priors q̂. BBSE's p̂ is the class
+    // frequencies of the rows its Ĉ was measured on (Ĉ's columns sum to
+    // them); EM's p is the training set's, the priors the classifier's
+    // posteriors were learned under.
+    let estimate = |counts: &[f64],
+                    post: &Array2<f64>,
+                    pred: &[usize],
+                    c: &Array2<f64>,
+                    p: &Array1<f64>|
+     -> Option<Estimates> {
+        let mut mu = Array1::<f64>::zeros(k);
+        for (&n, &i) in counts.iter().zip(pred) {
+            mu[i] += n;
+        }
+        mu /= mu.sum();
+        let w = bbse(c.view(), mu.view()).ok()?; // None if Ĉ is singular
+        let bbse_q = &w * p / (&w * p).sum(); // q̂ = ŵ ⊙ p̂, renormalized after clipping
+        let em = em_priors(post.view(), Some(counts), train_priors.view(), 1000, 1e-8).ok()?;
+        Some(Estimates {
+            bbse: bbse_q,
+            em: em.priors,
+        })
+    };
     // ANCHOR_END: estimate
+    // How often each of `rows` rows occurs in a sample of row indices.
+    let counts_of = |sample: &[usize], rows: usize| {
+        let mut counts = vec![0.0; rows];
+        for &i in sample {
+            counts[i] += 1.0;
+        }
+        counts
+    };
     let weights_of = |q: &Array1<f64>| q / &p;
 
     // --- Estimated against true weights, tweak-one and Dirichlet -------------
@@ -138,7 +153,14 @@ fn main() {
     ] {
         let sample = sample_with_priors(&pool.y, q.as_slice().unwrap(), None, args.m, &mut rng)
             .expect("every class is in the pool");
-        let est = estimate(&sample, &pool_post, &pool_pred, &c_joint, &p);
+        let est = estimate(
+            &counts_of(&sample, pool.len()),
+            &pool_post,
+            &pool_pred,
+            &c_joint,
+            &p,
+        )
+        .expect("Ĉ is invertible");
         let classes = |w: Array1<f64>| {
             w.iter()
                 .enumerate()
@@ -210,14 +232,24 @@ fn main() {
         for _ in 0..args.trials {
             let exact =
                 sample_with_priors(&held.y, tweak.as_slice().unwrap(), None, m, &mut rng).unwrap();
-            let e = estimate(&exact, &held_post, &held_pred, &c_joint, &p);
+            let e = estimate(
+                &counts_of(&exact, held.len()),
+                &held_post,
+                &held_pred,
+                &c_joint,
+                &p,
+            )
+            .expect("Ĉ is invertible");
             errs[0].push(weight_error(weights_of(&e.bbse).view(), true_w.view()));
             let target =
                 sample_with_priors(&pool.y, tweak.as_slice().unwrap(), None, m, &mut rng).unwrap();
-            let e = estimate(&target, &pool_post, &pool_pred, &c_joint, &p);
+            let target = counts_of(&target, pool.len());
+            let e =
+                estimate(&target, &pool_post, &pool_pred, &c_joint, &p).expect("Ĉ is invertible");
             errs[1].push(weight_error(weights_of(&e.bbse).view(), true_w.view()));
             errs[2].push(weight_error(weights_of(&e.em).view(), true_w.view()));
-            let e = estimate(&target, &pool_post, &pool_pred, &c_small, &p_small);
+            let e = estimate(&target, &pool_post, &pool_pred, &c_small, &p_small)
+                .expect("Ĉ from the small source is invertible");
             errs[3].push(weight_error(weights_of(&e.bbse).view(), true_w.view()));
         }
         for (curve, e) in curves.iter_mut().zip(&errs) {
@@ -247,7 +279,10 @@ fn main() {
                 "Weight error against target samples (tweak-one ρ = {}, {} runs each)",
                 args.rho, args.trials
             ))
-            .labels("target samples m (log scale)", "mean ‖ŵ − w‖₂ (log scale)")
+            .labels(
+                "target samples m (log scale)",
+                "mean ‖q̂/p̂ − w‖₂, q̂ renormalized (log scale)",
+            )
             .log_x()
             .log_y()
             .series(
@@ -319,7 +354,14 @@ fn main() {
             };
             let sample =
                 sample_with_priors(&pool.y, q.as_slice().unwrap(), None, args.m, &mut rng).unwrap();
-            let est = estimate(&sample, &pool_post, &pool_pred, &c_joint, &p);
+            let est = estimate(
+                &counts_of(&sample, pool.len()),
+                &pool_post,
+                &pool_pred,
+                &c_joint,
+                &p,
+            )
+            .expect("Ĉ is invertible");
             acc[0].push(corrected_accuracy(&sample, &train_priors));
             acc[1].push(corrected_accuracy(&sample, &q));
             acc[2].push(corrected_accuracy(&sample, &est.bbse));
@@ -363,7 +405,14 @@ fn main() {
                 &mut rng,
             )
             .unwrap();
-            let e = estimate(&sample, &pool_post, &pool_pred, &c_joint, &p);
+            let e = estimate(
+                &counts_of(&sample, pool.len()),
+                &pool_post,
+                &pool_pred,
+                &c_joint,
+                &p,
+            )
+            .expect("Ĉ is invertible");
             eb.push(weight_error(weights_of(&e.bbse).view(), true_w.view()));
             ee.push(weight_error(weights_of(&e.em).view(), true_w.view()));
         }
@@ -380,7 +429,7 @@ fn main() {
             ))
             .labels(
                 "within-class shift k (target rows drawn ∝ exp(k·ink))",
-                "mean ‖ŵ − w‖₂",
+                "mean ‖q̂/p̂ − w‖₂, q̂ renormalized",
             )
             .series("BBSE", broken[0].clone(), Marker::LineDots)
             .series("EM", broken[1].clone(), Marker::LineDots)
@@ -396,5 +445,150 @@ fn main() {
     run.record("broken_bbse_kmax", broken[0][lastb].1);
     run.record("broken_em_k0", broken[1][0].1);
     run.record("broken_em_kmax", broken[1][lastb].1);
+    // More target samples would not help: the same at m → ∞, exactly.
+    let row_w: Vec<f64> = z.iter().map(|z| (strengths[lastb] * z).exp()).collect();
+    let limit = expected_counts(&pool.y, tweak.as_slice().unwrap(), Some(&row_w))
+        .expect("every class is in the pool");
+    let e = estimate(&limit, &pool_post, &pool_pred, &c_joint, &p).expect("Ĉ is invertible");
+    run.record(
+        "broken_bbse_kmax_limit",
+        weight_error(weights_of(&e.bbse).view(), true_w.view()),
+    );
+    run.record(
+        "broken_em_kmax_limit",
+        weight_error(weights_of(&e.em).view(), true_w.view()),
+    );
+
+    // --- Where the floors come from ------------------------------------------
+    // ANCHOR: floors
+    // The floors of Figure 6.2, exactly: as m → ∞ a target sample holds row i
+    // of class j a fraction q_j / n_j of the time (`expected_counts`), and
+    // BBSE and EM fed those fractions give the errors the curves level off
+    // at. `others` holds the digits the classifier never trained on, the
+    // held-out set first, then the pool. Ĉ comes from rows `c_rows`, p̂ from
+    // rows `p_rows` (a set that contains them), targets from rows
+    // `target_rows`, and EM reads the posteriors tempered by τ.
+    let others = digits.select(&idx[n_train..]);
+    let others_post = model.probabilities(others.x.view());
+    let others_pred = argmax_rows(others_post.view()); // the same at every τ
+    let labels_of = |rows: &[usize]| rows.iter().map(|&i| others.y[i]).collect::<Vec<_>>();
+    let floor = |c_rows: &[usize], p_rows: &[usize], target_rows: &[usize], tau: f64| {
+        let pred_of = |rows: &[usize]| rows.iter().map(|&i| others_pred[i]).collect::<Vec<_>>();
+        let c = confusion_joint(&pred_of(c_rows), &labels_of(c_rows), k);
+        let p_c = class_frequencies(&labels_of(c_rows), k);
+        let p_ref = class_frequencies(&labels_of(p_rows), k);
+        let counts =
+            expected_counts(&labels_of(target_rows), tweak.as_slice().unwrap(), None).ok()?;
+        let post = temper(others_post.select(Axis(0), target_rows).view(), tau);
+        let e = estimate(&counts, &post, &pred_of(target_rows), &c, &p_c)?;
+        let w = &tweak / &p_ref;
+        Some([
+            weight_error((&e.bbse / &p_ref).view(), w.view()),
+            weight_error((&e.em / &p_ref).view(), w.view()),
+        ])
+    };
+    // The temperature that fits rows `rows` best: the lowest log-loss on a
+    // grid from 0.5 to 4 in steps of 0.05.
+    let best_tau = |rows: &[usize]| {
+        let post = others_post.select(Axis(0), rows);
+        let labels = labels_of(rows);
+        (10..=80)
+            .map(|i| i as f64 / 20.0)
+            .map(|tau| (tau, log_loss(temper(post.view(), tau).view(), &labels)))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .expect("a non-empty grid")
+            .0
+    };
+    let n_small = args.small_source.min(held.len()).min(pool.len());
+    // The chapter's own split first: the floors its curves approach.
+    let held_rows: Vec<usize> = (0..held.len()).collect();
+    let pool_rows: Vec<usize> = (held.len()..others.len()).collect();
+    let at_infinity = floor(&held_rows, &held_rows, &pool_rows, 1.0).expect("Ĉ is invertible");
+    let small_at_infinity =
+        floor(&held_rows[..n_small], &held_rows, &pool_rows, 1.0).expect("Ĉ is invertible");
+    // Then `trials` random re-splits of the same digits, four settings each.
+    let mut floors: Vec<Vec<[f64; 2]>> = vec![Vec::new(); 4];
+    let mut taus = Vec::new();
+    for _ in 0..args.trials {
+        let mut rows: Vec<usize> = (0..others.len()).collect();
+        rows.shuffle(&mut rng);
+        let (h, t) = rows.split_at(held.len());
+        let tau = best_tau(h);
+        let settings = [
+            floor(h, h, t, 1.0),
+            floor(&h[..n_small], h, t, 1.0),
+            floor(h, h, &t[..n_small], 1.0),
+            floor(h, h, t, tau),
+        ];
+        // A re-split whose small Ĉ is singular is skipped, in every setting.
+        if settings.iter().all(Option::is_some) {
+            for (f, v) in floors.iter_mut().zip(settings) {
+                f.push(v.expect("checked"));
+            }
+            taus.push(tau);
+        }
+    }
+    // ANCHOR_END: floors
+    let mean_floor = |s: usize, e: usize| mean(&floors[s].iter().map(|v| v[e]).collect::<Vec<_>>());
+    let (n_h, n_p) = (held.len(), pool.len());
+    let mut table = String::from(
+        "| held-out digits (Ĉ, p̂) | pool digits (targets) | EM's posteriors | BBSE floor | EM floor |\n|---:|---:|---|---:|---:|\n",
+    );
+    let rows = [
+        (n_h, n_p, "as trained".to_string()),
+        (n_small, n_p, "as trained".to_string()),
+        (n_h, n_small, "as trained".to_string()),
+        (
+            n_h,
+            n_p,
+            format!("tempered, τ fitted (mean {:.2})", mean(&taus)),
+        ),
+    ];
+    for (s, (h, t, post)) in rows.iter().enumerate() {
+        table += &format!(
+            "| {h} | {t} | {post} | {:.3} | {:.3} |\n",
+            mean_floor(s, 0),
+            mean_floor(s, 1)
+        );
+    }
+    run.say(format!(
+        "Floors at m = ∞ on the chapter's split: BBSE {:.3} ({} held-out rows) and {:.3} ({n_small}), EM {:.3}; means over {} re-splits:",
+        at_infinity[0],
+        held.len(),
+        small_at_infinity[0],
+        at_infinity[1],
+        floors[0].len()
+    ));
+    run.say(&table);
+    run.text("floors.md", &table);
+    let chapter_tau = best_tau(&held_rows);
+    let top: Vec<f64> = held_post
+        .rows()
+        .into_iter()
+        .map(|r| r.fold(0.0f64, |a, &b| a.max(b)))
+        .collect();
+    run.record("floor_bbse", at_infinity[0]);
+    run.record("floor_em", at_infinity[1]);
+    run.record("floor_small", small_at_infinity[0]);
+    run.record(
+        "floor_em_fitted_tau",
+        floor(&held_rows, &held_rows, &pool_rows, chapter_tau).expect("Ĉ is invertible")[1],
+    );
+    run.record("fitted_tau", chapter_tau);
+    run.record("held_mean_top_probability", mean(&top));
+    run.record("resplits", floors[0].len());
+    run.record("resplit_mean_tau", mean(&taus));
+    run.record(
+        "resplit_floors",
+        (0..4)
+            .map(|s| [mean_floor(s, 0), mean_floor(s, 1)])
+            .collect::<Vec<_>>(),
+    );
+    run.record("small_size", n_small);
+    run.record("pool_size", pool.len());
+    run.record(
+        "rare_class_expected_count",
+        args.m as f64 * (1.0 - 0.9) / (k - 1) as f64,
+    );
     run.finish();
 }

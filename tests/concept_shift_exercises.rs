@@ -83,6 +83,18 @@ fn exercise_3_a_small_turn() {
     // ANCHOR_END: small_turn
     let text = chapter("concept_shift.md");
     let num = |k: &str| r[k].as_f64().unwrap();
+    let changed = num("label_change_fraction");
+    assert_mentions(
+        &text,
+        &format!(
+            "A 20° turn changes the label of only about {:.0}% of the square",
+            100.0 * changed
+        ),
+        "the changed share",
+    );
+    // The error after the change: noise + (1 − 2·noise)·changed, up to the
+    // fitted model's own error (as in the chapter's test).
+    assert!((num("error_rate_after") - (0.1 + 0.8 * changed)).abs() < 0.02);
     assert_mentions(
         &text,
         &format!(

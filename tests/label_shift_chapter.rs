@@ -128,8 +128,91 @@ fn example_results_match_the_chapter_and_the_claims() {
     );
     mentions(
         &t,
-        &format!("at {:.3}: its error floor", num("error_em_max_m")),
+        &format!("also levels off, at {:.3}.", num("error_em_max_m")),
         "EM's floor",
+    );
+    // The floors, computed exactly for m = ∞, are what the curves approach:
+    // at m = 20000 each curve is within the error μ̂ alone still has there
+    // (the exact-Ĉ curve's value).
+    let noise = num("error_exact_max_m");
+    for (curve, floor) in [
+        ("error_bbse_max_m", "floor_bbse"),
+        ("error_small_max_m", "floor_small"),
+        ("error_em_max_m", "floor_em"),
+    ] {
+        assert!(
+            (num(curve) - num(floor)).abs() < noise,
+            "{curve} vs {floor}"
+        );
+    }
+    mentions(
+        &t,
+        &format!(
+            "the floors are {:.3} for BBSE, {:.3} with \\\\(\\hat{{\\mathbf C}}\\\\) from {} digits, and {:.3} for EM",
+            num("floor_bbse"),
+            num("floor_small"),
+            r["small_size"],
+            num("floor_em")
+        ),
+        "the exact floors",
+    );
+    // Table 6.1: the mean floors over re-splits. Each of the two finite sets
+    // raises BBSE's floor when it shrinks, the pool at least three quarters
+    // as much as Ĉ's set ("as much"); the small pool raises EM's floor;
+    // calibrated posteriors lower it.
+    let floors: Vec<[f64; 2]> = serde_json::from_value(r["resplit_floors"].clone()).unwrap();
+    let (base, small_source, small_pool, calibrated) = (floors[0], floors[1], floors[2], floors[3]);
+    assert!(
+        small_source[0] > base[0] && small_pool[0] > base[0],
+        "{floors:?}"
+    );
+    assert!(
+        small_pool[0] - base[0] > 0.75 * (small_source[0] - base[0]),
+        "{floors:?}"
+    );
+    assert_eq!(small_source[1], base[1], "EM uses no Ĉ");
+    assert!(
+        small_pool[1] > base[1] && calibrated[1] < base[1],
+        "{floors:?}"
+    );
+    assert_eq!(r["resplits"], 40);
+    let others = r["held_out_size"].as_u64().unwrap() + r["pool_size"].as_u64().unwrap();
+    mentions(
+        &t,
+        &format!("from a fixed pool of {} digits", r["pool_size"]),
+        "the pool's size",
+    );
+    mentions(
+        &t,
+        &format!(
+            "averages the floors over {} random re-splits of the {others} digits",
+            r["resplits"]
+        ),
+        "the re-splits",
+    );
+    mentions(
+        &t,
+        &format!(
+            "mean over {} random re-splits of the {others} digits the classifier never trained on into {} held-out digits and a pool of {}, with all or {} of each",
+            r["resplits"], r["held_out_size"], r["pool_size"], r["small_size"]
+        ),
+        "Table 6.1's caption",
+    );
+    mentions(
+        &t,
+        &format!(
+            "raises BBSE's mean floor from {:.3} to {:.3}; shrinking the pool to {} raises it to {:.3}",
+            base[0], small_source[0], r["small_size"], small_pool[0]
+        ),
+        "BBSE's mean floors",
+    );
+    mentions(
+        &t,
+        &format!(
+            "EM's mean floor rises from {:.3} to {:.3} with the smaller pool, and falls to {:.3}",
+            base[1], small_pool[1], calibrated[1]
+        ),
+        "EM's mean floors",
     );
     let curves: Vec<Vec<(f64, f64)>> = serde_json::from_value(r["error_curves"].clone()).unwrap();
     // Every curve decreases from m = 50 to m = 20000.
@@ -147,6 +230,15 @@ fn example_results_match_the_chapter_and_the_claims() {
         assert!(row[2] > row[0] && row[3] > row[0], "{row:?}");
     }
     let strong = &rows[1];
+    // Nine classes share 10% of 2000 target digits.
+    mentions(
+        &t,
+        &format!(
+            "each has about {:.0} samples in 2000",
+            num("rare_class_expected_count")
+        ),
+        "the rare classes' count",
+    );
     mentions(
         &t,
         &format!(
@@ -169,6 +261,14 @@ fn example_results_match_the_chapter_and_the_claims() {
         num("broken_em_kmax"),
     );
     assert!(b1 > 3.0 * b0 && e1 > 2.0 * e0);
+    // More target samples would not reduce it: at m = ∞ it is within 5%.
+    let limit = num("broken_bbse_kmax_limit");
+    assert!((limit - b1).abs() < 0.05 * b1, "{limit} vs {b1}");
+    mentions(
+        &t,
+        &format!("as for Table 6.1, it is {limit:.2} still"),
+        "the broken limit",
+    );
     mentions(
         &t,
         &format!("{b0:.3} for BBSE. At \\\\(k = 2\\\\) it is {b1:.2}"),

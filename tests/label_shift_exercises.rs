@@ -3,15 +3,15 @@
 
 mod common;
 
-use common::{assert_mentions, chapter};
-use ndarray::{Array1, Array2};
+use common::{assert_mentions, chapter, example_json, temp_dir};
+use ndarray::Array1;
 use rand::seq::SliceRandom;
 use rand::{SeedableRng, rngs::StdRng};
 use stable_learning::data::{CLASSES, Dataset};
 use stable_learning::logistic::{Softmax, SoftmaxParams};
 use stable_learning::shift::label::{
-    bbse, class_frequencies, confusion_conditional, confusion_joint, em_priors, sample_with_priors,
-    tweak_one, weight_error,
+    bbse, class_frequencies, confusion_conditional, confusion_joint, em_priors, expected_counts,
+    log_loss, sample_with_priors, temper, tweak_one, weight_error,
 };
 
 /// A classifier trained on 60% of the digits, and the other 40% (held out).
@@ -65,76 +65,152 @@ fn exercise_1_joint_or_conditional() {
     );
 }
 
-/// Sharpens (τ > 1) or softens (τ < 1) every row of posteriors: p^τ,
-/// renormalized — the same as multiplying the logits by τ.
-fn temper(post: &Array2<f64>, tau: f64) -> Array2<f64> {
-    let mut out = post.mapv(|p| p.powf(tau));
-    for mut row in out.rows_mut() {
-        let s = row.sum();
-        row /= s;
-    }
-    out
+/// The chapter's classifier and split, as `examples/label_shift.rs` makes
+/// them at its default seed: the digits shuffled once, 40% to train the
+/// softmax regression, 30% held out, 30% the pool. (The test below checks
+/// that the numbers agree with the example's own.)
+fn chapter_split() -> (Softmax, Dataset, Dataset, Dataset) {
+    let digits = Dataset::digits();
+    let mut idx: Vec<usize> = (0..digits.len()).collect();
+    idx.shuffle(&mut StdRng::seed_from_u64(42));
+    let (n_train, n_held) = (digits.len() * 4 / 10, digits.len() * 3 / 10);
+    let train = digits.select(&idx[..n_train]);
+    let held = digits.select(&idx[n_train..n_train + n_held]);
+    let pool = digits.select(&idx[n_train + n_held..]);
+    let model = Softmax::fit(
+        train.x.view(),
+        &train.y,
+        CLASSES,
+        None,
+        SoftmaxParams::default(),
+    )
+    .unwrap();
+    (model, train, held, pool)
 }
 
-fn calibration_errors() -> Vec<(f64, f64, f64)> {
-    let (model, train, held) = classifier_and_held_out();
-    let post = model.probabilities(held.x.view());
-    let pred = model.predict(held.x.view());
+/// (τ, BBSE error, EM error) at m = ∞, and the fitted temperature.
+fn calibration_errors() -> (Vec<(f64, f64, f64)>, f64) {
+    let (model, train, held, pool) = chapter_split();
+    let held_pred = model.predict(held.x.view());
     let p = class_frequencies(&held.y, CLASSES);
     let train_priors = class_frequencies(&train.y, CLASSES);
-    let joint = confusion_joint(&pred, &held.y, CLASSES);
+    let joint = confusion_joint(&held_pred, &held.y, CLASSES);
     let q = Array1::from(tweak_one(CLASSES, 5, 0.5).unwrap());
     let true_w = &q / &p;
+    let pool_post = model.probabilities(pool.x.view());
+    let pool_pred = model.predict(pool.x.view());
     // ANCHOR: calibration
-    // Targets drawn from the held-out set itself, so Ĉ is exact and only the
-    // posteriors' calibration matters. m = 20000, 20 draws per temperature.
+    // m = ∞: each pool row's share of an endless tweak-one target sample.
+    let counts = expected_counts(&pool.y, q.as_slice().unwrap(), None).unwrap();
+    let mut mu = Array1::<f64>::zeros(CLASSES);
+    for (&n, &i) in counts.iter().zip(&pool_pred) {
+        mu[i] += n;
+    }
+    // BBSE sees only the predicted classes, which tempering never changes.
+    let w = bbse(joint.view(), mu.view()).unwrap();
+    let bbse_q = &w * &p / (&w * &p).sum();
+    // The temperature that fits the held-out digits best: lowest log-loss.
+    let held_post = model.probabilities(held.x.view());
+    let held_loss = |tau: f64| log_loss(temper(held_post.view(), tau).view(), &held.y);
+    let fitted = (10..=80)
+        .map(|i| i as f64 / 20.0)
+        .min_by(|&a, &b| held_loss(a).total_cmp(&held_loss(b)))
+        .unwrap();
     let mut rows = Vec::new();
-    for tau in [0.3, 1.0, 3.0] {
-        let mut rng = StdRng::seed_from_u64(9); // the same draws for every τ
-        let tempered = temper(&post, tau);
-        let (mut e_bbse, mut e_em) = (0.0, 0.0);
-        for _ in 0..20 {
-            let sample =
-                sample_with_priors(&held.y, q.as_slice().unwrap(), None, 20_000, &mut rng).unwrap();
-            let mut counts = vec![0.0; held.len()];
-            for &i in &sample {
-                counts[i] += 1.0;
-            }
-            // BBSE uses only the predicted class, which tempering never changes.
-            let predicted: Vec<usize> = sample.iter().map(|&i| pred[i]).collect();
-            let w = bbse(joint.view(), class_frequencies(&predicted, CLASSES).view()).unwrap();
-            let em = em_priors(
-                tempered.view(),
-                Some(&counts),
-                train_priors.view(),
-                1000,
-                1e-8,
-            )
-            .unwrap();
-            e_bbse += weight_error(w.view(), true_w.view()) / 20.0;
-            e_em += weight_error((&em.priors / &p).view(), true_w.view()) / 20.0;
-        }
+    for tau in [0.3, 1.0, fitted, 3.0] {
+        let tempered = temper(pool_post.view(), tau);
+        let em = em_priors(
+            tempered.view(),
+            Some(&counts),
+            train_priors.view(),
+            1000,
+            1e-8,
+        )
+        .unwrap();
+        let e_bbse = weight_error((&bbse_q / &p).view(), true_w.view());
+        let e_em = weight_error((&em.priors / &p).view(), true_w.view());
         println!("τ = {tau}: weight error BBSE {e_bbse:.3}, EM {e_em:.3}");
         rows.push((tau, e_bbse, e_em));
     }
     // ANCHOR_END: calibration
-    rows
+    (rows, fitted)
 }
 
 #[test]
 fn exercise_2_em_needs_calibration_bbse_does_not() {
-    let rows = calibration_errors();
-    let text = chapter("label_shift.md");
-    let (under, calibrated, over) = (rows[0], rows[1], rows[2]);
+    let (rows, fitted) = calibration_errors();
+    let out = temp_dir("label-calibration");
+    let doc = example_json("label_shift", &[], &out);
+    let r = &doc["results"];
+    let num = |k: &str| r[k].as_f64().unwrap();
+    let text = chapter("label_shift.md")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let (under, calibrated, fit, over) = (rows[0], rows[1], rows[2], rows[3]);
+    // The same split and classifier as the chapter: the τ = 1 and fitted-τ
+    // rows are the example's floors. (1e-9: the posteriors of the pool are
+    // computed there as part of a larger matrix product, which may round
+    // differently in the last bits.)
+    assert_eq!(fitted, num("fitted_tau"));
+    assert!((calibrated.2 - num("floor_em")).abs() < 1e-9);
+    assert!((calibrated.1 - num("floor_bbse")).abs() < 1e-9);
+    assert!((fit.2 - num("floor_em_fitted_tau")).abs() < 1e-9);
     // BBSE sees the same predictions at every temperature.
-    assert!((under.1 - calibrated.1).abs() < 1e-12 && (over.1 - calibrated.1).abs() < 1e-12);
-    // EM depends on calibration: softening hurts it badly, and our
-    // L2-regularized softmax is under-confident, so sharpening helps it.
+    for row in &rows {
+        assert_eq!(row.1, calibrated.1);
+    }
+    // Softening wrecks EM.
     assert!(under.2 > 5.0 * calibrated.2, "{rows:?}");
-    assert!(over.2 < calibrated.2, "{rows:?}");
+    // The classifier is under-confident: the best temperature sharpens, and
+    // its mean top probability on the held-out digits is below its accuracy.
+    assert!(fitted > 1.0);
+    let (top, acc) = (num("held_mean_top_probability"), num("source_accuracy"));
+    assert!(top < acc);
+    assert_mentions(
+        &text,
+        &format!("its top probability averages {top:.3} while it is right on {acc:.3} of them"),
+        "the under-confidence",
+    );
+    assert_mentions(
+        &text,
+        &format!("sharpening its probabilities to τ = {fitted} fits those digits best"),
+        "the fitted temperature",
+    );
+    // On this one pool calibration helps EM only a little (less than 10%),
+    // and over-sharpening hurts it.
     assert!(
-        calibrated.1 < calibrated.2,
-        "BBSE beats EM on these posteriors"
+        fit.2 < calibrated.2 && fit.2 > 0.9 * calibrated.2,
+        "{rows:?}"
+    );
+    assert!(over.2 > calibrated.2, "{rows:?}");
+    assert_mentions(
+        &text,
+        &format!(
+            "At τ = 1 EM's error is {:.3}, the floor its curve in Figure 6.2 approaches; calibrated, it is {:.3}, hardly lower",
+            calibrated.2, fit.2
+        ),
+        "EM at τ = 1 and fitted",
+    );
+    // Averaged over the re-splits, calibration lowers EM's floor by far more
+    // than on this one pool, and below BBSE's.
+    let floors: Vec<[f64; 2]> = serde_json::from_value(r["resplit_floors"].clone()).unwrap();
+    let (plain, tempered) = (floors[0], floors[3]);
+    assert!(
+        tempered[1] < plain[1] && tempered[1] < plain[0],
+        "{floors:?}"
+    );
+    assert!(
+        calibrated.2 - fit.2 < (plain[1] - tempered[1]) / 2.0,
+        "the single pool hides most of the gain"
+    );
+    assert_mentions(
+        &text,
+        &format!(
+            "calibration lowers EM's floor from {:.3} to {:.3}, below BBSE's {:.3}",
+            plain[1], tempered[1], plain[0]
+        ),
+        "the re-split means",
     );
     for (tau, b, e) in rows {
         assert_mentions(

@@ -110,6 +110,54 @@ impl RotatingStream {
         theta.cos() * x[0] + theta.sin() * x[1] > 0.0
     }
 
+    /// The fraction of the square \\([-1, 1]^2\\) whose label (before noise)
+    /// differs between the two concepts: the double wedge between the old
+    /// boundary and the boundary turned by θ = `angle_degrees`. In polar
+    /// coordinates the square reaches out to \\(r(\varphi) = 1/\max(\lvert\cos\varphi\rvert, \lvert\sin\varphi\rvert)\\),
+    /// so the wedge's area is \\(2\int r(\varphi)^2/2\, d\varphi\\) over the θ
+    /// between the two boundaries, in closed form piece by piece
+    /// (\\(-\cot\varphi/2\\) where the top or bottom side is nearest,
+    /// \\(\tan\varphi/2\\) where a left or right side is), out of a total of 4.
+    /// (For a disc it would be θ/180°; in the square it depends on where the
+    /// two boundaries fall relative to the corners.)
+    ///
+    /// ```
+    /// use stable_learning::shift::concept::{DriftKind, RotatingStream};
+    /// let turn = |angle_degrees| RotatingStream { kind: DriftKind::Sudden, length: 1, change_at: 0,
+    ///     angle_degrees, width: 1, period: 1, noise: 0.0 }.label_change_fraction();
+    /// assert!((turn(90.0) - 0.5).abs() < 1e-12);  // a quarter turn: half the square
+    /// assert!((turn(180.0) - 1.0).abs() < 1e-12); // a half turn: every label
+    /// assert!((turn(60.0) - (2.0 - 1.0 / 3f64.sqrt()) / 4.0).abs() < 1e-12); // 0.3557
+    /// ```
+    pub fn label_change_fraction(&self) -> f64 {
+        use std::f64::consts::FRAC_PI_4;
+        // The old boundary runs along φ = 90°, the new one along 90° + θ.
+        let (a, b) = (
+            2.0 * FRAC_PI_4,
+            2.0 * FRAC_PI_4 + self.angle_degrees.to_radians(),
+        );
+        let antiderivative = |phi: f64, top_or_bottom: bool| {
+            if top_or_bottom {
+                -phi.cos() / phi.sin() / 2.0
+            } else {
+                phi.tan() / 2.0
+            }
+        };
+        let mut area = 0.0;
+        let mut lo = a;
+        while lo < b {
+            // Pieces end at the next multiple of 45°, where the nearest side changes.
+            let hi = (((lo / FRAC_PI_4) + 1e-12).floor() + 1.0) * FRAC_PI_4;
+            let hi = hi.min(b);
+            let mid = (lo + hi) / 2.0;
+            let top_or_bottom = mid.sin().abs() >= mid.cos().abs();
+            area += antiderivative(hi, top_or_bottom) - antiderivative(lo, top_or_bottom);
+            lo = hi;
+        }
+        // Two opposite wedges, out of the square's area 4.
+        2.0 * area / 4.0
+    }
+
     /// Draws the stream (or an error for bad parameters).
     ///
     /// ```
@@ -312,4 +360,38 @@ pub fn alarms(detector: &mut dyn DriftDetector, errors: &[bool]) -> Vec<usize> {
         .filter(|&(_, &e)| detector.update(if e { 1.0 } else { 0.0 }) == Status::Drift)
         .map(|(t, _)| t)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{SeedableRng, rngs::StdRng};
+
+    #[test]
+    fn label_change_fraction_matches_a_count_of_the_stream() {
+        // 200000 points: the standard error of a fraction is at most
+        // 0.5/√200000 ≈ 0.0011; allow 0.005 (over 4 standard errors).
+        for angle_degrees in [20.0, 60.0, 135.0] {
+            let stream = RotatingStream {
+                kind: DriftKind::Sudden,
+                length: 200_000,
+                change_at: 0,
+                angle_degrees,
+                width: 1,
+                period: 1,
+                noise: 0.0,
+            };
+            let samples = stream.generate(&mut StdRng::seed_from_u64(3)).unwrap();
+            let changed = samples
+                .iter()
+                .filter(|s| stream.label(s.x, 0) != stream.label(s.x, 1))
+                .count() as f64
+                / samples.len() as f64;
+            let exact = stream.label_change_fraction();
+            assert!(
+                (changed - exact).abs() < 0.005,
+                "{angle_degrees}°: {changed} vs {exact}"
+            );
+        }
+    }
 }

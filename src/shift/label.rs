@@ -305,6 +305,104 @@ pub fn sample_with_priors(
     rng: &mut impl Rng,
 ) -> Result<Vec<usize>, Error> {
     let k = priors.len();
+    check_sampling(labels, priors, row_weights)?;
+    // Per class: its rows and the running sum of their weights.
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); k];
+    let mut cumulative: Vec<Vec<f64>> = vec![Vec::new(); k];
+    for (i, &y) in labels.iter().enumerate() {
+        let w = row_weights.map_or(1.0, |w| w[i]);
+        if y < k && w > 0.0 {
+            let last = cumulative[y].last().copied().unwrap_or(0.0);
+            members[y].push(i);
+            cumulative[y].push(last + w);
+        }
+    }
+    if let Some(class) = (0..k).find(|&c| priors[c] > 0.0 && members[c].is_empty()) {
+        return Err(Error::MissingClass(class));
+    }
+    let total: f64 = priors.iter().sum();
+    let last_class = (0..k)
+        .rev()
+        .find(|&c| priors[c] > 0.0)
+        .expect("a positive prior");
+    Ok((0..m)
+        .map(|_| {
+            let mut u = rng.random::<f64>() * total;
+            let mut class = last_class;
+            for (c, &p) in priors.iter().enumerate() {
+                if u < p {
+                    class = c;
+                    break;
+                }
+                u -= p;
+            }
+            let cum = &cumulative[class];
+            let v = rng.random::<f64>() * cum[cum.len() - 1];
+            let j = cum.partition_point(|&c| c <= v).min(cum.len() - 1);
+            members[class][j]
+        })
+        .collect())
+}
+
+/// What a sample drawn by [`sample_with_priors`] converges to as it grows:
+/// the fraction of the sample that is row i, \\(q_j\, v_i / \sum_{i' \in j} v_{i'}\\)
+/// for row i of class j with row weight \\(v_i\\) (all 1 for `None`), and
+/// \\(q\\) the priors normalized to sum to 1. Feeding these fractions to an
+/// estimator in place of a sample's counts gives its error for \\(m \to \infty\\)
+/// target samples, exactly, without sampling.
+///
+/// ```
+/// use rand::{SeedableRng, rngs::StdRng};
+/// use stable_learning::shift::label::{expected_counts, sample_with_priors};
+/// let labels = [0, 0, 1, 1, 1];
+/// let f = expected_counts(&labels, &[0.4, 0.6], None).unwrap();
+/// assert!(f.iter().all(|v| (v - 0.2).abs() < 1e-15)); // 0.4/2 and 0.6/3
+/// let f = expected_counts(&labels, &[1.0, 0.0], Some(&[1.0, 3.0, 1.0, 1.0, 1.0])).unwrap();
+/// assert_eq!(f, vec![0.25, 0.75, 0.0, 0.0, 0.0]);
+/// // A large sample comes close.
+/// let idx = sample_with_priors(&labels, &[0.4, 0.6], None, 100_000, &mut StdRng::seed_from_u64(1)).unwrap();
+/// let share = idx.iter().filter(|&&i| i == 0).count() as f64 / 1e5;
+/// assert!((share - 0.2).abs() < 0.01);
+/// ```
+pub fn expected_counts(
+    labels: &[usize],
+    priors: &[f64],
+    row_weights: Option<&[f64]>,
+) -> Result<Vec<f64>, Error> {
+    let k = priors.len();
+    check_sampling(labels, priors, row_weights)?;
+    let weight = |i: usize| row_weights.map_or(1.0, |w| w[i]);
+    let mut class_weight = vec![0.0; k];
+    for (i, &y) in labels.iter().enumerate() {
+        if y < k {
+            class_weight[y] += weight(i);
+        }
+    }
+    if let Some(class) = (0..k).find(|&c| priors[c] > 0.0 && class_weight[c] <= 0.0) {
+        return Err(Error::MissingClass(class));
+    }
+    let total: f64 = priors.iter().sum();
+    Ok(labels
+        .iter()
+        .enumerate()
+        .map(|(i, &y)| {
+            if y < k && priors[y] > 0.0 {
+                priors[y] / total * weight(i) / class_weight[y]
+            } else {
+                0.0
+            }
+        })
+        .collect())
+}
+
+/// Checks the inputs of [`sample_with_priors`] and [`expected_counts`]: one
+/// finite, non-negative weight per row; finite, non-negative priors with a
+/// positive sum.
+fn check_sampling(
+    labels: &[usize],
+    priors: &[f64],
+    row_weights: Option<&[f64]>,
+) -> Result<(), Error> {
     if let Some(w) = row_weights {
         if w.len() != labels.len() {
             return Err(Error::Size {
@@ -328,20 +426,6 @@ pub fn sample_with_priors(
             range: "finite, ≥ 0",
         });
     }
-    // Per class: its rows and the running sum of their weights.
-    let mut members: Vec<Vec<usize>> = vec![Vec::new(); k];
-    let mut cumulative: Vec<Vec<f64>> = vec![Vec::new(); k];
-    for (i, &y) in labels.iter().enumerate() {
-        let w = row_weights.map_or(1.0, |w| w[i]);
-        if y < k && w > 0.0 {
-            let last = cumulative[y].last().copied().unwrap_or(0.0);
-            members[y].push(i);
-            cumulative[y].push(last + w);
-        }
-    }
-    if let Some(class) = (0..k).find(|&c| priors[c] > 0.0 && members[c].is_empty()) {
-        return Err(Error::MissingClass(class));
-    }
     let total: f64 = priors.iter().sum();
     if total <= 0.0 {
         return Err(Error::Parameter {
@@ -350,27 +434,49 @@ pub fn sample_with_priors(
             range: "> 0",
         });
     }
-    let last_class = (0..k)
-        .rev()
-        .find(|&c| priors[c] > 0.0)
-        .expect("a positive prior");
-    Ok((0..m)
-        .map(|_| {
-            let mut u = rng.random::<f64>() * total;
-            let mut class = last_class;
-            for (c, &p) in priors.iter().enumerate() {
-                if u < p {
-                    class = c;
-                    break;
-                }
-                u -= p;
-            }
-            let cum = &cumulative[class];
-            let v = rng.random::<f64>() * cum[cum.len() - 1];
-            let j = cum.partition_point(|&c| c <= v).min(cum.len() - 1);
-            members[class][j]
-        })
-        .collect())
+    Ok(())
+}
+
+/// Tempers a classifier's posteriors: every row becomes \\(p^\tau\\),
+/// renormalized — for a softmax classifier the same as multiplying its logits
+/// by τ. τ > 1 sharpens the probabilities, τ < 1 softens them; the most
+/// probable class never changes.
+///
+/// ```
+/// use ndarray::array;
+/// use stable_learning::shift::label::temper;
+/// let t = temper(array![[0.75, 0.25]].view(), 2.0);
+/// assert!((t[[0, 0]] - 0.9).abs() < 1e-12); // 0.5625 / (0.5625 + 0.0625)
+/// ```
+pub fn temper(posteriors: ArrayView2<f64>, tau: f64) -> Array2<f64> {
+    let mut out = posteriors.mapv(|p| p.powf(tau));
+    for mut row in out.axis_iter_mut(Axis(0)) {
+        let s = row.sum();
+        if s > 0.0 {
+            row /= s;
+        }
+    }
+    out
+}
+
+/// The mean log-loss \\(-\frac{1}{n}\sum_i \ln p(y_i \mid x_i)\\) of posteriors
+/// on labelled rows. The temperature τ that minimizes it on held-out data
+/// ([`temper`]) says whether a classifier is over-confident (τ < 1) or
+/// under-confident (τ > 1).
+///
+/// ```
+/// use ndarray::array;
+/// let loss = stable_learning::shift::label::log_loss(array![[0.5, 0.5], [0.25, 0.75]].view(), &[0, 1]);
+/// assert!((loss - (2f64.ln() + (4.0f64 / 3.0).ln()) / 2.0).abs() < 1e-12);
+/// ```
+pub fn log_loss(posteriors: ArrayView2<f64>, labels: &[usize]) -> f64 {
+    assert_eq!(posteriors.nrows(), labels.len(), "one label per row");
+    labels
+        .iter()
+        .enumerate()
+        .map(|(i, &y)| -posteriors[[i, y]].ln())
+        .sum::<f64>()
+        / labels.len().max(1) as f64
 }
 
 /// The Euclidean distance \\(\lVert \hat w - w \rVert_2\\) between estimated and
