@@ -1,4 +1,5 @@
-//! Criterion benches for the core library: `cargo bench`.
+//! Criterion benches for the core library:
+//! `cargo bench -p stable-learning-benches --bench core`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use rand::{SeedableRng, rngs::StdRng};

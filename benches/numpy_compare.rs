@@ -1,5 +1,5 @@
 //! The Rust side of the NumPy comparison (`benches/numpy_reference.py` runs
-//! this with `cargo bench --bench numpy_compare` and the same computations in
+//! this with `cargo bench -p stable-learning-benches --bench numpy_compare` and the same computations in
 //! NumPy, then prints the time ratios).
 //!
 //! Every case runs on deterministic inputs built from sines, so both sides
@@ -100,6 +100,31 @@ fn main() {
             vec![loss_value, checksum],
         ));
     }
+
+    // The two kernels a training step spends its time in.
+    let a = det_matrix(256, 1000, 3.0, 0.1);
+    let b = det_matrix(1000, 1000, 4.0, 0.1);
+    let c = matmul(a.view(), b.view());
+    let checksum = c
+        .iter()
+        .enumerate()
+        .map(|(k, v)| v * ((k % 5) as f64 - 2.0))
+        .sum::<f64>();
+    let secs = median_time(20, || {
+        black_box(matmul(a.view(), b.view()));
+    });
+    cases.push(("matmul_256x1000x1000".to_string(), secs, vec![checksum]));
+    let z = det_matrix(1280, 1000, 5.0, 3.0);
+    let checksum = Activation::Tanh
+        .apply_all(z.view())
+        .iter()
+        .enumerate()
+        .map(|(k, v)| v * ((k % 5) as f64 - 2.0))
+        .sum::<f64>();
+    let secs = median_time(20, || {
+        black_box(Activation::Tanh.apply_all(z.view()));
+    });
+    cases.push(("tanh_1280x1000".to_string(), secs, vec![checksum]));
 
     let mut rng = StdRng::seed_from_u64(0);
     for (name, init) in [

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The NumPy side of the performance comparison.
 
-Runs the Rust cases (`cargo bench --bench numpy_compare`), the same
+Runs the Rust cases (`cargo bench -p stable-learning-benches --bench numpy_compare`), the same
 computations in NumPy on the same deterministic inputs, checks that both
 sides' checksums agree, and prints the time ratio Rust / NumPy per case.
 Both sides run on one thread.
@@ -99,6 +99,14 @@ def numpy_cases():
         secs = median_time(30 if batch == 10 else 10, lambda: train_step(net, x, labels))
         cases[f"train_step_glorot_batch{batch}"] = (secs, [float(loss), checksum])
 
+    a = det_matrix(256, 1000, 3.0, 0.1)
+    b = det_matrix(1000, 1000, 4.0, 0.1)
+    c = (a @ b).ravel()
+    cases["matmul_256x1000x1000"] = (median_time(20, lambda: a @ b), [float(np.sum(c * ((np.arange(c.size) % 5) - 2.0)))])
+    z = det_matrix(1280, 1000, 5.0, 3.0)
+    t = np.tanh(z).ravel()
+    cases["tanh_1280x1000"] = (median_time(20, lambda: np.tanh(z)), [float(np.sum(t * ((np.arange(t.size) % 5) - 2.0)))])
+
     rng = np.random.default_rng(0)
     n = 1000
     inits = {
@@ -177,9 +185,9 @@ def main():
     except ImportError:
         blas = "threadpoolctl not installed"
     print(f"NumPy {np.__version__}, BLAS {blas}", file=sys.stderr)
-    print("running the Rust side: cargo bench --bench numpy_compare ...", file=sys.stderr)
+    print("running the Rust side: cargo bench -p stable-learning-benches --bench numpy_compare ...", file=sys.stderr)
     out = subprocess.run(
-        ["cargo", "bench", "--quiet", "--bench", "numpy_compare"],
+        ["cargo", "bench", "--quiet", "-p", "stable-learning-benches", "--bench", "numpy_compare"],
         cwd=ROOT, check=True, capture_output=True, text=True,
     ).stdout
     rust = json.loads(out)

@@ -38,10 +38,10 @@ struct Args {
     #[arg(long, default_value = "xavier-normal")]
     init: Init,
     /// Digits pushed through the network at initialization (1..=1797)
-    #[arg(long, default_value_t = 300, value_parser = int_in(1, 1797))]
+    #[arg(long, default_value_t = 100, value_parser = int_in(1, 1797))]
     batch: usize,
     /// Units per hidden layer for the training runs (2..=1000)
-    #[arg(long, default_value_t = 64, value_parser = int_in(2, 1000))]
+    #[arg(long, default_value_t = 48, value_parser = int_in(2, 1000))]
     train_width: usize,
     /// Training epochs (1..=500)
     #[arg(long, default_value_t = 20, value_parser = int_in(1, 500))]

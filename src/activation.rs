@@ -110,11 +110,50 @@ impl Activation {
     /// φ applied element-wise to a matrix.
     pub fn apply_all(self, z: ArrayView2<f64>) -> Array2<f64> {
         let mut h = z.to_owned();
-        match (self, h.as_slice_mut()) {
-            (Activation::Tanh, Some(values)) => tanh_slice(values),
-            _ => h.mapv_inplace(|v| self.apply(v)),
+        match h.as_slice_mut() {
+            Some(values) => self.apply_slice(values),
+            None => h.mapv_inplace(|v| self.apply(v)),
         }
         h
+    }
+
+    /// φ applied in place to every value, with the activation chosen once
+    /// outside the loop so that the loop can vectorize.
+    pub fn apply_slice(self, values: &mut [f64]) {
+        match self {
+            Activation::Identity => {}
+            Activation::Tanh => tanh_slice(values),
+            Activation::Relu => values
+                .iter_mut()
+                .for_each(|v| *v = Activation::Relu.apply(*v)),
+            act => values.iter_mut().for_each(|v| *v = act.apply(*v)),
+        }
+    }
+
+    /// Multiplies each back-propagated gradient `grad[i]` by φ'(z[i]), given
+    /// also h[i] = φ(z[i]): the step δ = ∂L/∂h ⊙ φ'(z) of backpropagation,
+    /// with the activation chosen once outside the loop.
+    pub fn scale_by_derivative(self, grad: &mut [f64], z: &[f64], h: &[f64]) {
+        assert!(
+            grad.len() == z.len() && z.len() == h.len(),
+            "one z and h per gradient"
+        );
+        match self {
+            Activation::Identity => {}
+            Activation::Tanh => grad.iter_mut().zip(h).for_each(|(g, h)| *g *= 1.0 - h * h),
+            Activation::Sigmoid => grad
+                .iter_mut()
+                .zip(h)
+                .for_each(|(g, h)| *g *= h * (1.0 - h)),
+            Activation::Relu => grad
+                .iter_mut()
+                .zip(z)
+                .for_each(|(g, z)| *g *= if *z > 0.0 { 1.0 } else { 0.0 }),
+            act => grad
+                .iter_mut()
+                .zip(z)
+                .for_each(|(g, z)| *g *= act.derivative(*z)),
+        }
     }
 
     /// φ' applied element-wise to a matrix.

@@ -33,32 +33,40 @@ pub fn matmul(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
     if m == 0 || n == 0 || k == 0 {
         return Array2::zeros((m, n));
     }
+    let (a_rs, a_cs) = (a.strides()[0], a.strides()[1]);
+    let (b_rs, b_cs) = (b.strides()[0], b.strides()[1]);
+    if [a_rs, a_cs, b_rs, b_cs].iter().any(|&s| s < 0) {
+        return a.dot(&b); // reversed views: rare, and not worth the pointer arithmetic
+    }
     // Uninitialized: gemm writes every entry (read_dst = false), so zeroing
     // 8 MB for a 1000×1000 product first would be wasted work.
     let mut c = Array2::<f64>::uninit((m, n));
-    let (a_rs, a_cs) = (a.strides()[0], a.strides()[1]);
-    let (b_rs, b_cs) = (b.strides()[0], b.strides()[1]);
-    let (c_rs, c_cs) = (c.strides()[0], c.strides()[1]);
+    let c_rs = c.strides()[0];
+    // gemm's kernels prefer a column-major destination, and our C is
+    // row-major: compute Cᵀ = BᵀAᵀ instead, which is the same memory read
+    // with the roles of rows and columns swapped. (The gemm crate's own
+    // front end does the same; calling the f64 kernels directly spares
+    // compiling the f32, complex and f16 ones.)
     // SAFETY: the pointers and element strides come from live ndarray views
     // of the stated shapes (m×k, k×n, m×n), so every address gemm computes
-    // is inside its array; `c` is freshly allocated and not aliased. With
-    // read_dst = false gemm never reads `c` and writes all m×n entries
-    // (m, n, k > 0 here), so `assume_init` afterwards is sound.
+    // is inside its array; `c` is freshly allocated, row-major and not
+    // aliased. With read_dst = false gemm never reads `c` and writes all m×n
+    // entries (m, n, k > 0 here), so `assume_init` afterwards is sound.
     unsafe {
         gemm_f64::gemm::f64::get_gemm_fn()(
-            m,
             n,
+            m,
             k,
             c.as_mut_ptr() as *mut f64,
-            c_cs,
             c_rs,
+            1,
             false,
-            a.as_ptr(),
-            a_cs,
-            a_rs,
             b.as_ptr(),
-            b_cs,
             b_rs,
+            b_cs,
+            a.as_ptr(),
+            a_rs,
+            a_cs,
             0.0,
             1.0,
             false,

@@ -231,10 +231,14 @@ impl Mlp {
                 (act, None) => {
                     // h⁽ˡ⁾ = φ(z⁽ˡ⁾) is stored: let φ' reuse it.
                     let mut d = d_h;
-                    ndarray::Zip::from(&mut d)
-                        .and(&forward.pre[l])
-                        .and(&forward.post[l + 1])
-                        .for_each(|d, &z, &h| *d *= act.derivative_from_output(z, h));
+                    let (z, h) = (&forward.pre[l], &forward.post[l + 1]);
+                    match (d.as_slice_mut(), z.as_slice(), h.as_slice()) {
+                        (Some(d), Some(z), Some(h)) => act.scale_by_derivative(d, z, h),
+                        _ => ndarray::Zip::from(&mut d)
+                            .and(z)
+                            .and(h)
+                            .for_each(|d, &z, &h| *d *= act.derivative_from_output(z, h)),
+                    }
                     d
                 }
                 (act, Some(mask)) => d_h * mask * act.derivative_all(forward.pre[l].view()),

@@ -12,11 +12,11 @@ use stable_learning::train::{Training, train};
 #[test]
 fn exercise_1_fixing_the_scale_after_the_fact() {
     // ANCHOR: after_the_fact
-    // The stalled network: 30 ReLU layers of 64 units, Xavier initialization.
+    // The stalled network: 30 ReLU layers of 48 units, Xavier initialization.
     let mut rng = StdRng::seed_from_u64(3);
     let (train_set, test_set) = Dataset::digits().split(0.25, &mut rng);
     let mut sizes = vec![64];
-    sizes.extend(std::iter::repeat_n(64, 30));
+    sizes.extend(std::iter::repeat_n(48, 30));
     sizes.push(10);
     let mut net = Mlp::new(
         &sizes,
