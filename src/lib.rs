@@ -74,4 +74,6 @@ pub mod chapters {
     pub struct LabelShift;
     #[doc = include_str!("../chapters/concept_shift.md")]
     pub struct ConceptShift;
+    #[doc = include_str!("../chapters/performance.md")]
+    pub struct Performance;
 }
