@@ -218,7 +218,7 @@ fn main() {
     let mut since_restart = vec![Vec::new(); names.len()];
     let mut missed_after = vec![Vec::new(); names.len()];
     let mut error_rates = (Vec::new(), Vec::new());
-    for _ in 0..args.trials {
+    for _ in run.steps(0..args.trials, "detector trials") {
         let initial = stream_of(DriftKind::None, args.initial, 0)
             .generate(&mut rng)
             .expect("valid");

@@ -123,7 +123,7 @@ fn main() {
     let (mut cubic_plain, mut cubic_weighted) = (Vec::new(), Vec::new());
     let (mut mean_w_ratio, mut mean_w_plain, mut ess_true) = (Vec::new(), Vec::new(), Vec::new());
     let mut first_trial = None;
-    for trial in 0..args.trials {
+    for trial in run.steps(0..args.trials, "regression trials") {
         // ANCHOR: regression
         // Labelled source data, unlabelled target inputs.
         let xs = normals(args.n_train, args.train_mean, args.train_std, &mut rng);
@@ -346,7 +346,7 @@ fn main() {
     let shifts: Vec<f64> = (0..=8).map(|i| args.max_shift * i as f64 / 8.0).collect();
     let mut power = Vec::new();
     let mut aucs = Vec::new();
-    for &delta in &shifts {
+    for &delta in run.steps(shifts.iter(), "detection power") {
         let (mut rejections, mut auc_sum) = (0, 0.0);
         for _ in 0..args.power_trials {
             let s = Array2::from_shape_vec(

@@ -133,7 +133,8 @@ fn main() {
     // ANCHOR: matrix_product
     // d2l's experiment, repeated over many seeds: the largest entry of the
     // product of `factors` random dim×dim N(0,1) matrices.
-    let trials: Vec<Vec<f64>> = (0..args.trials)
+    let trials: Vec<Vec<f64>> = run
+        .steps(0..args.trials, "matrix products")
         .map(|_| {
             let mut trial_rng = StdRng::seed_from_u64(rng.next_u64());
             matrix_product_growth(args.factors, args.dim, &mut trial_rng)

@@ -229,7 +229,7 @@ fn main() {
     let mut curves = vec![Vec::new(); 4];
     for &m in &ms {
         let mut errs = vec![Vec::new(); 4];
-        for _ in 0..args.trials {
+        for _ in run.steps(0..args.trials, "trials") {
             let exact =
                 sample_with_priors(&held.y, tweak.as_slice().unwrap(), None, m, &mut rng).unwrap();
             let e = estimate(
@@ -345,7 +345,7 @@ fn main() {
     let mut accuracy_rows = Vec::new();
     for (i, (name, alpha)) in shifts.iter().enumerate() {
         let mut acc = vec![Vec::new(); 4];
-        for _ in 0..args.trials {
+        for _ in run.steps(0..args.trials, "trials") {
             let q = match alpha {
                 Some(a) => Array1::from(dirichlet_priors(*a, k, &mut rng).unwrap()),
                 None => Array1::from(
@@ -396,7 +396,7 @@ fn main() {
     for &s in &strengths {
         let row_w: Vec<f64> = z.iter().map(|z| (s * z).exp()).collect();
         let (mut eb, mut ee) = (Vec::new(), Vec::new());
-        for _ in 0..args.trials {
+        for _ in run.steps(0..args.trials, "trials") {
             let sample = sample_with_priors(
                 &pool.y,
                 tweak.as_slice().unwrap(),
@@ -509,7 +509,7 @@ fn main() {
     // Then `trials` random re-splits of the same digits, four settings each.
     let mut floors: Vec<Vec<[f64; 2]>> = vec![Vec::new(); 4];
     let mut taus = Vec::new();
-    for _ in 0..args.trials {
+    for _ in run.steps(0..args.trials, "trials") {
         let mut rows: Vec<usize> = (0..others.len()).collect();
         rows.shuffle(&mut rng);
         let (h, t) = rows.split_at(held.len());

@@ -68,7 +68,7 @@ fn main() {
         ("equal weights + dropout", constant, args.dropout),
     ];
     let mut results = Vec::new();
-    for (name, init, dropout) in runs {
+    for (name, init, dropout) in run.steps(runs.into_iter(), "training three networks") {
         let mut net = Mlp::new(&sizes, Activation::Tanh, init, &mut rng);
         let cfg = Training {
             epochs: args.epochs,

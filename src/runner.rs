@@ -151,6 +151,28 @@ impl Run {
         bar
     }
 
+    /// Wraps a loop's iterator in a progress bar labelled `what` (see
+    /// [`Run::progress`]), cleared when the loop ends:
+    /// `for trial in run.steps(0..args.trials, "trials") { … }`.
+    pub fn steps<I: ExactSizeIterator>(
+        &self,
+        iter: I,
+        what: &str,
+    ) -> impl Iterator<Item = I::Item> + use<I> {
+        let bar = self.progress(iter.len() as u64, what);
+        let mut inner = iter;
+        std::iter::from_fn(move || match inner.next() {
+            Some(item) => {
+                bar.inc(1);
+                Some(item)
+            }
+            None => {
+                bar.finish_and_clear();
+                None
+            }
+        })
+    }
+
     /// Records a result under `key` (it appears in the `--json` output).
     pub fn record(&mut self, key: &str, value: impl Serialize) {
         let value = serde_json::to_value(value).unwrap_or(Value::Null);
