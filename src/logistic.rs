@@ -88,21 +88,16 @@ fn check_weights(weights: Option<&[f64]>, rows: usize) -> Result<Vec<f64>, FitEr
     Ok(w.to_vec())
 }
 
-/// The logistic function σ(z) = 1/(1 + e^{−z}), computed without overflow.
+/// The logistic function σ(z) = 1/(1 + e^{−z}), the same one the networks
+/// use ([`crate::activation::sigmoid`]), re-exported where logistic
+/// regression needs it.
 ///
 /// ```
 /// use stable_learning::logistic::sigmoid;
 /// assert_eq!(sigmoid(0.0), 0.5);
 /// assert!(sigmoid(-800.0) >= 0.0 && sigmoid(800.0) == 1.0);
 /// ```
-pub fn sigmoid(z: f64) -> f64 {
-    if z >= 0.0 {
-        1.0 / (1.0 + (-z).exp())
-    } else {
-        let e = z.exp();
-        e / (1.0 + e)
-    }
-}
+pub use crate::activation::sigmoid;
 
 /// A binary logistic regression P(y = 1 | x) = σ(wᵀx + b).
 #[derive(Debug, Clone, PartialEq)]

@@ -5,24 +5,17 @@
 
 mod common;
 
-use common::{chapter, example_json, temp_dir};
+use common::{example_json, temp_dir};
 use rand::{RngExt, SeedableRng, rngs::StdRng};
 use stable_learning::shift::concept::alarms;
 use stable_learning::shift::drift::{Adwin, Ddm, DriftDetector, PageHinkley};
 
 fn text() -> String {
-    chapter("concept_shift.md")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+    common::chapter_words("concept_shift.md")
 }
 
 fn mentions(text: &str, needle: &str, what: &str) {
-    let needle = needle.split_whitespace().collect::<Vec<_>>().join(" ");
-    assert!(
-        text.contains(&needle),
-        "the chapter should state {what} as `{needle}` (computed by the code)"
-    );
+    common::assert_mentions_words(text, needle, what);
 }
 
 #[test]

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{chapter, example_json, temp_dir};
+use common::{example_json, temp_dir};
 use ndarray::Array2;
 use rand::{RngExt, SeedableRng, rngs::StdRng};
 use rand_distr::StandardNormal;
@@ -14,18 +14,11 @@ use stable_learning::shift::covariate::{domain_classifier_test, normal_pdf};
 /// The chapter's text with every run of whitespace turned into one space, so
 /// that numbers can be looked up across line breaks.
 fn text() -> String {
-    chapter("covariate_shift.md")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+    common::chapter_words("covariate_shift.md")
 }
 
 fn mentions(text: &str, needle: &str, what: &str) {
-    let needle = needle.split_whitespace().collect::<Vec<_>>().join(" ");
-    assert!(
-        text.contains(&needle),
-        "the chapter should state {what} as `{needle}` (computed by the code)"
-    );
+    common::assert_mentions_words(text, needle, what);
 }
 
 #[test]

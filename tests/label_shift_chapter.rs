@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{chapter, example_json, temp_dir};
+use common::{example_json, temp_dir};
 use ndarray::{Array1, Array2};
 use rand::{RngExt, SeedableRng, rngs::StdRng};
 use rand_distr::StandardNormal;
@@ -15,18 +15,11 @@ use stable_learning::shift::label::{
 };
 
 fn text() -> String {
-    chapter("label_shift.md")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+    common::chapter_words("label_shift.md")
 }
 
 fn mentions(text: &str, needle: &str, what: &str) {
-    let needle = needle.split_whitespace().collect::<Vec<_>>().join(" ");
-    assert!(
-        text.contains(&needle),
-        "the chapter should state {what} as `{needle}` (computed by the code)"
-    );
+    common::assert_mentions_words(text, needle, what);
 }
 
 #[test]

@@ -95,3 +95,19 @@ pub fn assert_mentions(text: &str, needle: &str, what: &str) {
         "the chapter should state {what} as `{needle}` (computed by the code)"
     );
 }
+
+/// A chapter's text with every run of white space folded into one space, so
+/// that a number can be looked up wherever the prose happens to wrap.
+pub fn chapter_words(name: &str) -> String {
+    chapter(name)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// [`assert_mentions`] for a text from [`chapter_words`]: white space in
+/// `needle` is folded the same way.
+pub fn assert_mentions_words(text: &str, needle: &str, what: &str) {
+    let needle = needle.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert_mentions(text, &needle, what);
+}
