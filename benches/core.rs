@@ -6,10 +6,9 @@ use rand::{SeedableRng, rngs::StdRng};
 use stable_learning::activation::Activation;
 use stable_learning::gradients::gaussian_matrix;
 use stable_learning::init::Init;
-use stable_learning::linalg::matmul;
-use stable_learning::loss;
 use stable_learning::mlp::Mlp;
 use stable_learning::optim::Sgd;
+use stable_learning_benches::{bbse_estimate, bbse_inputs, deep_forward, train_step};
 
 /// One SGD step (forward, backward, update) of Glorot & Bengio's network:
 /// 64 inputs, 5 hidden tanh layers of 1000 units, 10 outputs.
@@ -27,12 +26,7 @@ fn training_step(c: &mut Criterion) {
         let x = gaussian_matrix(batch, 64, &mut rng);
         let labels: Vec<usize> = (0..batch).map(|i| i % 10).collect();
         c.bench_function(&format!("train_step_glorot_batch{batch}"), |b| {
-            b.iter(|| {
-                let fwd = net.forward(x.view());
-                let l = loss::softmax_cross_entropy(fwd.output().view(), &labels);
-                let grads = net.backward(&fwd, l.grad.view());
-                sgd.step(&mut net, &grads)
-            })
+            b.iter(|| train_step(&mut net, &x, &labels, &sgd))
         });
     }
 }
@@ -53,20 +47,14 @@ fn initializers(c: &mut Criterion) {
 }
 
 /// A forward pass through 1000 tanh layers of width 256 (batch 64).
-fn deep_forward(c: &mut Criterion) {
+fn deep(c: &mut Criterion) {
     let mut rng = StdRng::seed_from_u64(0);
     let ws: Vec<_> = (0..10)
         .map(|_| Init::XavierNormal { gain: 1.0 }.weights(256, 256, &mut rng))
         .collect();
     let x = gaussian_matrix(64, 256, &mut rng);
     c.bench_function("forward_1000_layers_width256", |b| {
-        b.iter(|| {
-            let mut h = x.clone();
-            for l in 0..1000 {
-                h = Activation::Tanh.apply_all(matmul(h.view(), ws[l % 10].view()).view());
-            }
-            h
-        })
+        b.iter(|| deep_forward(&x, &ws))
     });
 }
 
@@ -74,22 +62,9 @@ fn deep_forward(c: &mut Criterion) {
 /// each drift detector.
 fn shift(c: &mut Criterion) {
     use stable_learning::shift::drift::{Adwin, Ddm, DriftDetector, PageHinkley};
-    use stable_learning::shift::label::{bbse, class_frequencies, confusion_joint};
-    let k = 10;
-    let labels: Vec<usize> = (0..100_000).map(|i| (i * 7 + i / 13) % k).collect();
-    let predicted: Vec<usize> = labels
-        .iter()
-        .enumerate()
-        .map(|(i, &y)| if i % 5 == 0 { (y + 1) % k } else { y })
-        .collect();
-    let target: Vec<usize> = (0..50_000)
-        .map(|i| if i % 3 == 0 { 2 } else { (i * 11) % k })
-        .collect();
+    let (labels, predicted, target) = bbse_inputs();
     c.bench_function("bbse_estimate_100k", |b| {
-        b.iter(|| {
-            let joint = confusion_joint(&predicted, &labels, k);
-            bbse(joint.view(), class_frequencies(&target, k).view()).unwrap()
-        })
+        b.iter(|| bbse_estimate(&labels, &predicted, &target))
     });
     let stream: Vec<f64> = (0..10_000)
         .map(|t| ((t * 37) % 100 < 10) as u8 as f64)
@@ -119,6 +94,6 @@ fn shift(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(10);
-    targets = training_step, initializers, deep_forward, shift
+    targets = training_step, initializers, deep, shift
 }
 criterion_main!(benches);

@@ -14,12 +14,11 @@ use rand::{SeedableRng, rngs::StdRng};
 use stable_learning::activation::Activation;
 use stable_learning::init::Init;
 use stable_learning::linalg::matmul;
-use stable_learning::loss;
 use stable_learning::mlp::{Layer, Mlp};
 use stable_learning::optim::Sgd;
 use stable_learning::shift::drift::{DriftDetector, PageHinkley, Status};
-use stable_learning::shift::label::{bbse, class_frequencies, confusion_joint};
 use stable_learning::stats::variance;
+use stable_learning_benches::{bbse_estimate, bbse_inputs, deep_forward, train_step};
 
 /// W[i, j] = scale · sin(1 + 0.37 i + 0.73 j + seed): the same in NumPy.
 fn det_matrix(rows: usize, cols: usize, seed: f64, scale: f64) -> Array2<f64> {
@@ -62,14 +61,6 @@ fn glorot_net() -> Mlp {
     Mlp { layers }
 }
 
-fn train_step(net: &mut Mlp, x: &Array2<f64>, labels: &[usize]) -> f64 {
-    let fwd = net.forward(x.view());
-    let l = loss::softmax_cross_entropy(fwd.output().view(), labels);
-    let grads = net.backward(&fwd, l.grad.view());
-    Sgd::new(0.01).step(net, &grads);
-    l.value
-}
-
 fn main() {
     let mut cases = Vec::new();
 
@@ -78,7 +69,7 @@ fn main() {
         let labels: Vec<usize> = (0..batch).map(|i| i % 10).collect();
         // Checksum: the loss and a weighted sum of the weights after one step.
         let mut net = glorot_net();
-        let loss_value = train_step(&mut net, &x, &labels);
+        let loss_value = train_step(&mut net, &x, &labels, &Sgd::new(0.01));
         let checksum: f64 = net
             .layers
             .iter()
@@ -92,7 +83,7 @@ fn main() {
             .sum();
         let mut net = glorot_net();
         let secs = median_time(if batch == 10 { 30 } else { 10 }, || {
-            black_box(train_step(&mut net, &x, &labels));
+            black_box(train_step(&mut net, &x, &labels, &Sgd::new(0.01)));
         });
         cases.push((
             format!("train_step_glorot_batch{batch}"),
@@ -149,13 +140,7 @@ fn main() {
         .map(|l| det_matrix(256, 256, l as f64, 1.5 / 16.0))
         .collect();
     let x = det_matrix(64, 256, 7.0, 1.0);
-    let forward = || {
-        let mut h = x.clone();
-        for l in 0..1000 {
-            h = Activation::Tanh.apply_all(matmul(h.view(), ws[l % 10].view()).view());
-        }
-        h
-    };
+    let forward = || deep_forward(&x, &ws);
     let out = forward();
     let checksum = out
         .iter()
@@ -172,21 +157,8 @@ fn main() {
     ));
 
     // BBSE from 100,000 deterministic predictions and a target sample of 50,000.
-    let k = 10;
-    let labels: Vec<usize> = (0..100_000).map(|i| (i * 7 + i / 13) % k).collect();
-    let predicted: Vec<usize> = labels
-        .iter()
-        .enumerate()
-        .map(|(i, &y)| if i % 5 == 0 { (y + 1) % k } else { y })
-        .collect();
-    let target_pred: Vec<usize> = (0..50_000)
-        .map(|i| if i % 3 == 0 { 2 } else { (i * 11) % k })
-        .collect();
-    let estimate = || {
-        let c = confusion_joint(&predicted, &labels, k);
-        let mu = class_frequencies(&target_pred, k);
-        bbse(c.view(), mu.view()).unwrap()
-    };
+    let (labels, predicted, target_pred) = bbse_inputs();
+    let estimate = || bbse_estimate(&labels, &predicted, &target_pred);
     let w = estimate();
     let secs = median_time(20, || {
         black_box(estimate());

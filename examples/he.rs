@@ -10,7 +10,7 @@ use stable_learning::data::Dataset;
 use stable_learning::figure::{Figure, Legend, LineChart, Marker, format_number};
 use stable_learning::gradients::gaussian_matrix;
 use stable_learning::init::Init;
-use stable_learning::mlp::Mlp;
+use stable_learning::mlp::{Mlp, layer_sizes};
 use stable_learning::optim::Sgd;
 use stable_learning::propagation::{Snapshot, flat, propagate_deep};
 use stable_learning::runner::{Common, Experiment, Run, float_in, int_in};
@@ -76,9 +76,7 @@ fn main() {
     // variance of the pre-activations z(l) in every layer, relative to the
     // first layer, for the compared scheme and for He.
     let (batch, _) = digits.split(1.0 - args.batch as f64 / digits.len() as f64, &mut rng);
-    let mut sizes = vec![64];
-    sizes.extend(std::iter::repeat_n(args.width, args.depth));
-    sizes.push(10);
+    let sizes = layer_sizes(64, args.width, args.depth, 10);
     let schemes = [(args.init, 0), (Init::HE_RELU, 2)];
     let mut profiles = Vec::new();
     for (init, _) in schemes {
@@ -159,9 +157,7 @@ fn main() {
     // ANCHOR: training
     // Train the deep ReLU network on the digits, compared scheme against He.
     let (train_set, test_set) = digits.split(0.25, &mut rng);
-    let mut train_sizes = vec![64];
-    train_sizes.extend(std::iter::repeat_n(args.train_width, args.depth));
-    train_sizes.push(10);
+    let train_sizes = layer_sizes(64, args.train_width, args.depth, 10);
     let cfg = Training {
         epochs: args.epochs,
         batch_size: args.minibatch,

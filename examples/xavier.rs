@@ -9,7 +9,7 @@ use stable_learning::activation::Activation;
 use stable_learning::data::Dataset;
 use stable_learning::figure::{Figure, Legend, LineChart, Marker, format_number};
 use stable_learning::init::Init;
-use stable_learning::mlp::Mlp;
+use stable_learning::mlp::{Mlp, layer_sizes};
 use stable_learning::optim::Sgd;
 use stable_learning::propagation::{
     Snapshot, flat, layer_jacobian, mean_singular_value, quarter_circle_mean,
@@ -89,9 +89,7 @@ fn main() {
     // `depth` hidden layers of `width` units, the standard initialization
     // against the one chosen with --init (normalized = Xavier by default).
     let (batch, _) = digits.split(1.0 - args.batch as f64 / digits.len() as f64, &mut rng);
-    let mut sizes = vec![64];
-    sizes.extend(std::iter::repeat_n(args.width, args.depth));
-    sizes.push(10);
+    let sizes = layer_sizes(64, args.width, args.depth, 10);
     let inits = [("standard", Init::GLOROT_STANDARD), ("chosen", args.init)];
     let snapshots: Vec<(String, Mlp, Snapshot)> = inits
         .iter()
@@ -268,9 +266,7 @@ fn main() {
     // Train deep (depth hidden layers) tanh and sigmoid networks on the
     // digits with both initializations, Glorot & Bengio's minibatch of 10.
     let (train_set, test_set) = digits.split(0.25, &mut rng);
-    let mut train_sizes = vec![64];
-    train_sizes.extend(std::iter::repeat_n(args.train_width, args.depth));
-    train_sizes.push(10);
+    let train_sizes = layer_sizes(64, args.train_width, args.depth, 10);
     let cfg = Training {
         epochs: args.epochs,
         batch_size: args.minibatch,

@@ -12,7 +12,7 @@ use rand_distr::StandardNormal;
 use crate::activation::Activation;
 use crate::init::Init;
 use crate::loss;
-use crate::mlp::{Mlp, frobenius};
+use crate::mlp::{Mlp, frobenius, layer_sizes};
 use crate::optim::clip_factor;
 
 /// The output of an identity network with scalar weight `w` in every layer,
@@ -136,9 +136,7 @@ pub fn profile_at_init(
     rng: &mut impl Rng,
 ) -> LayerProfile {
     let classes = labels.iter().max().map_or(1, |m| m + 1);
-    let mut sizes = vec![x.ncols()];
-    sizes.extend(std::iter::repeat_n(width, depth));
-    sizes.push(classes);
+    let sizes = layer_sizes(x.ncols(), width, depth, classes);
     let net = Mlp::new(&sizes, act, init, rng);
     let fwd = net.forward(x);
     let l = loss::softmax_cross_entropy(fwd.output().view(), labels);

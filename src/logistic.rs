@@ -64,6 +64,35 @@ pub enum FitError {
     Singular,
 }
 
+/// Both fits need rows to fit and one label per row.
+fn check_rows(rows: usize, labels: usize) -> Result<(), FitError> {
+    if rows == 0 {
+        return Err(FitError::Empty);
+    }
+    if labels != rows {
+        return Err(FitError::Length {
+            what: "labels",
+            got: labels,
+            rows,
+        });
+    }
+    Ok(())
+}
+
+/// A parameter must satisfy `ok`, which `range` describes.
+fn check_parameter(
+    name: &'static str,
+    value: f64,
+    ok: bool,
+    range: &'static str,
+) -> Result<(), FitError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(FitError::Parameter { name, value, range })
+    }
+}
+
 fn check_weights(weights: Option<&[f64]>, rows: usize) -> Result<Vec<f64>, FitError> {
     let Some(w) = weights else {
         return Ok(vec![1.0; rows]);
@@ -135,23 +164,8 @@ impl Logistic {
         l2: f64,
     ) -> Result<Logistic, FitError> {
         let (n, d) = x.dim();
-        if n == 0 {
-            return Err(FitError::Empty);
-        }
-        if y.len() != n {
-            return Err(FitError::Length {
-                what: "labels",
-                got: y.len(),
-                rows: n,
-            });
-        }
-        if !(l2.is_finite() && l2 >= 0.0) {
-            return Err(FitError::Parameter {
-                name: "l2",
-                value: l2,
-                range: "finite, ≥ 0",
-            });
-        }
+        check_rows(n, y.len())?;
+        check_parameter("l2", l2, l2.is_finite() && l2 >= 0.0, "finite, ≥ 0")?;
         let beta = check_weights(sample_weights, n)?;
         let total: f64 = beta.iter().sum();
         let t: Vec<f64> = y.iter().map(|&v| if v { 1.0 } else { 0.0 }).collect();
@@ -301,16 +315,7 @@ impl Softmax {
         params: SoftmaxParams,
     ) -> Result<Softmax, FitError> {
         let (n, d) = x.dim();
-        if n == 0 {
-            return Err(FitError::Empty);
-        }
-        if y.len() != n {
-            return Err(FitError::Length {
-                what: "labels",
-                got: y.len(),
-                rows: n,
-            });
-        }
+        check_rows(n, y.len())?;
         if let Some((row, &label)) = y.iter().enumerate().find(|(_, l)| **l >= classes) {
             return Err(FitError::Label {
                 row,
@@ -318,20 +323,14 @@ impl Softmax {
                 classes,
             });
         }
-        if !(params.l2.is_finite() && params.l2 >= 0.0) {
-            return Err(FitError::Parameter {
-                name: "l2",
-                value: params.l2,
-                range: "finite, ≥ 0",
-            });
-        }
-        if !(params.learning_rate.is_finite() && params.learning_rate > 0.0) {
-            return Err(FitError::Parameter {
-                name: "learning_rate",
-                value: params.learning_rate,
-                range: "finite, > 0",
-            });
-        }
+        let (l2, lr) = (params.l2, params.learning_rate);
+        check_parameter("l2", l2, l2.is_finite() && l2 >= 0.0, "finite, ≥ 0")?;
+        check_parameter(
+            "learning_rate",
+            lr,
+            lr.is_finite() && lr > 0.0,
+            "finite, > 0",
+        )?;
         let beta = check_weights(sample_weights, n)?;
         let total: f64 = beta.iter().sum();
         let scale = Array1::from_iter(beta.iter().map(|b| b / total));

@@ -90,6 +90,19 @@ impl Gradients {
     }
 }
 
+/// The layer widths of a network with `depth` hidden layers of `width`
+/// units: `[inputs, width, …, width, outputs]`, as [`Mlp::new`] takes them.
+///
+/// ```
+/// assert_eq!(stable_learning::mlp::layer_sizes(64, 100, 3, 10), vec![64, 100, 100, 100, 10]);
+/// ```
+pub fn layer_sizes(inputs: usize, width: usize, depth: usize, outputs: usize) -> Vec<usize> {
+    let mut sizes = vec![inputs];
+    sizes.extend(std::iter::repeat_n(width, depth));
+    sizes.push(outputs);
+    sizes
+}
+
 /// The Frobenius norm √(Σ aᵢⱼ²), computed as m·√(Σ (aᵢⱼ/m)²) with
 /// m = max |aᵢⱼ| so that squaring neither underflows (entries below 1e-154)
 /// nor overflows (above 1e154). inf or NaN entries give inf or NaN.

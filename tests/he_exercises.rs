@@ -5,7 +5,7 @@ use stable_learning::activation::Activation;
 use stable_learning::data::Dataset;
 use stable_learning::init::Init;
 use stable_learning::loss;
-use stable_learning::mlp::{Mlp, frobenius};
+use stable_learning::mlp::{Mlp, frobenius, layer_sizes};
 use stable_learning::optim::Sgd;
 use stable_learning::train::{Training, train};
 
@@ -15,9 +15,7 @@ fn exercise_1_fixing_the_scale_after_the_fact() {
     // The stalled network: 30 ReLU layers of 48 units, Xavier initialization.
     let mut rng = StdRng::seed_from_u64(3);
     let (train_set, test_set) = Dataset::digits().split(0.25, &mut rng);
-    let mut sizes = vec![64];
-    sizes.extend(std::iter::repeat_n(48, 30));
-    sizes.push(10);
+    let sizes = layer_sizes(64, 48, 30, 10);
     let mut net = Mlp::new(
         &sizes,
         Activation::Relu,

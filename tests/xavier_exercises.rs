@@ -6,7 +6,7 @@ use stable_learning::data::Dataset;
 use stable_learning::gradients::gaussian_matrix;
 use stable_learning::init::Init;
 use stable_learning::linalg::singular_values;
-use stable_learning::mlp::Mlp;
+use stable_learning::mlp::{Mlp, layer_sizes};
 use stable_learning::optim::Sgd;
 use stable_learning::propagation::Snapshot;
 use stable_learning::train::{Training, train};
@@ -89,9 +89,7 @@ fn exercise_3_sigmoid_depth() {
         dropout: 0.0,
     };
     let error = |depth: usize, init: Init, rng: &mut StdRng| -> f64 {
-        let mut sizes = vec![64];
-        sizes.extend(std::iter::repeat_n(128, depth));
-        sizes.push(10);
+        let sizes = layer_sizes(64, 128, depth, 10);
         let mut net = Mlp::new(&sizes, Activation::Sigmoid, init, rng);
         let e = train(&mut net, &train_set, &test_set, &cfg, rng, |_| {})
             .last()
