@@ -3,11 +3,11 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use rand::{SeedableRng, rngs::StdRng};
-use stable_learning::activation::Activation;
-use stable_learning::gradients::gaussian_matrix;
-use stable_learning::init::Init;
-use stable_learning::mlp::Mlp;
-use stable_learning::optim::Sgd;
+use stable_learning::nn::activation::Activation;
+use stable_learning::nn::init::Init;
+use stable_learning::nn::mlp::Mlp;
+use stable_learning::nn::optim::Sgd;
+use stable_learning::numeric::linalg::gaussian_matrix;
 use stable_learning_benches::{bbse_estimate, bbse_inputs, deep_forward, train_step};
 
 /// One SGD step (forward, backward, update) of Glorot & Bengio's network:

@@ -3,11 +3,11 @@
 //! so that both time exactly the same code.
 
 use ndarray::{Array1, Array2};
-use stable_learning::activation::Activation;
-use stable_learning::linalg::matmul;
-use stable_learning::loss;
-use stable_learning::mlp::Mlp;
-use stable_learning::optim::Sgd;
+use stable_learning::nn::activation::Activation;
+use stable_learning::nn::loss;
+use stable_learning::nn::mlp::Mlp;
+use stable_learning::nn::optim::Sgd;
+use stable_learning::numeric::kernels::matmul;
 use stable_learning::shift::label::{bbse, class_frequencies, confusion_joint};
 
 /// One training step: forward, softmax cross-entropy, backward, SGD update.

@@ -11,13 +11,13 @@ use std::time::Instant;
 
 use ndarray::{Array1, Array2};
 use rand::{SeedableRng, rngs::StdRng};
-use stable_learning::activation::Activation;
-use stable_learning::init::Init;
-use stable_learning::linalg::matmul;
-use stable_learning::mlp::{Layer, Mlp};
-use stable_learning::optim::Sgd;
+use stable_learning::nn::activation::Activation;
+use stable_learning::nn::init::Init;
+use stable_learning::nn::mlp::{Layer, Mlp};
+use stable_learning::nn::optim::Sgd;
+use stable_learning::numeric::kernels::matmul;
+use stable_learning::numeric::stats::variance;
 use stable_learning::shift::drift::{DriftDetector, PageHinkley, Status};
-use stable_learning::stats::variance;
 use stable_learning_benches::{bbse_estimate, bbse_inputs, deep_forward, train_step};
 
 /// W[i, j] = scale · sin(1 + 0.37 i + 0.73 j + seed): the same in NumPy.

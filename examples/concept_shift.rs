@@ -5,13 +5,13 @@
 use clap::Parser;
 use rand::{SeedableRng, rngs::StdRng};
 use serde::Serialize;
-use stable_learning::figure::{Figure, Legend, LineChart, Marker};
-use stable_learning::runner::{Common, Experiment, Run, float_in, int_in};
+use stable_learning::book::figure::{Figure, Legend, LineChart, Marker};
+use stable_learning::book::runner::{Common, Experiment, Run, float_in, int_in};
+use stable_learning::numeric::stats::{mean, quantile};
 use stable_learning::shift::concept::{
     DriftKind, RotatingStream, Strategy, alarms, fit, inputs, prequential,
 };
 use stable_learning::shift::drift::{Adwin, Ddm, DriftDetector, PageHinkley};
-use stable_learning::stats::{mean, quantile};
 
 /// Concept shift on a stream: a decision boundary that turns suddenly,
 /// gradually or back and forth, and models that ignore it, follow it, or
@@ -167,7 +167,7 @@ fn main() {
         // Each alarm is a short vertical tick in its detector's colour (the
         // figure colours series by position, so pad with empty series to
         // come back to the same colour), DDM highest, ADWIN lowest.
-        let palette = stable_learning::figure::PALETTE.len();
+        let palette = stable_learning::book::figure::PALETTE.len();
         let mut count = alarms_of.len();
         for (d, times) in alarms_of.iter().enumerate() {
             let (lo, hi) = (0.42 - 0.09 * d as f64, 0.49 - 0.09 * d as f64);

@@ -8,16 +8,16 @@ use rand::seq::SliceRandom;
 use rand::{Rng, RngExt, SeedableRng, rngs::StdRng};
 use rand_distr::StandardNormal;
 use serde::Serialize;
-use stable_learning::data::{CLASSES, Dataset};
-use stable_learning::figure::{Figure, Legend, LineChart, Marker};
-use stable_learning::logistic::{Softmax, SoftmaxParams, accuracy, sigmoid};
-use stable_learning::runner::{Common, Experiment, Run, float_in, int_in};
+use stable_learning::book::figure::{Figure, Legend, LineChart, Marker};
+use stable_learning::book::runner::{Common, Experiment, Run, float_in, int_in};
+use stable_learning::nn::data::{CLASSES, Dataset};
+use stable_learning::numeric::stats::{Histogram, mean, quantile};
 use stable_learning::shift::covariate::{
     DomainClassifier, domain_classifier_test, gaussian_expectation, normal_pdf, polyval,
     weighted_polyfit,
 };
+use stable_learning::shift::logistic::{Softmax, SoftmaxParams, accuracy, sigmoid};
 use stable_learning::shift::{clip_weights, effective_sample_size, flatten_weights};
-use stable_learning::stats::{Histogram, mean, quantile};
 
 /// Covariate shift: a regression after Shimodaira (2000) with true and
 /// estimated importance weights, a domain-classifier shift detector, and a
@@ -424,7 +424,10 @@ fn main() {
     // true weight is q(x)/p(x) ∝ σ(k z)/σ(−k z) = exp(k z).
     let digits = Dataset::digits();
     let ink: Vec<f64> = digits.x.mean_axis(Axis(1)).unwrap().to_vec();
-    let (ink_mean, ink_std) = (mean(&ink), stable_learning::stats::variance(&ink).sqrt());
+    let (ink_mean, ink_std) = (
+        mean(&ink),
+        stable_learning::numeric::stats::variance(&ink).sqrt(),
+    );
     let z: Vec<f64> = ink.iter().map(|v| (v - ink_mean) / ink_std).collect();
     let k = args.digits_shift;
     // ANCHOR_END: digits

@@ -5,16 +5,16 @@
 use clap::Parser;
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use serde::Serialize;
-use stable_learning::activation::{Activation, sigmoid};
-use stable_learning::data::Dataset;
-use stable_learning::figure::{Figure, Legend, LineChart, Marker, format_number};
-use stable_learning::gradients::{
+use stable_learning::book::figure::{Figure, Legend, LineChart, Marker, format_number};
+use stable_learning::book::runner::{Common, Experiment, Run, float_in, int_in};
+use stable_learning::deep::gradients::{
     LayerProfile, descend_scalar_chain, gaussian_product_growth_rate, growth_rate,
     matrix_product_growth, profile_at_init, scalar_chain,
 };
-use stable_learning::init::Init;
-use stable_learning::runner::{Common, Experiment, Run, float_in, int_in};
-use stable_learning::stats::{Faults, quantile};
+use stable_learning::nn::activation::{Activation, sigmoid};
+use stable_learning::nn::data::Dataset;
+use stable_learning::nn::init::Init;
+use stable_learning::numeric::stats::{Faults, quantile};
 
 /// Vanishing and exploding gradients: products of many factors, saturating
 /// sigmoids, deep networks at initialization, and gradient clipping.
@@ -300,7 +300,7 @@ fn main() {
     let plain = descend_scalar_chain(30, 1.1, 1.0, args.lr, steps, None);
     let clipped = descend_scalar_chain(30, 1.1, 1.0, args.lr, steps, Some(args.clip));
     // ANCHOR_END: clipping
-    let curve = |h: &[stable_learning::gradients::ChainStep]| -> Vec<(f64, f64)> {
+    let curve = |h: &[stable_learning::deep::gradients::ChainStep]| -> Vec<(f64, f64)> {
         h.iter()
             .enumerate()
             .map(|(t, s)| (t as f64, s.loss))
@@ -321,7 +321,7 @@ fn main() {
     }
     run.figure("clipping.svg", &Figure::single(chart));
     let final_loss =
-        |h: &[stable_learning::gradients::ChainStep]| h.last().map_or(f64::NAN, |s| s.loss);
+        |h: &[stable_learning::deep::gradients::ChainStep]| h.last().map_or(f64::NAN, |s| s.loss);
     run.say(format!(
         "Clipping: without, {}; with τ = {}, loss {:.2e} after {} steps",
         match blew_up {

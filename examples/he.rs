@@ -5,17 +5,17 @@
 use clap::Parser;
 use rand::{SeedableRng, rngs::StdRng};
 use serde::Serialize;
-use stable_learning::activation::Activation;
-use stable_learning::data::Dataset;
-use stable_learning::figure::{Figure, Legend, LineChart, Marker, format_number};
-use stable_learning::gradients::gaussian_matrix;
-use stable_learning::init::Init;
-use stable_learning::mlp::{Mlp, layer_sizes};
-use stable_learning::optim::Sgd;
-use stable_learning::propagation::{Snapshot, flat, propagate_deep};
-use stable_learning::runner::{Common, Experiment, Run, float_in, int_in};
-use stable_learning::stats::{Faults, variance};
-use stable_learning::train::{EpochStats, Training, train};
+use stable_learning::book::figure::{Figure, Legend, LineChart, Marker, format_number};
+use stable_learning::book::runner::{Common, Experiment, Run, float_in, int_in};
+use stable_learning::deep::propagation::{Snapshot, flat, propagate_deep};
+use stable_learning::nn::activation::Activation;
+use stable_learning::nn::data::Dataset;
+use stable_learning::nn::init::Init;
+use stable_learning::nn::mlp::{Mlp, layer_sizes};
+use stable_learning::nn::optim::Sgd;
+use stable_learning::nn::train::{EpochStats, Training, train};
+use stable_learning::numeric::linalg::gaussian_matrix;
+use stable_learning::numeric::stats::{Faults, variance};
 
 /// He initialization and beyond: a deep ReLU network where Xavier loses half
 /// the variance per layer and He keeps it, training it, and signal

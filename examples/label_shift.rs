@@ -7,16 +7,16 @@ use ndarray::{Array1, Array2, Axis};
 use rand::seq::SliceRandom;
 use rand::{SeedableRng, rngs::StdRng};
 use serde::Serialize;
-use stable_learning::data::{CLASSES, Dataset};
-use stable_learning::figure::{Figure, Legend, LineChart, Marker};
-use stable_learning::logistic::{Softmax, SoftmaxParams, accuracy, argmax_rows};
-use stable_learning::runner::{Common, Experiment, Run, float_in, int_in};
+use stable_learning::book::figure::{Figure, Legend, LineChart, Marker};
+use stable_learning::book::runner::{Common, Experiment, Run, float_in, int_in};
+use stable_learning::nn::data::{CLASSES, Dataset};
+use stable_learning::numeric::stats::mean;
 use stable_learning::shift::label::{
     adjust_posteriors, bbse, class_frequencies, confusion_conditional, confusion_joint,
     dirichlet_priors, em_priors, expected_counts, log_loss, sample_with_priors, temper, tweak_one,
     weight_error,
 };
-use stable_learning::stats::mean;
+use stable_learning::shift::logistic::{Softmax, SoftmaxParams, accuracy, argmax_rows};
 
 /// Label shift on handwritten digits: black-box shift estimation (BBSE) and
 /// EM estimate the target's class weights from unlabelled target data.
@@ -192,9 +192,9 @@ fn main() {
         // and call x the target priors. It sums to about Σ q/p, not to 1.
         let predicted: Vec<usize> = sample.iter().map(|&i| pool_pred[i]).collect();
         let mu = class_frequencies(&predicted, k);
-        let x = stable_learning::solve::solve(c_joint.view(), mu.view()).unwrap();
+        let x = stable_learning::numeric::solve::solve(c_joint.view(), mu.view()).unwrap();
         let c_cond = confusion_conditional(&held_pred, &held.y, k);
-        let q_cond = stable_learning::solve::solve(c_cond.view(), mu.view()).unwrap();
+        let q_cond = stable_learning::numeric::solve::solve(c_cond.view(), mu.view()).unwrap();
         d2l_sums.push((x.sum(), q_cond.sum()));
     }
     run.figure("weights.svg", &Figure::grid(panels, 2));
@@ -389,7 +389,10 @@ fn main() {
     // standardized mean pixel. Now p(x | y) differs between source and
     // target, and BBSE's equation no longer holds.
     let ink: Vec<f64> = pool.x.mean_axis(Axis(1)).unwrap().to_vec();
-    let (ink_mean, ink_std) = (mean(&ink), stable_learning::stats::variance(&ink).sqrt());
+    let (ink_mean, ink_std) = (
+        mean(&ink),
+        stable_learning::numeric::stats::variance(&ink).sqrt(),
+    );
     let z: Vec<f64> = ink.iter().map(|v| (v - ink_mean) / ink_std).collect();
     let strengths: Vec<f64> = (0..=8).map(|i| args.covariate * i as f64 / 8.0).collect();
     let mut broken = vec![Vec::new(); 2];

@@ -5,15 +5,15 @@
 use clap::Parser;
 use rand::{SeedableRng, rngs::StdRng};
 use serde::Serialize;
-use stable_learning::activation::Activation;
-use stable_learning::data::Dataset;
-use stable_learning::figure::{Figure, Legend, LineChart};
-use stable_learning::init::Init;
-use stable_learning::mlp::Mlp;
-use stable_learning::optim::Sgd;
-use stable_learning::runner::{Common, Experiment, Run, float_in, int_in};
-use stable_learning::symmetry::unit_spread;
-use stable_learning::train::{EpochStats, Training, train};
+use stable_learning::book::figure::{Figure, Legend, LineChart};
+use stable_learning::book::runner::{Common, Experiment, Run, float_in, int_in};
+use stable_learning::deep::symmetry::unit_spread;
+use stable_learning::nn::activation::Activation;
+use stable_learning::nn::data::Dataset;
+use stable_learning::nn::init::Init;
+use stable_learning::nn::mlp::Mlp;
+use stable_learning::nn::optim::Sgd;
+use stable_learning::nn::train::{EpochStats, Training, train};
 
 /// Breaking the symmetry: a one-hidden-layer network on the digits, started
 /// with every weight equal, with random weights, and with equal weights plus

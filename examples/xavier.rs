@@ -5,18 +5,18 @@
 use clap::Parser;
 use rand::{SeedableRng, rngs::StdRng};
 use serde::Serialize;
-use stable_learning::activation::Activation;
-use stable_learning::data::Dataset;
-use stable_learning::figure::{Figure, Legend, LineChart, Marker, format_number};
-use stable_learning::init::Init;
-use stable_learning::mlp::{Mlp, layer_sizes};
-use stable_learning::optim::Sgd;
-use stable_learning::propagation::{
+use stable_learning::book::figure::{Figure, Legend, LineChart, Marker, format_number};
+use stable_learning::book::runner::{Common, Experiment, Run, float_in, int_in};
+use stable_learning::deep::propagation::{
     Snapshot, flat, layer_jacobian, mean_singular_value, quarter_circle_mean,
 };
-use stable_learning::runner::{Common, Experiment, Run, float_in, int_in};
-use stable_learning::stats::{Faults, Histogram, quantile, variance};
-use stable_learning::train::{EpochStats, Training, train};
+use stable_learning::nn::activation::Activation;
+use stable_learning::nn::data::Dataset;
+use stable_learning::nn::init::Init;
+use stable_learning::nn::mlp::{Mlp, layer_sizes};
+use stable_learning::nn::optim::Sgd;
+use stable_learning::nn::train::{EpochStats, Training, train};
+use stable_learning::numeric::stats::{Faults, Histogram, quantile, variance};
 
 /// Default and Xavier initialization: PyTorch's default, Glorot & Bengio's
 /// experiments at initialization (their Figs. 6–8 and the Jacobians of

@@ -1,61 +1,39 @@
 //! # Stable Learning — the core library
 //!
-//! The reusable pieces of the book *Stable Learning*; each module is named
-//! after an idea a chapter teaches, and each chapter's example
-//! (`examples/NAME.rs`) reads top to bottom as the experiment.
+//! The reusable pieces of the book *Stable Learning*, in layers that mirror
+//! the book. Dependencies point one way, down this table: a layer uses only
+//! the layers above it, and only `book` prints or writes files.
 //!
-//! | module | what it holds | chapter |
+//! | layer | modules | what it holds |
 //! |---|---|---|
-//! | [`activation`] | φ and φ' for identity, sigmoid, tanh, ReLU, leaky ReLU | all |
-//! | [`init`] | constant, normal, uniform, Xavier, He, PyTorch's `nn.Linear` default | initialization |
-//! | [`mlp`] | an MLP that keeps every layer's values and gradients | all |
-//! | [`loss`] | MSE, softmax cross-entropy | all |
-//! | [`optim`] | SGD with gradient-norm clipping | vanishing and exploding gradients |
-//! | [`gradients`] | measuring how gradients grow and shrink with depth | vanishing and exploding gradients |
-//! | [`linalg`] | random orthogonal matrices, symmetric eigenvalues, singular values | initialization |
-//! | [`propagation`] | signals and gradients layer by layer at initialization, Jacobians, very deep stacks | initialization |
-//! | [`symmetry`] | are hidden units copies of each other? | breaking the symmetry |
-//! | [`train`] | minibatch SGD on a classifier, with learning curves | initialization |
-//! | [`logistic`] | logistic and softmax regression with sample weights | distribution shift |
-//! | [`solve`] | solving a linear system by Gaussian elimination | distribution shift |
-//! | [`shift`] | covariate, label and concept shift: weights, BBSE, EM, drift detectors | distribution shift |
-//! | [`stats`] | mean, variance, quantiles, histograms | all |
-//! | [`data`] | the handwritten digits | all |
-//! | [`figure`] | SVG figures with one look, written atomically | all |
-//! | [`runner`] | the command line every example shares | all |
+//! | [`numeric`] | [`kernels`](numeric::kernels), [`linalg`](numeric::linalg), [`solve`](numeric::solve), [`stats`](numeric::stats) | the fast matrix product and tanh; orthogonal matrices, eigen- and singular values; a linear solver; mean, variance, quantiles, histograms |
+//! | [`nn`] | [`activation`](nn::activation), [`init`](nn::init), [`loss`](nn::loss), [`mlp`](nn::mlp), [`optim`](nn::optim), [`train`](nn::train), [`data`](nn::data) | the network core: φ and φ′, initializers, losses, an MLP that keeps every layer's values and gradients, SGD with clipping, training, the digits |
+//! | [`deep`] | [`gradients`](deep::gradients), [`symmetry`](deep::symmetry), [`propagation`](deep::propagation) | Part I, *Training deep networks* (chapters 1–4) |
+//! | [`shift`] | [`logistic`](shift::logistic), [`covariate`](shift::covariate), [`label`](shift::label), [`drift`](shift::drift), [`concept`](shift::concept) | Part II, *Why trained models fail in the world* (chapters 5–7) |
+//! | `book` | `figure`, `output`, `runner` | presentation: SVG figures, the examples' command line, atomic file writes (the `book` feature) |
+//!
+//! [`Error`] is the one error type of every layer, and [`Range`] the one way
+//! to state and check a parameter's allowed values (the command line uses it
+//! too). The computation core — everything but `book` — builds without
+//! plotters, clap or indicatif: `cargo build --lib --no-default-features`.
 
-pub mod activation;
-pub mod data;
-pub mod figure;
-pub mod gradients;
-pub mod init;
-pub mod linalg;
-pub mod logistic;
-pub mod loss;
-pub mod mlp;
-pub mod optim;
-pub mod propagation;
-pub mod runner;
+#![warn(missing_docs)]
+
+mod error;
+
+#[cfg(feature = "book")]
+pub mod book;
+pub mod deep;
+pub mod nn;
+pub mod numeric;
 pub mod shift;
-pub mod solve;
-pub mod stats;
-pub mod symmetry;
-pub mod train;
 
-/// What can go wrong in the library.
-#[derive(Debug, thiserror::Error, PartialEq)]
-pub enum Error {
-    /// A file could not be written.
-    #[error("{0}")]
-    Io(String),
-    /// plotters failed to draw.
-    #[error("plotting failed: {0}")]
-    Plot(String),
-}
+pub use error::{Error, Range};
 
 /// The book's chapters, so that `cargo test` compiles and runs their Rust
 /// snippets (blocks that `{{#include}}` code from `examples/` or `tests/` are
 /// marked `ignore`: that code is compiled and run where it lives).
+/// `tests/book.rs` checks that every chapter of `chapters/SUMMARY.md` is listed.
 #[cfg(doctest)]
 pub mod chapters {
     #[doc = include_str!("../chapters/introduction.md")]

@@ -10,11 +10,11 @@
 
 use ndarray::Array2;
 use rand::{SeedableRng, rngs::StdRng};
-use stable_learning::activation::Activation;
-use stable_learning::gradients::gaussian_matrix;
-use stable_learning::init::Init;
-use stable_learning::loss::{self, LossAndGrad};
-use stable_learning::mlp::Mlp;
+use stable_learning::nn::activation::Activation;
+use stable_learning::nn::init::Init;
+use stable_learning::nn::loss::{self, LossAndGrad};
+use stable_learning::nn::mlp::Mlp;
+use stable_learning::numeric::linalg::gaussian_matrix;
 
 const EPS: f64 = 1e-6;
 const TOL: f64 = 1e-6;
@@ -105,7 +105,7 @@ fn activation_derivatives_match_differences() {
 
 #[test]
 fn sgd_with_clipping_takes_a_step_of_at_most_lr_times_tau() {
-    use stable_learning::optim::Sgd;
+    use stable_learning::nn::optim::Sgd;
     let mut rng = StdRng::seed_from_u64(3);
     let mut net = Mlp::new(
         &[4, 8, 2],

@@ -5,9 +5,9 @@ mod common;
 
 use common::{assert_mentions, chapter};
 use rand::{RngExt, SeedableRng, rngs::StdRng};
+use stable_learning::numeric::stats::quantile;
 use stable_learning::shift::concept::alarms;
 use stable_learning::shift::drift::PageHinkley;
-use stable_learning::stats::quantile;
 
 /// (λ, median delay, false alarms per 1000 samples without change)
 fn threshold_sweep() -> Vec<(f64, f64, f64)> {

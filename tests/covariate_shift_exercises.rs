@@ -8,7 +8,7 @@ use ndarray::{Array2, Axis};
 use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng, rngs::StdRng};
 use rand_distr::StandardNormal;
-use stable_learning::data::Dataset;
+use stable_learning::nn::data::Dataset;
 use stable_learning::shift::covariate::{
     DomainClassifier, domain_classifier_test, normal_pdf, polyval, weighted_polyfit,
 };
@@ -19,7 +19,7 @@ fn exercise_2_a_detector_on_the_digits() {
     // ANCHOR: detector
     let digits = Dataset::digits();
     let ink: Vec<f64> = digits.x.mean_axis(Axis(1)).unwrap().to_vec();
-    let median = stable_learning::stats::median(&ink);
+    let median = stable_learning::numeric::stats::median(&ink);
     let mut rng = StdRng::seed_from_u64(4);
     // A random split: no shift.
     let mut idx: Vec<usize> = (0..digits.len()).collect();

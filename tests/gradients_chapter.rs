@@ -6,8 +6,8 @@
 mod common;
 
 use common::{assert_mentions, chapter, example_json, temp_dir, tex_sci};
-use stable_learning::activation::Activation;
-use stable_learning::gradients::{gaussian_product_growth_rate, scalar_chain};
+use stable_learning::deep::gradients::{gaussian_product_growth_rate, scalar_chain};
+use stable_learning::nn::activation::Activation;
 
 #[test]
 fn scalar_chain_numbers() {

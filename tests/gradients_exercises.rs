@@ -3,7 +3,8 @@
 //! the chapter gives.
 
 use rand::{SeedableRng, rngs::StdRng};
-use stable_learning::gradients::{gaussian_matrix, gaussian_product_growth_rate};
+use stable_learning::deep::gradients::gaussian_product_growth_rate;
+use stable_learning::numeric::linalg::gaussian_matrix;
 
 #[test]
 fn exercise_1_underflow() {

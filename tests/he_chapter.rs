@@ -4,7 +4,7 @@
 mod common;
 
 use common::{assert_mentions, chapter, example_json, temp_dir, tex_sci};
-use stable_learning::gradients::gaussian_product_growth_rate;
+use stable_learning::deep::gradients::gaussian_product_growth_rate;
 
 #[test]
 fn he_example_matches_theory_and_prose() {

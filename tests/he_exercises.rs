@@ -1,13 +1,14 @@
 //! Chapter "He initialization": the exercises' solutions.
 
 use rand::{SeedableRng, rngs::StdRng};
-use stable_learning::activation::Activation;
-use stable_learning::data::Dataset;
-use stable_learning::init::Init;
-use stable_learning::loss;
-use stable_learning::mlp::{Mlp, frobenius, layer_sizes};
-use stable_learning::optim::Sgd;
-use stable_learning::train::{Training, train};
+use stable_learning::nn::activation::Activation;
+use stable_learning::nn::data::Dataset;
+use stable_learning::nn::init::Init;
+use stable_learning::nn::loss;
+use stable_learning::nn::mlp::{Mlp, layer_sizes};
+use stable_learning::nn::optim::Sgd;
+use stable_learning::nn::train::{Training, train};
+use stable_learning::numeric::linalg::frobenius;
 
 #[test]
 fn exercise_1_fixing_the_scale_after_the_fact() {
@@ -44,7 +45,7 @@ fn exercise_1_fixing_the_scale_after_the_fact() {
     for l in 0..net.layers.len() - 1 {
         for _ in 0..10 {
             let z = &net.forward(probe.x.view()).pre[l];
-            let var = stable_learning::stats::variance(z.as_slice().unwrap());
+            let var = stable_learning::numeric::stats::variance(z.as_slice().unwrap());
             if (var - 1.0).abs() < 0.1 {
                 break;
             }
@@ -92,7 +93,7 @@ fn exercise_2_leaky_relu_gain() {
     let act = Activation::LeakyRelu { slope: a };
     let gain = (2.0 / (1.0 + a * a)).sqrt();
     assert!((gain - act.gain()).abs() < 1e-15);
-    let x = stable_learning::gradients::gaussian_matrix(256, 256, &mut rng);
+    let x = stable_learning::numeric::linalg::gaussian_matrix(256, 256, &mut rng);
     let mut sizes = vec![256];
     sizes.extend(std::iter::repeat_n(256, 30));
     let mut per_layer = Vec::new();
@@ -101,15 +102,16 @@ fn exercise_2_leaky_relu_gain() {
             &sizes,
             act,
             Init::HeNormal {
-                mode: stable_learning::init::FanMode::FanIn,
+                mode: stable_learning::nn::init::FanMode::FanIn,
                 gain: g,
             },
             &mut rng,
         );
         net.layers.last_mut().unwrap().activation = act;
         let fwd = net.forward(x.view());
-        let var =
-            |z: &ndarray::Array2<f64>| stable_learning::stats::variance(z.as_slice().unwrap());
+        let var = |z: &ndarray::Array2<f64>| {
+            stable_learning::numeric::stats::variance(z.as_slice().unwrap())
+        };
         let ratio = (var(&fwd.pre[29]) / var(&fwd.pre[0])).powf(1.0 / 29.0);
         println!("gain {g:.3}: Var(z) changes by {ratio:.3} per layer");
         per_layer.push(ratio);

@@ -9,8 +9,8 @@
 //! is σ/√n; we allow 5 of those.
 
 use rand::{SeedableRng, rngs::StdRng};
-use stable_learning::init::{FanMode, Init};
-use stable_learning::stats::{mean, variance};
+use stable_learning::nn::init::{FanMode, Init};
+use stable_learning::numeric::stats::{mean, variance};
 
 const FAN_IN: usize = 250;
 const FAN_OUT: usize = 400;

@@ -7,12 +7,12 @@ use common::{assert_mentions, chapter, example_json, temp_dir};
 use ndarray::Array1;
 use rand::seq::SliceRandom;
 use rand::{SeedableRng, rngs::StdRng};
-use stable_learning::data::{CLASSES, Dataset};
-use stable_learning::logistic::{Softmax, SoftmaxParams};
+use stable_learning::nn::data::{CLASSES, Dataset};
 use stable_learning::shift::label::{
     bbse, class_frequencies, confusion_conditional, confusion_joint, em_priors, expected_counts,
     log_loss, sample_with_priors, temper, tweak_one, weight_error,
 };
+use stable_learning::shift::logistic::{Softmax, SoftmaxParams};
 
 /// A classifier trained on 60% of the digits, and the other 40% (held out).
 fn classifier_and_held_out() -> (Softmax, Dataset, Dataset) {
@@ -45,10 +45,10 @@ fn exercise_1_joint_or_conditional() {
     let p = class_frequencies(&held.y, CLASSES);
     // Joint Ĉ: the solution is the weight vector w = q/p ...
     let joint = confusion_joint(&pred, &held.y, CLASSES);
-    let w = stable_learning::solve::solve(joint.view(), mu.view()).unwrap();
+    let w = stable_learning::numeric::solve::solve(joint.view(), mu.view()).unwrap();
     // ... conditional Ĉ: the solution is the target priors q itself.
     let conditional = confusion_conditional(&pred, &held.y, CLASSES);
-    let q_hat = stable_learning::solve::solve(conditional.view(), mu.view()).unwrap();
+    let q_hat = stable_learning::numeric::solve::solve(conditional.view(), mu.view()).unwrap();
     let difference = (&w * &p - &q_hat)
         .mapv(f64::abs)
         .fold(0.0f64, |a, &b| a.max(b));

@@ -2,14 +2,14 @@
 //! includes the anchored parts; the assertions check the answers it gives.
 
 use rand::{SeedableRng, rngs::StdRng};
-use stable_learning::activation::Activation;
-use stable_learning::data::Dataset;
-use stable_learning::gradients::gaussian_matrix;
-use stable_learning::init::Init;
-use stable_learning::mlp::Mlp;
-use stable_learning::optim::Sgd;
-use stable_learning::symmetry::unit_spread;
-use stable_learning::train::{Training, train};
+use stable_learning::deep::symmetry::unit_spread;
+use stable_learning::nn::activation::Activation;
+use stable_learning::nn::data::Dataset;
+use stable_learning::nn::init::Init;
+use stable_learning::nn::mlp::Mlp;
+use stable_learning::nn::optim::Sgd;
+use stable_learning::nn::train::{Training, train};
+use stable_learning::numeric::linalg::gaussian_matrix;
 
 #[test]
 fn exercise_2_softmax_regression_from_equal_weights() {

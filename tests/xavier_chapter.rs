@@ -5,7 +5,7 @@ mod common;
 
 use common::{assert_mentions, chapter, example_json, temp_dir, tex_sci};
 use serde_json::Value;
-use stable_learning::propagation::quarter_circle_mean;
+use stable_learning::deep::propagation::quarter_circle_mean;
 
 fn field(layers: &Value, key: &str) -> Vec<f64> {
     layers
@@ -98,7 +98,7 @@ fn xavier_example_matches_theory_and_prose() {
     }
 
     // Exercise 4's worked numbers for the first layer (64 → 1000).
-    let xavier = stable_learning::init::Init::XavierUniform { gain: 1.0 };
+    let xavier = stable_learning::nn::init::Init::XavierUniform { gain: 1.0 };
     assert_mentions(
         &text,
         &format!("standard deviation {:.5}", xavier.std(64, 1000)),

@@ -1,15 +1,15 @@
 //! Chapter "Default and Xavier initialization": the exercises' solutions.
 
 use rand::{SeedableRng, rngs::StdRng};
-use stable_learning::activation::Activation;
-use stable_learning::data::Dataset;
-use stable_learning::gradients::gaussian_matrix;
-use stable_learning::init::Init;
-use stable_learning::linalg::singular_values;
-use stable_learning::mlp::{Mlp, layer_sizes};
-use stable_learning::optim::Sgd;
-use stable_learning::propagation::Snapshot;
-use stable_learning::train::{Training, train};
+use stable_learning::deep::propagation::Snapshot;
+use stable_learning::nn::activation::Activation;
+use stable_learning::nn::data::Dataset;
+use stable_learning::nn::init::Init;
+use stable_learning::nn::mlp::{Mlp, layer_sizes};
+use stable_learning::nn::optim::Sgd;
+use stable_learning::nn::train::{Training, train};
+use stable_learning::numeric::linalg::gaussian_matrix;
+use stable_learning::numeric::linalg::singular_values;
 
 #[test]
 fn exercise_1_singular_values_of_a_product() {

@@ -13,8 +13,8 @@ use ndarray::{Array1, Array2, array};
 use rand::{Rng, RngExt};
 
 use super::drift::{DriftDetector, Status};
-use super::{Error, check};
-use crate::logistic::Logistic;
+use crate::shift::logistic::Logistic;
+use crate::{Error, Range};
 
 /// How the concept changes over the stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,18 +70,18 @@ impl RotatingStream {
             return Err(Error::Parameter {
                 name: "change_at",
                 value: self.change_at as f64,
-                range: "≤ length",
+                range: Range::whole(0, self.length),
             });
         }
         if self.width == 0 || self.period == 0 {
             return Err(Error::Parameter {
                 name: "width/period",
                 value: 0.0,
-                range: "≥ 1",
+                range: Range::whole(1, usize::MAX),
             });
         }
-        check("noise", self.noise, 0.0, 0.4999, "[0, 0.5)")?;
-        check("angle_degrees", self.angle_degrees, 0.0, 180.0, "[0, 180]")?;
+        Range::below(0.0, 0.5).check("noise", self.noise)?;
+        Range::closed(0.0, 180.0).check("angle_degrees", self.angle_degrees)?;
         Ok(())
     }
 
@@ -194,7 +194,7 @@ pub fn inputs(samples: &[Sample]) -> Array2<f64> {
 /// Fits a logistic regression (L2 penalty 1e-3) to `samples`.
 pub fn fit(samples: &[Sample]) -> Result<Logistic, Error> {
     let y: Vec<bool> = samples.iter().map(|s| s.y).collect();
-    Ok(Logistic::fit(inputs(samples).view(), &y, None, 1e-3)?)
+    Logistic::fit(inputs(samples).view(), &y, None, 1e-3)
 }
 
 /// How a model is kept up to date on the stream.

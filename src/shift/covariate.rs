@@ -16,8 +16,8 @@ use ndarray::{Array1, Array2, ArrayView2, Axis, concatenate};
 use rand::Rng;
 use rand::seq::SliceRandom;
 
-use super::Error;
-use crate::logistic::Logistic;
+use crate::Error;
+use crate::shift::logistic::Logistic;
 
 /// The density of \\(\mathcal N(\mu, \sigma^2)\\) at x:
 /// \\(e^{-(x-\mu)^2/(2\sigma^2)} / (\sigma\sqrt{2\pi})\\).
@@ -105,7 +105,7 @@ pub fn weighted_polyfit(
             }
         }
     }
-    crate::solve::solve(a.view(), b.view())
+    crate::numeric::solve::solve(a.view(), b.view())
         .map(|c| c.to_vec())
         .ok_or(Error::Singular("the weighted normal-equation matrix"))
 }

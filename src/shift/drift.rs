@@ -12,7 +12,7 @@
 
 use std::fmt::Debug;
 
-use super::{Error, check};
+use crate::{Error, Range};
 
 /// What a detector says after a value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,11 +86,11 @@ impl Ddm {
             return Err(Error::Parameter {
                 name: "warm_start",
                 value: 0.0,
-                range: "≥ 1",
+                range: Range::whole(1, usize::MAX),
             });
         }
-        let drift = check("drift", drift, 1e-6, 1e6, "(0, 1e6]")?;
-        let warning = check("warning", warning, 1e-6, drift, "(0, drift]")?;
+        let drift = Range::above(0.0, 1e6).check("drift", drift)?;
+        let warning = Range::above(0.0, drift).check("warning", warning)?;
         Ok(Ddm {
             warm_start,
             warning,
@@ -182,11 +182,11 @@ impl PageHinkley {
             return Err(Error::Parameter {
                 name: "min_instances",
                 value: 0.0,
-                range: "≥ 1",
+                range: Range::whole(1, usize::MAX),
             });
         }
-        let delta = check("delta", delta, 0.0, 1e6, "[0, 1e6]")?;
-        let lambda = check("lambda", lambda, 1e-9, 1e12, "(0, 1e12]")?;
+        let delta = Range::closed(0.0, 1e6).check("delta", delta)?;
+        let lambda = Range::above(0.0, 1e12).check("lambda", lambda)?;
         Ok(PageHinkley {
             min_instances,
             delta,
@@ -262,12 +262,12 @@ impl Adwin {
     /// An ADWIN with confidence δ in (0, 1) (River's default 0.002) whose
     /// two sub-windows hold at least `min_side` ≥ 1 values each.
     pub fn new(delta: f64, min_side: usize) -> Result<Adwin, Error> {
-        let delta = check("delta", delta, 1e-12, 1.0 - 1e-12, "(0, 1)")?;
+        let delta = Range::open(0.0, 1.0).check("delta", delta)?;
         if min_side == 0 {
             return Err(Error::Parameter {
                 name: "min_side",
                 value: 0.0,
-                range: "≥ 1",
+                range: Range::whole(1, usize::MAX),
             });
         }
         Ok(Adwin {

@@ -20,7 +20,7 @@ use rand::{Rng, RngExt};
 use rand_distr::Distribution;
 use rand_distr::multi::Dirichlet;
 
-use super::{Error, check};
+use crate::{Error, Range};
 
 /// The fraction of `labels` in each class 0..k.
 ///
@@ -100,7 +100,7 @@ pub fn bbse(joint: ArrayView2<f64>, mu: ArrayView1<f64>) -> Result<Array1<f64>, 
             got: joint.nrows(),
         });
     }
-    crate::solve::solve(joint, mu)
+    crate::numeric::solve::solve(joint, mu)
         .map(|w| w.mapv(|v| v.max(0.0)))
         .ok_or(Error::Singular("the confusion matrix"))
 }
@@ -166,7 +166,7 @@ pub fn em_priors(
         return Err(Error::Parameter {
             name: "source prior",
             value: source_priors.fold(f64::INFINITY, |a, &b| a.min(b)),
-            range: "> 0 for every class",
+            range: Range::above(0.0, f64::INFINITY),
         });
     }
     // Rows that do not occur in the sample play no part: drop them once.
@@ -249,7 +249,7 @@ pub fn tweak_one(k: usize, class: usize, rho: f64) -> Result<Vec<f64>, Error> {
             got: class,
         });
     }
-    let rho = check("rho", rho, 0.0, 1.0, "[0, 1]")?;
+    let rho = Range::closed(0.0, 1.0).check("rho", rho)?;
     Ok((0..k)
         .map(|j| {
             if j == class {
@@ -271,7 +271,7 @@ pub fn tweak_one(k: usize, class: usize, rho: f64) -> Result<Vec<f64>, Error> {
 /// assert!((q.iter().sum::<f64>() - 1.0).abs() < 1e-12);
 /// ```
 pub fn dirichlet_priors(alpha: f64, k: usize, rng: &mut impl Rng) -> Result<Vec<f64>, Error> {
-    let alpha = check("alpha", alpha, 1e-3, 1e6, "[0.001, 1e6]")?;
+    let alpha = Range::closed(1e-3, 1e6).check("alpha", alpha)?;
     let d = Dirichlet::new(&vec![alpha; k]).map_err(|_| Error::Size {
         what: "classes (k ≥ 2)",
         expected: 2,
@@ -415,7 +415,7 @@ fn check_sampling(
             return Err(Error::Parameter {
                 name: "row weight",
                 value: bad,
-                range: "finite, ≥ 0",
+                range: Range::closed(0.0, f64::INFINITY),
             });
         }
     }
@@ -423,7 +423,7 @@ fn check_sampling(
         return Err(Error::Parameter {
             name: "prior",
             value: bad,
-            range: "finite, ≥ 0",
+            range: Range::closed(0.0, f64::INFINITY),
         });
     }
     let total: f64 = priors.iter().sum();
@@ -431,7 +431,7 @@ fn check_sampling(
         return Err(Error::Parameter {
             name: "sum of priors",
             value: total,
-            range: "> 0",
+            range: Range::above(0.0, f64::INFINITY),
         });
     }
     Ok(())
@@ -500,8 +500,8 @@ mod tests {
         let cond = confusion_conditional(&pred, &truth, 3);
         let p = class_frequencies(&truth, 3);
         let mu = array![0.5, 0.2, 0.3];
-        let w = crate::solve::solve(joint.view(), mu.view()).unwrap();
-        let q = crate::solve::solve(cond.view(), mu.view()).unwrap();
+        let w = crate::numeric::solve::solve(joint.view(), mu.view()).unwrap();
+        let q = crate::numeric::solve::solve(cond.view(), mu.view()).unwrap();
         for j in 0..3 {
             assert!((w[j] * p[j] - q[j]).abs() < 1e-12);
         }

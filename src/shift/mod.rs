@@ -21,59 +21,7 @@ pub mod concept;
 pub mod covariate;
 pub mod drift;
 pub mod label;
-
-/// What can go wrong in the shift estimators and detectors.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum Error {
-    /// A parameter is out of its range.
-    #[error("{name} = {value} is out of range ({range})")]
-    Parameter {
-        /// Its name.
-        name: &'static str,
-        /// Its value.
-        value: f64,
-        /// The allowed range.
-        range: &'static str,
-    },
-    /// Inputs disagree in size.
-    #[error("{what}: expected {expected}, got {got}")]
-    Size {
-        /// Which input.
-        what: &'static str,
-        /// The size expected.
-        expected: usize,
-        /// The size given.
-        got: usize,
-    },
-    /// A linear system has no unique solution (for BBSE: the confusion matrix
-    /// is singular; some class is never predicted or two are confused alike).
-    #[error("{0} is singular")]
-    Singular(&'static str),
-    /// No data where some is needed.
-    #[error("no {0}")]
-    Empty(&'static str),
-    /// A class that should be sampled has no rows to sample from.
-    #[error("class {0} has a positive prior but no rows")]
-    MissingClass(usize),
-    /// A model could not be fitted.
-    #[error("fitting failed: {0}")]
-    Fit(#[from] crate::logistic::FitError),
-}
-
-/// Checks that `value` lies in `[lo, hi]` (and is finite).
-pub(crate) fn check(
-    name: &'static str,
-    value: f64,
-    lo: f64,
-    hi: f64,
-    range: &'static str,
-) -> Result<f64, Error> {
-    if value.is_finite() && (lo..=hi).contains(&value) {
-        Ok(value)
-    } else {
-        Err(Error::Parameter { name, value, range })
-    }
-}
+pub mod logistic;
 
 /// The weighted empirical risk \\(\frac{1}{n}\sum_i \beta_i \ell_i\\) of
 /// per-sample losses `losses` with importance weights `weights`.

@@ -1,6 +1,6 @@
 //! Measuring whether hidden units are copies of each other.
 
-use crate::mlp::Mlp;
+use crate::nn::mlp::Mlp;
 
 /// The largest difference between any hidden unit of layer `layer` (1-based:
 /// the first hidden layer is 1) and that layer's first unit, over everything
@@ -9,7 +9,8 @@ use crate::mlp::Mlp;
 ///
 /// ```
 /// use rand::{SeedableRng, rngs::StdRng};
-/// use stable_learning::{activation::Activation, init::Init, mlp::Mlp, symmetry::unit_spread};
+/// use stable_learning::deep::symmetry::unit_spread;
+/// use stable_learning::nn::{activation::Activation, init::Init, mlp::Mlp};
 /// let mut rng = StdRng::seed_from_u64(0);
 /// let net = Mlp::new(&[4, 3, 2], Activation::Tanh, Init::Constant { value: 0.1 }, &mut rng);
 /// assert_eq!(unit_spread(&net, 1), 0.0);

@@ -3,10 +3,10 @@
 use rand::Rng;
 use rand::seq::SliceRandom;
 
-use crate::data::Dataset;
-use crate::loss;
-use crate::mlp::Mlp;
-use crate::optim::Sgd;
+use crate::nn::data::Dataset;
+use crate::nn::loss;
+use crate::nn::mlp::Mlp;
+use crate::nn::optim::Sgd;
 
 /// How to train.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -8,9 +8,10 @@
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 use rand::{Rng, RngExt};
 
-use crate::activation::Activation;
-use crate::init::Init;
-use crate::linalg::matmul;
+use crate::nn::activation::Activation;
+use crate::nn::init::Init;
+use crate::numeric::kernels::matmul;
+use crate::numeric::linalg::frobenius;
 
 /// One fully connected layer: weights (n_in × n_out), biases (n_out) and its
 /// activation.
@@ -94,36 +95,13 @@ impl Gradients {
 /// units: `[inputs, width, …, width, outputs]`, as [`Mlp::new`] takes them.
 ///
 /// ```
-/// assert_eq!(stable_learning::mlp::layer_sizes(64, 100, 3, 10), vec![64, 100, 100, 100, 10]);
+/// assert_eq!(stable_learning::nn::mlp::layer_sizes(64, 100, 3, 10), vec![64, 100, 100, 100, 10]);
 /// ```
 pub fn layer_sizes(inputs: usize, width: usize, depth: usize, outputs: usize) -> Vec<usize> {
     let mut sizes = vec![inputs];
     sizes.extend(std::iter::repeat_n(width, depth));
     sizes.push(outputs);
     sizes
-}
-
-/// The Frobenius norm √(Σ aᵢⱼ²), computed as m·√(Σ (aᵢⱼ/m)²) with
-/// m = max |aᵢⱼ| so that squaring neither underflows (entries below 1e-154)
-/// nor overflows (above 1e154). inf or NaN entries give inf or NaN.
-///
-/// ```
-/// use ndarray::array;
-/// use stable_learning::mlp::frobenius;
-/// assert_eq!(frobenius(&array![[3.0, 4.0]]), 5.0);
-/// // Squaring these would underflow to 0 or overflow to inf:
-/// assert!((frobenius(&array![[3e-200, 4e-200]]) / 5e-200 - 1.0).abs() < 1e-15);
-/// assert!((frobenius(&array![[3e200, 4e200]]) / 5e200 - 1.0).abs() < 1e-15);
-/// ```
-pub fn frobenius(a: &Array2<f64>) -> f64 {
-    let m = a.iter().fold(
-        0.0f64,
-        |m, v| if v.is_nan() { f64::NAN } else { m.max(v.abs()) },
-    );
-    if m == 0.0 || !m.is_finite() {
-        return m;
-    }
-    m * a.iter().map(|v| (v / m) * (v / m)).sum::<f64>().sqrt()
 }
 
 impl Mlp {
@@ -133,7 +111,7 @@ impl Mlp {
     ///
     /// ```
     /// use rand::{SeedableRng, rngs::StdRng};
-    /// use stable_learning::{activation::Activation, init::Init, mlp::Mlp};
+    /// use stable_learning::nn::{activation::Activation, init::Init, mlp::Mlp};
     /// let mut rng = StdRng::seed_from_u64(0);
     /// let net = Mlp::new(&[64, 32, 10], Activation::Tanh, Init::TorchLinear, &mut rng);
     /// assert_eq!(net.layers.len(), 2);
@@ -224,7 +202,7 @@ impl Mlp {
         h
     }
 
-    /// The backward pass. `d_output` is ∂L/∂h⁽ᴸ⁾ (from a loss in [`crate::loss`]).
+    /// The backward pass. `d_output` is ∂L/∂h⁽ᴸ⁾ (from a loss in [`crate::nn::loss`]).
     ///
     /// For each layer, from the output down:
     /// δ⁽ˡ⁾ = ∂L/∂z⁽ˡ⁾ = ∂L/∂h⁽ˡ⁾ ⊙ φ'(z⁽ˡ⁾) (⊙ the dropout mask, if any),

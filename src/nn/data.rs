@@ -11,7 +11,7 @@ use ndarray::{Array2, Axis};
 use rand::Rng;
 use rand::seq::SliceRandom;
 
-const DIGITS_GZ: &[u8] = include_bytes!("../data/digits.csv.gz");
+const DIGITS_GZ: &[u8] = include_bytes!("../../data/digits.csv.gz");
 
 /// Images as rows of features and their labels.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,7 +29,7 @@ impl Dataset {
     /// Loads all 1797 digits, pixels divided by 16.
     ///
     /// ```
-    /// let d = stable_learning::data::Dataset::digits();
+    /// let d = stable_learning::nn::data::Dataset::digits();
     /// assert_eq!(d.x.dim(), (1797, 64));
     /// assert!(d.x.iter().all(|&p| (0.0..=1.0).contains(&p)));
     /// ```

@@ -19,10 +19,9 @@ use clap::Parser;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::figure::Figure;
+use crate::book::figure::Figure;
 
-/// The root of the project (where `Cargo.toml` and `book.toml` are).
-pub const PROJECT_ROOT: &str = env!("CARGO_MANIFEST_DIR");
+pub use crate::book::output::PROJECT_ROOT;
 
 /// Flags every example has.
 #[derive(clap::Args, Debug, Clone, PartialEq, Serialize)]
@@ -195,7 +194,7 @@ impl Run {
     /// with status 1.
     pub fn text(&mut self, file: &str, contents: &str) {
         let path = self.out_dir.join(file);
-        if let Err(e) = crate::figure::write_atomic(&path, contents.as_bytes()) {
+        if let Err(e) = crate::book::output::write_atomic(&path, contents.as_bytes()) {
             eprintln!("error: {e}");
             std::process::exit(1);
         }
@@ -249,7 +248,7 @@ fn check_writable(dir: &Path) -> Result<(), String> {
 /// A clap value parser for a whole number in `lo..=hi`.
 ///
 /// ```
-/// let p = stable_learning::runner::int_in(1, 10);
+/// let p = stable_learning::book::runner::int_in(1, 10);
 /// assert_eq!(p("3"), Ok(3));
 /// assert!(p("0").unwrap_err().contains("1..=10"));
 /// ```
@@ -266,7 +265,7 @@ pub fn int_in(
 /// A clap value parser for a finite number in `[lo, hi]`.
 ///
 /// ```
-/// let p = stable_learning::runner::float_in(0.0, 1.0);
+/// let p = stable_learning::book::runner::float_in(0.0, 1.0);
 /// assert_eq!(p("0.5"), Ok(0.5));
 /// assert!(p("NaN").is_err() && p("inf").is_err() && p("2").is_err());
 /// ```

@@ -2,9 +2,9 @@
 //! square system \\(A x = b\\) by Gaussian elimination with partial pivoting.
 //!
 //! Used by Newton's method for logistic regression
-//! ([`crate::logistic::Logistic::fit`]), by weighted least squares
-//! ([`crate::shift::covariate::weighted_polyfit`]) and by black-box shift
-//! estimation ([`crate::shift::label::bbse`]).
+//! (`shift::logistic`), by weighted least squares
+//! (`shift::covariate`) and by black-box shift
+//! estimation (`shift::label`).
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 
@@ -18,9 +18,9 @@ use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 /// ```
 /// use ndarray::array;
 /// let a = array![[2.0, 1.0], [1.0, 3.0]];
-/// let x = stable_learning::solve::solve(a.view(), array![3.0, 5.0].view()).unwrap();
+/// let x = stable_learning::numeric::solve::solve(a.view(), array![3.0, 5.0].view()).unwrap();
 /// assert!((x[0] - 0.8).abs() < 1e-12 && (x[1] - 1.4).abs() < 1e-12);
-/// assert!(stable_learning::solve::solve(array![[1.0, 2.0], [2.0, 4.0]].view(), array![1.0, 2.0].view()).is_none());
+/// assert!(stable_learning::numeric::solve::solve(array![[1.0, 2.0], [2.0, 4.0]].view(), array![1.0, 2.0].view()).is_none());
 /// ```
 pub fn solve(a: ArrayView2<f64>, b: ArrayView1<f64>) -> Option<Array1<f64>> {
     let n = a.nrows();

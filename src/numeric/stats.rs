@@ -6,7 +6,7 @@
 /// The arithmetic mean (NaN for an empty slice; inf/NaN propagate).
 ///
 /// ```
-/// assert_eq!(stable_learning::stats::mean(&[1.0, 2.0, 3.0]), 2.0);
+/// assert_eq!(stable_learning::numeric::stats::mean(&[1.0, 2.0, 3.0]), 2.0);
 /// ```
 pub fn mean(xs: &[f64]) -> f64 {
     xs.iter().sum::<f64>() / xs.len() as f64
@@ -15,7 +15,7 @@ pub fn mean(xs: &[f64]) -> f64 {
 /// The population variance (1/n) Σ (x − x̄)², computed in two passes.
 ///
 /// ```
-/// assert_eq!(stable_learning::stats::variance(&[1.0, 3.0]), 1.0);
+/// assert_eq!(stable_learning::numeric::stats::variance(&[1.0, 3.0]), 1.0);
 /// ```
 pub fn variance(xs: &[f64]) -> f64 {
     let m = mean(xs);
@@ -27,7 +27,7 @@ pub fn variance(xs: &[f64]) -> f64 {
 /// finite. Infinite values are ignored; count them with [`count_non_finite`].
 ///
 /// ```
-/// use stable_learning::stats::quantile;
+/// use stable_learning::numeric::stats::quantile;
 /// assert_eq!(quantile(&[4.0, 1.0, 3.0, 2.0], 0.5), 2.5);
 /// assert_eq!(quantile(&[1.0, 2.0, f64::NAN], 1.0), 2.0);
 /// ```
@@ -72,7 +72,7 @@ impl Faults {
     /// Counts the faults among `xs`.
     ///
     /// ```
-    /// use stable_learning::stats::Faults;
+    /// use stable_learning::numeric::stats::Faults;
     /// let f = Faults::count(&[1.0, f64::INFINITY, f64::NAN, 0.0]);
     /// assert_eq!((f.overflowed, f.vanished), (2, 1));
     /// ```
@@ -119,7 +119,7 @@ impl Histogram {
     /// Counts `xs` into `bins` equal bins over [lo, hi] (requires lo < hi, bins ≥ 1).
     ///
     /// ```
-    /// use stable_learning::stats::Histogram;
+    /// use stable_learning::numeric::stats::Histogram;
     /// let h = Histogram::new(&[0.1, 0.2, 0.9, 1.0, 5.0, f64::NAN], 0.0, 1.0, 2);
     /// assert_eq!(h.counts, vec![2, 2]);
     /// assert_eq!((h.outside, h.non_finite), (1, 1));

@@ -5,12 +5,12 @@
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 use rand::Rng;
 
-use crate::activation::Activation;
-use crate::init::Init;
-use crate::linalg::singular_values;
-use crate::loss;
-use crate::mlp::{Forward, Gradients, Mlp};
-use crate::stats::{mean, variance};
+use crate::nn::activation::Activation;
+use crate::nn::init::Init;
+use crate::nn::loss;
+use crate::nn::mlp::{Forward, Gradients, Mlp};
+use crate::numeric::linalg::singular_values;
+use crate::numeric::stats::{mean, variance};
 
 /// What one forward and backward pass shows about each layer.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -115,13 +115,13 @@ pub fn propagate_deep(
     let width = x.ncols();
     // Via the scaled Frobenius norm, so that tiny values do not underflow
     // when squared: the RMS reaches 0 only when every entry has.
-    let rms = |h: &Array2<f64>| crate::mlp::frobenius(h) / (h.len() as f64).sqrt();
+    let rms = |h: &Array2<f64>| crate::numeric::linalg::frobenius(h) / (h.len() as f64).sqrt();
     let mut hs: Vec<Array2<f64>> = acts.iter().map(|_| x.to_owned()).collect();
     let mut out: Vec<Vec<f64>> = acts.iter().map(|_| vec![rms(&x.to_owned())]).collect();
     for _ in 0..depth {
         let w = init.weights(width, width, rng);
         for ((h, act), series) in hs.iter_mut().zip(acts).zip(out.iter_mut()) {
-            *h = act.apply_all(crate::linalg::matmul(h.view(), w.view()).view());
+            *h = act.apply_all(crate::numeric::linalg::matmul(h.view(), w.view()).view());
             series.push(rms(h));
         }
         on_layer();

@@ -5,78 +5,11 @@
 //! which the singular values of a layer's Jacobian follow.
 
 use ndarray::{Array2, ArrayView2};
-use rand::Rng;
+use rand::{Rng, RngExt};
 
-use crate::gradients::gaussian_matrix;
+use rand_distr::StandardNormal;
 
-/// The matrix product C = A·B on one thread, for any memory layout of A and B
-/// (a transposed view such as `w.t()` costs nothing).
-///
-/// It calls the `gemm` crate's f64 kernels, which pick AVX-512, AVX2 or
-/// plain code at run time; on the book's machine they are about twice as
-/// fast as ndarray's built-in `dot` on large products and 2.5–4× on the
-/// small ones of a training step (see the appendix "How fast is this?").
-///
-/// ```
-/// use ndarray::array;
-/// let a = array![[1.0, 2.0], [3.0, 4.0]];
-/// let c = stable_learning::linalg::matmul(a.view(), a.t());
-/// assert_eq!(c, array![[5.0, 11.0], [11.0, 25.0]]);
-/// ```
-pub fn matmul(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
-    let (m, k) = a.dim();
-    let (k2, n) = b.dim();
-    assert_eq!(
-        k, k2,
-        "matmul: inner dimensions differ ({m}×{k} times {k2}×{n})"
-    );
-    if m == 0 || n == 0 || k == 0 {
-        return Array2::zeros((m, n));
-    }
-    let (a_rs, a_cs) = (a.strides()[0], a.strides()[1]);
-    let (b_rs, b_cs) = (b.strides()[0], b.strides()[1]);
-    if [a_rs, a_cs, b_rs, b_cs].iter().any(|&s| s < 0) {
-        return a.dot(&b); // reversed views: rare, and not worth the pointer arithmetic
-    }
-    // Uninitialized: gemm writes every entry (read_dst = false), so zeroing
-    // 8 MB for a 1000×1000 product first would be wasted work.
-    let mut c = Array2::<f64>::uninit((m, n));
-    let c_rs = c.strides()[0];
-    // gemm's kernels prefer a column-major destination, and our C is
-    // row-major: compute Cᵀ = BᵀAᵀ instead, which is the same memory read
-    // with the roles of rows and columns swapped. (The gemm crate's own
-    // front end does the same; calling the f64 kernels directly spares
-    // compiling the f32, complex and f16 ones.)
-    // SAFETY: the pointers and element strides come from live ndarray views
-    // of the stated shapes (m×k, k×n, m×n), so every address gemm computes
-    // is inside its array; `c` is freshly allocated, row-major and not
-    // aliased. With read_dst = false gemm never reads `c` and writes all m×n
-    // entries (m, n, k > 0 here), so `assume_init` afterwards is sound.
-    unsafe {
-        gemm_f64::gemm::f64::get_gemm_fn()(
-            n,
-            m,
-            k,
-            c.as_mut_ptr() as *mut f64,
-            c_rs,
-            1,
-            false,
-            b.as_ptr(),
-            b_rs,
-            b_cs,
-            a.as_ptr(),
-            a_rs,
-            a_cs,
-            0.0,
-            1.0,
-            false,
-            false,
-            false,
-            gemm_common::Parallelism::None,
-        );
-        c.assume_init()
-    }
-}
+pub use crate::numeric::kernels::matmul;
 
 /// A random (rows × cols) matrix with orthonormal columns (rows ≥ cols) or
 /// orthonormal rows (rows < cols), distributed uniformly (Haar): orthonormalize
@@ -88,7 +21,7 @@ pub fn matmul(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
 ///
 /// ```
 /// use rand::{SeedableRng, rngs::StdRng};
-/// let q = stable_learning::linalg::random_orthogonal(5, 3, &mut StdRng::seed_from_u64(1));
+/// let q = stable_learning::numeric::linalg::random_orthogonal(5, 3, &mut StdRng::seed_from_u64(1));
 /// let qtq = q.t().dot(&q);
 /// for i in 0..3 { for j in 0..3 {
 ///     let want = if i == j { 1.0 } else { 0.0 };
@@ -147,7 +80,7 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
 ///
 /// ```
 /// use ndarray::array;
-/// let e = stable_learning::linalg::symmetric_eigenvalues(array![[2.0, 1.0], [1.0, 2.0]].view());
+/// let e = stable_learning::numeric::linalg::symmetric_eigenvalues(array![[2.0, 1.0], [1.0, 2.0]].view());
 /// assert!((e[0] - 1.0).abs() < 1e-12 && (e[1] - 3.0).abs() < 1e-12);
 /// ```
 pub fn symmetric_eigenvalues(a: ArrayView2<f64>) -> Vec<f64> {
@@ -275,6 +208,34 @@ pub fn singular_values(j: ArrayView2<f64>) -> Vec<f64> {
         .collect();
     s.reverse();
     s
+}
+
+/// A (rows × cols) matrix with independent N(0, 1) entries.
+pub fn gaussian_matrix(rows: usize, cols: usize, rng: &mut impl Rng) -> Array2<f64> {
+    Array2::from_shape_simple_fn((rows, cols), || rng.sample(StandardNormal))
+}
+
+/// The Frobenius norm √(Σ aᵢⱼ²), computed as m·√(Σ (aᵢⱼ/m)²) with
+/// m = max |aᵢⱼ| so that squaring neither underflows (entries below 1e-154)
+/// nor overflows (above 1e154). inf or NaN entries give inf or NaN.
+///
+/// ```
+/// use ndarray::array;
+/// use stable_learning::numeric::linalg::frobenius;
+/// assert_eq!(frobenius(&array![[3.0, 4.0]]), 5.0);
+/// // Squaring these would underflow to 0 or overflow to inf:
+/// assert!((frobenius(&array![[3e-200, 4e-200]]) / 5e-200 - 1.0).abs() < 1e-15);
+/// assert!((frobenius(&array![[3e200, 4e200]]) / 5e200 - 1.0).abs() < 1e-15);
+/// ```
+pub fn frobenius(a: &Array2<f64>) -> f64 {
+    let m = a.iter().fold(
+        0.0f64,
+        |m, v| if v.is_nan() { f64::NAN } else { m.max(v.abs()) },
+    );
+    if m == 0.0 || !m.is_finite() {
+        return m;
+    }
+    m * a.iter().map(|v| (v / m) * (v / m)).sum::<f64>().sqrt()
 }
 
 #[cfg(test)]

@@ -9,10 +9,12 @@ use std::str::FromStr;
 
 use ndarray::{Array2, ArrayView2};
 
+use crate::numeric::kernels::{tanh, tanh_slice};
+
 /// An element-wise activation function φ.
 ///
 /// ```
-/// use stable_learning::activation::Activation;
+/// use stable_learning::nn::activation::Activation;
 /// assert_eq!(Activation::Sigmoid.derivative(0.0), 0.25);
 /// assert_eq!(Activation::Tanh.derivative(0.0), 1.0);
 /// assert_eq!(Activation::Relu.apply(-3.0), 0.0);
@@ -49,7 +51,7 @@ impl Activation {
         match self {
             Activation::Identity => z,
             Activation::Sigmoid => sigmoid(z),
-            Activation::Tanh => z.tanh(),
+            Activation::Tanh => tanh(z),
             // NaN stays NaN (f64::max would turn it into 0 and hide a blow-up).
             Activation::Relu => {
                 if z > 0.0 || z.is_nan() {
@@ -205,101 +207,6 @@ impl FromStr for Activation {
     }
 }
 
-/// tanh(x), within a few units in the last place of the exact value, written
-/// without branches or library calls so that a loop over a matrix
-/// vectorizes (the C library's `tanh` is a scalar call and took a fifth of a
-/// training step).
-///
-/// With a = |x| and y = −2a, tanh a = −m/(2 + m) where m = e^y − 1. Write
-/// y = k ln 2 + r with k an integer and |r| ≤ ½ ln 2 (Cody & Waite's
-/// reduction); then m = q(r)·2^k + (2^k − 1) with q(r) = e^r − 1 from its
-/// Taylor series to r¹³ (truncation below 10⁻¹⁷). For |y| < ½ ln 2, k = 0 and
-/// m = q(y) exactly, so small x lose nothing to cancellation. |x| > 20 gives
-/// ±1 (tanh 20 = 1 − 8·10⁻¹⁸), and NaN stays NaN.
-///
-/// ```
-/// use stable_learning::activation::tanh;
-/// for x in [-3.0, -0.1, 0.0, 1e-8, 0.5, 2.0, 30.0] {
-///     assert!((tanh(x) - f64::tanh(x)).abs() <= 4.0 * f64::EPSILON * f64::tanh(x).abs());
-/// }
-/// assert!(tanh(f64::NAN).is_nan());
-/// ```
-#[inline]
-pub fn tanh(x: f64) -> f64 {
-    const LN2_HI: f64 = 0.693_147_180_369_123_8;
-    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
-    const MAGIC: f64 = 6_755_399_441_055_744.0; // 1.5·2⁵²: adding it rounds to an integer
-    let a = x.abs();
-    let a = if a > 20.0 { 20.0 } else { a }; // NaN passes through
-    let y = -2.0 * a;
-    let t = y * std::f64::consts::LOG2_E + MAGIC;
-    let k = t - MAGIC; // round(y / ln 2), as a float
-    let k_int = (t.to_bits() as i64).wrapping_sub(MAGIC.to_bits() as i64);
-    let r = (y - k * LN2_HI) - k * LN2_LO;
-    // q(r) = r + r²/2! + … + r¹³/13!, by Horner.
-    let mut q = 1.0 / 6_227_020_800.0;
-    for c in [
-        1.0 / 479_001_600.0,
-        1.0 / 39_916_800.0,
-        1.0 / 3_628_800.0,
-        1.0 / 362_880.0,
-        1.0 / 40_320.0,
-        1.0 / 5_040.0,
-        1.0 / 720.0,
-        1.0 / 120.0,
-        1.0 / 24.0,
-        1.0 / 6.0,
-        0.5,
-        1.0,
-    ] {
-        q = q * r + c;
-    }
-    q *= r;
-    let scale = f64::from_bits(((k_int + 1023) as u64) << 52); // 2^k
-    let m = q * scale + (scale - 1.0);
-    (-m / (2.0 + m)).copysign(x)
-}
-
-/// [`tanh`] of every value, in place. On x86-64 CPUs with AVX-512 or AVX2
-/// the same loop is compiled for those instruction sets and chosen at run
-/// time, so it runs 8 or 4 values at a time. The arithmetic is the same in
-/// every version (Rust never fuses a multiply and an add on its own), so the
-/// results are bit-for-bit identical whichever runs.
-///
-/// ```
-/// let mut v = vec![-1.0, 0.0, 0.5];
-/// stable_learning::activation::tanh_slice(&mut v);
-/// assert_eq!(v, vec![stable_learning::activation::tanh(-1.0), 0.0, stable_learning::activation::tanh(0.5)]);
-/// ```
-pub fn tanh_slice(values: &mut [f64]) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU supports AVX-512F, checked on the line above.
-            unsafe { tanh_slice_avx512(values) };
-            return;
-        }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2, checked on the line above.
-            unsafe { tanh_slice_avx2(values) };
-            return;
-        }
-    }
-    values.iter_mut().for_each(|v| *v = tanh(*v));
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-fn tanh_slice_avx512(values: &mut [f64]) {
-    values.iter_mut().for_each(|v| *v = tanh(*v));
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn tanh_slice_avx2(values: &mut [f64]) {
-    values.iter_mut().for_each(|v| *v = tanh(*v));
-}
-
 /// The logistic sigmoid σ(z) = 1 / (1 + e^(−z)), computed without overflow for
 /// large |z|.
 pub fn sigmoid(z: f64) -> f64 {
@@ -334,40 +241,6 @@ mod tests {
         assert_eq!(sigmoid(1000.0), 1.0);
         assert_eq!(sigmoid(-1000.0), 0.0);
         assert!(Activation::Sigmoid.derivative(-1000.0) >= 0.0);
-    }
-
-    #[test]
-    fn tanh_matches_the_library_within_a_few_ulp() {
-        let mut worst: f64 = 0.0;
-        for i in -400_000..=400_000 {
-            let x = i as f64 * 6e-5 + 1e-9 * (i % 7) as f64;
-            let (ours, libm) = (tanh(x), x.tanh());
-            let ulps = (ours - libm).abs() / (f64::EPSILON * libm.abs().max(f64::MIN_POSITIVE));
-            worst = worst.max(ulps);
-        }
-        for x in [
-            1e-300,
-            1e-20,
-            1e-8,
-            0.3465,
-            0.3466,
-            19.9,
-            20.0,
-            21.0,
-            1e300,
-            f64::INFINITY,
-        ] {
-            for x in [x, -x] {
-                assert!(
-                    (tanh(x) - x.tanh()).abs() <= 4.0 * f64::EPSILON * x.tanh().abs(),
-                    "{x}"
-                );
-            }
-        }
-        println!("worst error {worst:.2} ulp");
-        assert!(worst <= 4.0, "worst error {worst} ulp");
-        assert_eq!(tanh(0.0), 0.0);
-        assert!(tanh(-0.0).is_sign_negative());
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Plain stochastic gradient descent, with optional gradient-norm clipping.
 
-use crate::mlp::{Gradients, Mlp};
+use crate::nn::mlp::{Gradients, Mlp};
 
 /// SGD: W ← W − η ∂L/∂W for every weight and bias.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -48,7 +48,7 @@ impl Sgd {
 /// direction is meaningless.
 ///
 /// ```
-/// use stable_learning::optim::clip_factor;
+/// use stable_learning::nn::optim::clip_factor;
 /// assert_eq!(clip_factor(0.5, 1.0), 1.0);
 /// assert_eq!(clip_factor(4.0, 1.0), 0.25);
 /// assert_eq!(clip_factor(f64::INFINITY, 1.0), 0.0);
@@ -67,7 +67,7 @@ pub fn clip_factor(norm: f64, tau: f64) -> f64 {
 ///
 /// ```
 /// let mut g = vec![3.0, 4.0];
-/// assert_eq!(stable_learning::optim::clip_by_norm(&mut g, 1.0), 5.0);
+/// assert_eq!(stable_learning::nn::optim::clip_by_norm(&mut g, 1.0), 5.0);
 /// assert!((g[0] - 0.6).abs() < 1e-15 && (g[1] - 0.8).abs() < 1e-15);
 /// ```
 pub fn clip_by_norm(g: &mut [f64], tau: f64) -> f64 {

@@ -17,7 +17,7 @@ pub struct LossAndGrad {
 ///
 /// ```
 /// use ndarray::array;
-/// let l = stable_learning::loss::mse(array![[1.0, 2.0]].view(), array![[0.0, 0.0]].view());
+/// let l = stable_learning::nn::loss::mse(array![[1.0, 2.0]].view(), array![[0.0, 0.0]].view());
 /// assert_eq!(l.value, 2.5);
 /// assert_eq!(l.grad, array![[1.0, 2.0]]);
 /// ```
@@ -49,7 +49,7 @@ pub fn softmax(logits: ArrayView2<f64>) -> Array2<f64> {
 ///
 /// ```
 /// use ndarray::array;
-/// let l = stable_learning::loss::softmax_cross_entropy(array![[0.0, 0.0]].view(), &[1]);
+/// let l = stable_learning::nn::loss::softmax_cross_entropy(array![[0.0, 0.0]].view(), &[1]);
 /// assert!((l.value - 2f64.ln()).abs() < 1e-15);
 /// ```
 pub fn softmax_cross_entropy(logits: ArrayView2<f64>, labels: &[usize]) -> LossAndGrad {

@@ -26,7 +26,7 @@ pub enum FanMode {
 /// A weight initialization scheme.
 ///
 /// ```
-/// use stable_learning::init::Init;
+/// use stable_learning::nn::init::Init;
 /// // Worked bounds at fan_in = fan_out = 100 (../shared/REFERENCES.md):
 /// let xavier = Init::XavierUniform { gain: 1.0 }.bound(100, 100).unwrap();
 /// assert!((xavier - 0.1732).abs() < 1e-4);
@@ -165,7 +165,7 @@ impl Init {
                 Array2::from_shape_simple_fn((fan_in, fan_out), || uniform(rng, a))
             }
             Init::Orthogonal { gain } => {
-                crate::linalg::random_orthogonal(fan_in, fan_out, rng) * gain
+                crate::numeric::linalg::random_orthogonal(fan_in, fan_out, rng) * gain
             }
         }
     }
@@ -232,7 +232,7 @@ impl std::str::FromStr for Init {
     /// `normal:0.01`.
     ///
     /// ```
-    /// use stable_learning::init::Init;
+    /// use stable_learning::nn::init::Init;
     /// assert_eq!("xavier-normal".parse::<Init>(), Ok(Init::XavierNormal { gain: 1.0 }));
     /// assert_eq!("normal:0.5".parse::<Init>(), Ok(Init::Normal { std: 0.5 }));
     /// assert!("normal".parse::<Init>().is_err());
@@ -298,7 +298,7 @@ impl fmt::Display for Init {
             if (gain - default).abs() < 1e-12 {
                 write!(f, "{name}")
             } else {
-                write!(f, "{name}:{}", crate::figure::format_number(gain))
+                write!(f, "{name}:{}", crate::numeric::format_number(gain))
             }
         };
         let fan = |mode: &FanMode| match mode {
@@ -320,7 +320,7 @@ impl fmt::Display for Init {
             }
             Init::TorchLinear => write!(f, "torch-linear"),
             Init::ScaledTorchLinear { factor } => {
-                write!(f, "torch-linear:{}", crate::figure::format_number(*factor))
+                write!(f, "torch-linear:{}", crate::numeric::format_number(*factor))
             }
             Init::Orthogonal { gain } => with_gain(f, "orthogonal", *gain, 1.0),
         }

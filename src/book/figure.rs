@@ -6,17 +6,18 @@
 //! (zero, negative) and values no axis can show (inf, NaN) are left out, and the
 //! panel says how many in a visible note: a blow-up is a result, never a panic.
 //!
-//! Files are written atomically ([`write_atomic`]): a reader who interrupts an
+//! Files are written atomically ([`write_atomic`](crate::book::output::write_atomic)): a reader who interrupts an
 //! example never finds half a figure in the book.
 
-use std::fs;
-use std::io::Write;
 use std::path::Path;
 
 use plotters::coord::Shift;
+
+use crate::book::output::write_atomic;
 use plotters::prelude::*;
 
-use crate::stats::Histogram;
+pub use crate::numeric::format_number;
+use crate::numeric::stats::Histogram;
 
 /// The book's palette (Okabe & Ito's colour-blind-safe colours).
 pub const PALETTE: [RGBColor; 7] = [
@@ -486,67 +487,3 @@ fn draw_panel<'a>(
 
 type DrawResultFor<'a> =
     Result<(), DrawingAreaErrorKind<<SVGBackend<'a> as DrawingBackend>::ErrorType>>;
-
-/// Formats a number for an axis or a table: plain for moderate magnitudes,
-/// scientific otherwise.
-///
-/// ```
-/// use stable_learning::figure::format_number;
-/// assert_eq!(format_number(0.25), "0.25");
-/// assert_eq!(format_number(1.073741824e-21), "1.07e-21");
-/// assert_eq!(format_number(0.0), "0");
-/// ```
-pub fn format_number(v: f64) -> String {
-    if v == 0.0 {
-        return "0".to_string();
-    }
-    if !v.is_finite() {
-        return format!("{v}");
-    }
-    let a = v.abs();
-    if (1e-3..1e5).contains(&a) {
-        let s = format!("{v:.3}");
-        let s = s.trim_end_matches('0').trim_end_matches('.');
-        s.to_string()
-    } else {
-        format!("{v:.2e}")
-    }
-}
-
-/// Writes `bytes` to `path` so that `path` either keeps its old content or
-/// has the new content in full, even if the process is killed mid-write:
-/// write a temporary file, flush it to disk, then rename it over `path`
-/// (a rename within one filesystem is atomic).
-///
-/// The temporary file is staged in `target/.staging/`, not beside `path`,
-/// so a run killed while writing leaves no stray file in the book's folders.
-/// When `path` is on another filesystem (a rename cannot cross), it falls
-/// back to a hidden temporary file beside `path`, removed on error.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), crate::Error> {
-    let name = path
-        .file_name()
-        .ok_or_else(|| crate::Error::Io(format!("{} is not a file path", path.display())))?;
-    let unique = format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id());
-    let write_then_rename = |tmp: &Path| -> std::io::Result<()> {
-        let result = (|| {
-            let mut f = fs::File::create(tmp)?;
-            f.write_all(bytes)?;
-            f.sync_all()?;
-            fs::rename(tmp, path)
-        })();
-        if result.is_err() {
-            let _ = fs::remove_file(tmp);
-        }
-        result
-    };
-    let staging = Path::new(crate::runner::PROJECT_ROOT).join("target/.staging");
-    if fs::create_dir_all(&staging).is_ok() && write_then_rename(&staging.join(&unique)).is_ok() {
-        return Ok(());
-    }
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    write_then_rename(&dir.join(&unique))
-        .map_err(|e| crate::Error::Io(format!("cannot write {}: {e}", path.display())))
-}

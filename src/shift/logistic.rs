@@ -13,95 +13,33 @@
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 
-use crate::loss::softmax;
-
-/// Why a model could not be fitted.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum FitError {
-    /// No rows to learn from.
-    #[error("no training rows")]
-    Empty,
-    /// Labels (or weights) and rows disagree in number.
-    #[error("{what}: {got} values for {rows} rows")]
-    Length {
-        /// Which input.
-        what: &'static str,
-        /// How many it has.
-        got: usize,
-        /// How many rows there are.
-        rows: usize,
-    },
-    /// A sample weight is negative, infinite or NaN, or all are zero.
-    #[error("sample weight {value} at row {row} (weights must be finite, ≥ 0, not all 0)")]
-    Weight {
-        /// The row.
-        row: usize,
-        /// The bad weight.
-        value: f64,
-    },
-    /// A class label is not below the number of classes.
-    #[error("label {label} at row {row} is not below the number of classes {classes}")]
-    Label {
-        /// The row.
-        row: usize,
-        /// The label.
-        label: usize,
-        /// The number of classes.
-        classes: usize,
-    },
-    /// A hyper-parameter is out of its range.
-    #[error("{name} = {value} is out of range ({range})")]
-    Parameter {
-        /// Its name.
-        name: &'static str,
-        /// Its value.
-        value: f64,
-        /// The allowed range.
-        range: &'static str,
-    },
-    /// Newton's method met a singular Hessian (use an L2 penalty > 0).
-    #[error("singular Hessian: use an L2 penalty > 0")]
-    Singular,
-}
+use crate::nn::loss::softmax;
+use crate::{Error, Range};
 
 /// Both fits need rows to fit and one label per row.
-fn check_rows(rows: usize, labels: usize) -> Result<(), FitError> {
+fn check_rows(rows: usize, labels: usize) -> Result<(), Error> {
     if rows == 0 {
-        return Err(FitError::Empty);
+        return Err(Error::Empty("training rows"));
     }
     if labels != rows {
-        return Err(FitError::Length {
+        return Err(Error::Size {
             what: "labels",
+            expected: rows,
             got: labels,
-            rows,
         });
     }
     Ok(())
 }
 
-/// A parameter must satisfy `ok`, which `range` describes.
-fn check_parameter(
-    name: &'static str,
-    value: f64,
-    ok: bool,
-    range: &'static str,
-) -> Result<(), FitError> {
-    if ok {
-        Ok(())
-    } else {
-        Err(FitError::Parameter { name, value, range })
-    }
-}
-
-fn check_weights(weights: Option<&[f64]>, rows: usize) -> Result<Vec<f64>, FitError> {
+fn check_weights(weights: Option<&[f64]>, rows: usize) -> Result<Vec<f64>, Error> {
     let Some(w) = weights else {
         return Ok(vec![1.0; rows]);
     };
     if w.len() != rows {
-        return Err(FitError::Length {
+        return Err(Error::Size {
             what: "sample weights",
+            expected: rows,
             got: w.len(),
-            rows,
         });
     }
     if let Some((row, &value)) = w
@@ -109,24 +47,24 @@ fn check_weights(weights: Option<&[f64]>, rows: usize) -> Result<Vec<f64>, FitEr
         .enumerate()
         .find(|(_, v)| !v.is_finite() || **v < 0.0)
     {
-        return Err(FitError::Weight { row, value });
+        return Err(Error::Weight { row, value });
     }
     if w.iter().all(|&v| v == 0.0) {
-        return Err(FitError::Weight { row: 0, value: 0.0 });
+        return Err(Error::Weight { row: 0, value: 0.0 });
     }
     Ok(w.to_vec())
 }
 
 /// The logistic function σ(z) = 1/(1 + e^{−z}), the same one the networks
-/// use ([`crate::activation::sigmoid`]), re-exported where logistic
+/// use ([`crate::nn::activation::sigmoid`]), re-exported where logistic
 /// regression needs it.
 ///
 /// ```
-/// use stable_learning::logistic::sigmoid;
+/// use stable_learning::shift::logistic::sigmoid;
 /// assert_eq!(sigmoid(0.0), 0.5);
 /// assert!(sigmoid(-800.0) >= 0.0 && sigmoid(800.0) == 1.0);
 /// ```
-pub use crate::activation::sigmoid;
+pub use crate::nn::activation::sigmoid;
 
 /// A binary logistic regression P(y = 1 | x) = σ(wᵀx + b).
 #[derive(Debug, Clone, PartialEq)]
@@ -150,7 +88,7 @@ impl Logistic {
     ///
     /// ```
     /// use ndarray::array;
-    /// use stable_learning::logistic::Logistic;
+    /// use stable_learning::shift::logistic::Logistic;
     /// let x = array![[0.0], [1.0], [2.0], [3.0]];
     /// let m = Logistic::fit(x.view(), &[false, true, false, true], None, 1e-3).unwrap();
     /// let p = m.probabilities(x.view());
@@ -162,10 +100,10 @@ impl Logistic {
         y: &[bool],
         sample_weights: Option<&[f64]>,
         l2: f64,
-    ) -> Result<Logistic, FitError> {
+    ) -> Result<Logistic, Error> {
         let (n, d) = x.dim();
         check_rows(n, y.len())?;
-        check_parameter("l2", l2, l2.is_finite() && l2 >= 0.0, "finite, ≥ 0")?;
+        Range::closed(0.0, f64::INFINITY).check("l2", l2)?;
         let beta = check_weights(sample_weights, n)?;
         let total: f64 = beta.iter().sum();
         let t: Vec<f64> = y.iter().map(|&v| if v { 1.0 } else { 0.0 }).collect();
@@ -201,7 +139,8 @@ impl Logistic {
                 grad[a] += l2 * theta[a];
                 hess[[a, a]] += l2;
             }
-            let step = crate::solve::solve(hess.view(), grad.view()).ok_or(FitError::Singular)?;
+            let step = crate::numeric::solve::solve(hess.view(), grad.view())
+                .ok_or(Error::Singular("the Hessian (use an L2 penalty > 0)"))?;
             let mut scale = 1.0;
             let mut improved = false;
             while scale > 1e-6 {
@@ -241,7 +180,7 @@ impl Logistic {
     ///
     /// ```
     /// use ndarray::array;
-    /// use stable_learning::logistic::Logistic;
+    /// use stable_learning::shift::logistic::Logistic;
     /// let mut m = Logistic { weights: array![0.0], bias: 0.0 };
     /// m.sgd_step(array![1.0].view(), true, 0.5);
     /// assert_eq!((m.weights[0], m.bias), (0.25, 0.25));
@@ -302,7 +241,7 @@ impl Softmax {
     ///
     /// ```
     /// use ndarray::array;
-    /// use stable_learning::logistic::{Softmax, SoftmaxParams};
+    /// use stable_learning::shift::logistic::{Softmax, SoftmaxParams};
     /// let x = array![[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]];
     /// let m = Softmax::fit(x.view(), &[0, 1, 2], 3, None, SoftmaxParams::default()).unwrap();
     /// assert_eq!(m.predict(x.view()), vec![0, 1, 2]);
@@ -313,24 +252,19 @@ impl Softmax {
         classes: usize,
         sample_weights: Option<&[f64]>,
         params: SoftmaxParams,
-    ) -> Result<Softmax, FitError> {
+    ) -> Result<Softmax, Error> {
         let (n, d) = x.dim();
         check_rows(n, y.len())?;
         if let Some((row, &label)) = y.iter().enumerate().find(|(_, l)| **l >= classes) {
-            return Err(FitError::Label {
+            return Err(Error::Label {
                 row,
                 label,
                 classes,
             });
         }
         let (l2, lr) = (params.l2, params.learning_rate);
-        check_parameter("l2", l2, l2.is_finite() && l2 >= 0.0, "finite, ≥ 0")?;
-        check_parameter(
-            "learning_rate",
-            lr,
-            lr.is_finite() && lr > 0.0,
-            "finite, > 0",
-        )?;
+        Range::closed(0.0, f64::INFINITY).check("l2", l2)?;
+        Range::above(0.0, f64::INFINITY).check("learning_rate", lr)?;
         let beta = check_weights(sample_weights, n)?;
         let total: f64 = beta.iter().sum();
         let scale = Array1::from_iter(beta.iter().map(|b| b / total));
@@ -375,11 +309,11 @@ impl Softmax {
 ///
 /// ```
 /// use ndarray::array;
-/// assert_eq!(stable_learning::logistic::argmax_rows(array![[0.1, 0.9], [0.7, 0.3]].view()), vec![1, 0]);
+/// assert_eq!(stable_learning::shift::logistic::argmax_rows(array![[0.1, 0.9], [0.7, 0.3]].view()), vec![1, 0]);
 /// ```
 pub fn argmax_rows(p: ArrayView2<f64>) -> Vec<usize> {
     p.axis_iter(Axis(0))
-        .map(|row| crate::loss::argmax(row.iter().copied()))
+        .map(|row| crate::nn::loss::argmax(row.iter().copied()))
         .collect()
 }
 
@@ -387,7 +321,7 @@ pub fn argmax_rows(p: ArrayView2<f64>) -> Vec<usize> {
 /// weight: \\(\sum_i \beta_i [\hat y_i = y_i] / \sum_i \beta_i\\).
 ///
 /// ```
-/// assert_eq!(stable_learning::logistic::accuracy(&[0, 1, 1], &[0, 1, 0], None), 2.0 / 3.0);
+/// assert_eq!(stable_learning::shift::logistic::accuracy(&[0, 1, 1], &[0, 1, 0], None), 2.0 / 3.0);
 /// ```
 pub fn accuracy(predicted: &[usize], labels: &[usize], weights: Option<&[f64]>) -> f64 {
     let (mut hit, mut total) = (0.0, 0.0);
@@ -434,15 +368,15 @@ mod tests {
         let x = array![[0.0], [1.0]];
         assert!(matches!(
             Logistic::fit(x.view(), &[true], None, 0.0),
-            Err(FitError::Length { .. })
+            Err(Error::Size { .. })
         ));
         assert!(matches!(
             Logistic::fit(x.view(), &[true, false], Some(&[1.0, -1.0]), 0.0),
-            Err(FitError::Weight { row: 1, .. })
+            Err(Error::Weight { row: 1, .. })
         ));
         assert!(matches!(
             Softmax::fit(x.view(), &[0, 3], 2, None, SoftmaxParams::default()),
-            Err(FitError::Label { label: 3, .. })
+            Err(Error::Label { label: 3, .. })
         ));
     }
 

@@ -6,21 +6,21 @@
 //! descent on a scalar chain with and without clipping.
 
 use ndarray::{Array2, ArrayView2};
-use rand::{Rng, RngExt};
-use rand_distr::StandardNormal;
+use rand::Rng;
 
-use crate::activation::Activation;
-use crate::init::Init;
-use crate::loss;
-use crate::mlp::{Mlp, frobenius, layer_sizes};
-use crate::optim::clip_factor;
+use crate::nn::activation::Activation;
+use crate::nn::init::Init;
+use crate::nn::loss;
+use crate::nn::mlp::{Mlp, layer_sizes};
+use crate::nn::optim::clip_factor;
+use crate::numeric::linalg::{frobenius, gaussian_matrix};
 
 /// The output of an identity network with scalar weight `w` in every layer,
 /// after l = 0, 1, …, `depth` layers, for input 1: the values wˡ, computed
 /// layer by layer as the network would.
 ///
 /// ```
-/// let h = stable_learning::gradients::scalar_chain(0.2, 30);
+/// let h = stable_learning::deep::gradients::scalar_chain(0.2, 30);
 /// assert!((h[30] / 1.073741824e-21 - 1.0).abs() < 1e-12);
 /// ```
 pub fn scalar_chain(w: f64, depth: usize) -> Vec<f64> {
@@ -32,11 +32,6 @@ pub fn scalar_chain(w: f64, depth: usize) -> Vec<f64> {
         h.push(value);
     }
     h
-}
-
-/// A (rows × cols) matrix with independent N(0, 1) entries.
-pub fn gaussian_matrix(rows: usize, cols: usize, rng: &mut impl Rng) -> Array2<f64> {
-    Array2::from_shape_simple_fn((rows, cols), || rng.sample(StandardNormal))
 }
 
 /// The largest absolute entry of each partial product M₁, M₁M₂, …, M₁⋯M_k of
@@ -58,7 +53,7 @@ pub fn matrix_product_growth(factors: usize, dim: usize, rng: &mut impl Rng) -> 
 ///
 /// ```
 /// let v: Vec<f64> = (0..20).map(|k| 3.0 * 1.5f64.powi(k)).collect();
-/// assert!((stable_learning::gradients::growth_rate(&v, 0) - 1.5).abs() < 1e-12);
+/// assert!((stable_learning::deep::gradients::growth_rate(&v, 0) - 1.5).abs() < 1e-12);
 /// ```
 pub fn growth_rate(values: &[f64], skip: usize) -> f64 {
     let pts: Vec<(f64, f64)> = values
@@ -101,7 +96,7 @@ pub fn digamma_half(n: usize) -> f64 {
 /// λ = ½(ln 2 + ψ(n/2)) (Newman 1986, Commun. Math. Phys. 103).
 ///
 /// ```
-/// let r = stable_learning::gradients::gaussian_product_growth_rate(4);
+/// let r = stable_learning::deep::gradients::gaussian_product_growth_rate(4);
 /// assert!((r - 1.7469).abs() < 1e-3);
 /// ```
 pub fn gaussian_product_growth_rate(n: usize) -> f64 {
@@ -146,7 +141,7 @@ pub fn profile_at_init(
         input_grad_norm: grads.inputs.iter().map(frobenius).collect(),
         activation_std: fwd.post[1..]
             .iter()
-            .map(|h| crate::stats::variance(h.as_slice().expect("contiguous")).sqrt())
+            .map(|h| crate::numeric::stats::variance(h.as_slice().expect("contiguous")).sqrt())
             .collect(),
         loss: l.value,
     }
@@ -168,7 +163,7 @@ pub struct ChainStep {
 /// Stops early, after recording it, when the loss stops being finite.
 ///
 /// ```
-/// use stable_learning::gradients::descend_scalar_chain;
+/// use stable_learning::deep::gradients::descend_scalar_chain;
 /// let clipped = descend_scalar_chain(30, 1.1, 1.0, 0.01, 200, Some(1.0));
 /// assert!(clipped.last().unwrap().loss < 1e-6);
 /// ```

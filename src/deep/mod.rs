@@ -1,0 +1,6 @@
+//! Part I, *Training deep networks*: the experiments of chapters 1–4, built
+//! on the network core ([`crate::nn`]).
+
+pub mod gradients;
+pub mod propagation;
+pub mod symmetry;
