@@ -30,6 +30,15 @@ pub mod shift;
 
 pub use error::{Error, Range};
 
+/// How a long experiment says how far it has got: it calls the function with
+/// (steps done, steps in all) as it goes. The library never draws anything;
+/// the examples pass a progress bar (`book::runner::Run::progress_fn`), tests
+/// and benches pass [`quiet`].
+pub type Progress<'a> = &'a mut dyn FnMut(usize, usize);
+
+/// A [`Progress`] that ignores every report: `experiment(&params, &mut quiet)`.
+pub fn quiet(_done: usize, _total: usize) {}
+
 /// The book's chapters, so that `cargo test` compiles and runs their Rust
 /// snippets (blocks that `{{#include}}` code from `examples/` or `tests/` are
 /// marked `ignore`: that code is compiled and run where it lives).

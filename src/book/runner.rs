@@ -19,6 +19,7 @@ use clap::Parser;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::Range;
 use crate::book::figure::Figure;
 
 pub use crate::book::output::PROJECT_ROOT;
@@ -150,6 +151,34 @@ impl Run {
         bar
     }
 
+    /// A [`crate::Progress`] for a library experiment, drawn as a progress
+    /// bar labelled `what` (see [`Run::progress`]); the bar is sized by the
+    /// first report and cleared when the experiment reports its last step.
+    pub fn progress_fn(&self, what: &str) -> impl FnMut(usize, usize) + use<> {
+        let what = what.to_string();
+        let mut bar: Option<indicatif::ProgressBar> = None;
+        move |done, total| {
+            let bar = bar.get_or_insert_with(|| {
+                let b = indicatif::ProgressBar::with_draw_target(
+                    Some(total as u64),
+                    indicatif::ProgressDrawTarget::stderr(),
+                );
+                if let Ok(style) = indicatif::ProgressStyle::with_template(
+                    "{msg:32} [{bar:30}] {percent:>3}% {elapsed}",
+                ) {
+                    b.set_style(style.progress_chars("=> "));
+                }
+                b.set_message(what.clone());
+                b
+            });
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+            if done >= total {
+                bar.finish_and_clear();
+            }
+        }
+    }
+
     /// Wraps a loop's iterator in a progress bar labelled `what` (see
     /// [`Run::progress`]), cleared when the loop ends:
     /// `for trial in run.steps(0..args.trials, "trials") { … }`.
@@ -245,7 +274,8 @@ fn check_writable(dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// A clap value parser for a whole number in `lo..=hi`.
+/// A clap value parser for a whole number in `lo..=hi` ([`Range::whole`],
+/// the same check the library makes).
 ///
 /// ```
 /// let p = stable_learning::book::runner::int_in(1, 10);
@@ -256,13 +286,15 @@ pub fn int_in(
     lo: usize,
     hi: usize,
 ) -> impl Fn(&str) -> Result<usize, String> + Clone + Send + Sync + 'static {
+    let range = Range::whole(lo, hi);
     move |s| match s.trim().parse::<usize>() {
-        Ok(v) if (lo..=hi).contains(&v) => Ok(v),
-        _ => Err(format!("must be a whole number in {lo}..={hi}")),
+        Ok(v) if range.contains(v as f64) => Ok(v),
+        _ => Err(format!("must be {range}")),
     }
 }
 
-/// A clap value parser for a finite number in `[lo, hi]`.
+/// A clap value parser for a finite number in `[lo, hi]` ([`Range::closed`],
+/// the same check the library makes).
 ///
 /// ```
 /// let p = stable_learning::book::runner::float_in(0.0, 1.0);
@@ -273,8 +305,9 @@ pub fn float_in(
     lo: f64,
     hi: f64,
 ) -> impl Fn(&str) -> Result<f64, String> + Clone + Send + Sync + 'static {
+    let range = Range::closed(lo, hi);
     move |s| match s.trim().parse::<f64>() {
-        Ok(v) if v.is_finite() && (lo..=hi).contains(&v) => Ok(v),
-        _ => Err(format!("must be a finite number in [{lo}, {hi}]")),
+        Ok(v) if range.contains(v) => Ok(v),
+        _ => Err(format!("must be {range}")),
     }
 }

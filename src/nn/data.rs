@@ -84,4 +84,27 @@ impl Dataset {
         let (test, train) = idx.split_at(n_test);
         (self.select(train), self.select(test))
     }
+
+    /// A seeded random batch of `n` rows (at most all of them): the training
+    /// side of a split that holds out every other row, so it draws from `rng`
+    /// exactly as [`Dataset::split`] does.
+    ///
+    /// ```
+    /// use rand::{SeedableRng, rngs::StdRng};
+    /// let batch = stable_learning::nn::data::Dataset::digits().sample(256, &mut StdRng::seed_from_u64(1));
+    /// assert_eq!(batch.len(), 256);
+    /// ```
+    pub fn sample(&self, n: usize, rng: &mut impl Rng) -> Dataset {
+        let n = n.min(self.len());
+        self.split(1.0 - n as f64 / self.len() as f64, rng).0
+    }
+
+    /// The chapters' training/test split of the digits: a quarter of the rows
+    /// (450) held out for testing, drawn from `rng`.
+    pub fn train_test(&self, rng: &mut impl Rng) -> (Dataset, Dataset) {
+        self.split(TEST_FRACTION, rng)
+    }
 }
+
+/// The fraction of the digits the chapters hold out for testing.
+pub const TEST_FRACTION: f64 = 0.25;
