@@ -59,6 +59,49 @@ fn every_chapter_is_in_the_summary_and_every_link_exists() {
 }
 
 #[test]
+fn every_chapter_snippet_is_compiled_by_cargo_test() {
+    // `cargo test` runs a chapter's Rust snippets only if src/lib.rs lists
+    // the chapter in its doctest module; a forgotten entry would skip them.
+    let lib = std::fs::read_to_string(root().join("src/lib.rs")).unwrap();
+    for (name, _) in chapters() {
+        if name != "SUMMARY.md" {
+            let entry = format!("include_str!(\"../chapters/{name}\")");
+            assert!(
+                lib.contains(&entry),
+                "src/lib.rs does not doctest {name}: add `#[doc = {entry}]` to `mod chapters`"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_example_belongs_to_a_chapter_with_tests() {
+    let all: String = chapters().into_iter().map(|(_, text)| text).collect();
+    let mut examples = 0;
+    for entry in std::fs::read_dir(root().join("examples")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        examples += 1;
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        assert!(
+            root().join(format!("chapters/{name}.md")).exists(),
+            "examples/{name}.rs has no chapter chapters/{name}.md"
+        );
+        assert!(
+            all.contains(&format!("cargo run --example {name}")),
+            "no chapter tells the reader to run `cargo run --example {name}`"
+        );
+        assert!(
+            root().join(format!("tests/{name}_chapter.rs")).exists(),
+            "examples/{name}.rs has no tests/{name}_chapter.rs checking its chapter's numbers"
+        );
+    }
+    assert!(examples >= 7, "found only {examples} examples");
+}
+
+#[test]
 fn every_figure_exists_has_alt_text_and_a_caption_and_is_written_by_its_example() {
     let mut seen = 0;
     for (name, text) in chapters() {

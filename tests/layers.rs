@@ -1,7 +1,8 @@
 //! The library's layers point one way (see the table in `src/lib.rs`):
 //! `numeric` → `nn` → {`deep`, `shift`} → `book`. This test reads every
 //! module under `src/` and fails on a reference against that direction, and
-//! on terminal or file I/O anywhere outside `book`.
+//! on terminal or file I/O anywhere outside `book`, and on any import cycle
+//! between modules (within a layer too).
 
 use std::path::{Path, PathBuf};
 
@@ -113,4 +114,100 @@ fn only_the_presentation_layer_prints_or_writes_files() {
         "I/O outside src/book/:\n{}",
         wrong.join("\n")
     );
+}
+
+/// The module a file under `src/` defines, as its path: `nn::mlp`,
+/// `shift` (for `shift/mod.rs`), `` (for `lib.rs`).
+fn module_of(rel: &Path) -> String {
+    let mut parts: Vec<String> = rel
+        .with_extension("")
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    if matches!(parts.last().map(String::as_str), Some("mod" | "lib")) {
+        parts.pop();
+    }
+    parts.join("::")
+}
+
+#[test]
+fn no_module_imports_itself_through_others() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let modules: Vec<String> = files
+        .iter()
+        .map(|f| module_of(f.strip_prefix(&src).unwrap()))
+        .collect();
+    // Edges: module -> the longest known module each `crate::a::b::…` or
+    // `super::…` path names (a module's own submodules are not edges).
+    let mut edges: Vec<(usize, usize)> = Vec::new();
+    for (i, file) in files.iter().enumerate() {
+        let text = std::fs::read_to_string(file).unwrap();
+        let me = &modules[i];
+        let parent = me.rsplit_once("::").map_or("", |(p, _)| p).to_string();
+        for (prefix, base) in [("crate::", String::new()), ("super::", parent)] {
+            for (k, _) in text.match_indices(prefix) {
+                if k > 0 && text[..k].ends_with(|c: char| c.is_alphanumeric() || c == '_') {
+                    continue;
+                }
+                let path: String = text[k + prefix.len()..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == ':')
+                    .collect();
+                let mut segs: Vec<&str> = path.split("::").filter(|s| !s.is_empty()).collect();
+                while !segs.is_empty() {
+                    let name = if base.is_empty() {
+                        segs.join("::")
+                    } else {
+                        format!("{base}::{}", segs.join("::"))
+                    };
+                    if let Some(j) = modules.iter().position(|m| *m == name) {
+                        let inside = name.starts_with(&format!("{me}::")) || me.is_empty();
+                        if j != i && !inside && !edges.contains(&(i, j)) {
+                            edges.push((i, j));
+                        }
+                        break;
+                    }
+                    segs.pop();
+                }
+            }
+        }
+    }
+    // Depth-first search for a back edge.
+    fn visit(
+        v: usize,
+        edges: &[(usize, usize)],
+        state: &mut [u8],
+        stack: &mut Vec<usize>,
+    ) -> Option<Vec<usize>> {
+        state[v] = 1;
+        stack.push(v);
+        for &(_, w) in edges.iter().filter(|(a, _)| *a == v) {
+            if state[w] == 1 {
+                let start = stack.iter().position(|&s| s == w).unwrap();
+                let mut cycle = stack[start..].to_vec();
+                cycle.push(w);
+                return Some(cycle);
+            }
+            if state[w] == 0 {
+                if let Some(c) = visit(w, edges, state, stack) {
+                    return Some(c);
+                }
+            }
+        }
+        stack.pop();
+        state[v] = 2;
+        None
+    }
+    assert!(edges.len() >= 20, "found only {} imports", edges.len());
+    let mut state = vec![0u8; modules.len()];
+    for v in 0..modules.len() {
+        if state[v] == 0 {
+            if let Some(cycle) = visit(v, &edges, &mut state, &mut Vec::new()) {
+                let names: Vec<&str> = cycle.iter().map(|&c| modules[c].as_str()).collect();
+                panic!("import cycle: {}", names.join(" -> "));
+            }
+        }
+    }
 }

@@ -6,7 +6,7 @@
 //! (zero, negative) and values no axis can show (inf, NaN) are left out, and the
 //! panel says how many in a visible note: a blow-up is a result, never a panic.
 //!
-//! Files are written atomically ([`write_atomic`](crate::book::output::write_atomic)): a reader who interrupts an
+//! Files are written atomically ([`write_atomic`]): a reader who interrupts an
 //! example never finds half a figure in the book.
 
 use std::path::Path;

@@ -132,8 +132,8 @@ impl Activation {
         }
     }
 
-    /// Multiplies each back-propagated gradient `grad[i]` by φ'(z[i]), given
-    /// also h[i] = φ(z[i]): the step δ = ∂L/∂h ⊙ φ'(z) of backpropagation,
+    /// Multiplies each back-propagated gradient `grad[i]` by φ′(`z[i]`), given
+    /// also `h[i]` = φ(`z[i]`): the step δ = ∂L/∂h ⊙ φ'(z) of backpropagation,
     /// with the activation chosen once outside the loop.
     pub fn scale_by_derivative(self, grad: &mut [f64], z: &[f64], h: &[f64]) {
         assert!(

@@ -1,5 +1,5 @@
 //! Solving a square linear system, written out for the shift chapters: a
-//! square system \\(A x = b\\) by Gaussian elimination with partial pivoting.
+//! square system A x = b by Gaussian elimination with partial pivoting.
 //!
 //! Used by Newton's method for logistic regression
 //! (`shift::logistic`), by weighted least squares
@@ -8,7 +8,7 @@
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 
-/// Solves \\(A x = b\\) for a square `a` by Gaussian elimination with partial
+/// Solves A x = b for a square `a` by Gaussian elimination with partial
 /// pivoting (at each column, swap up the row with the largest pivot).
 ///
 /// Returns `None` when `a` is not square, when the sizes disagree, or when a

@@ -7,7 +7,9 @@
 //! Both minimize a *weighted* average log-loss, the weighted empirical risk of
 //! the covariate-shift chapter:
 //!
-//! \\[ \hat R_\beta(\theta) = \frac{\sum_i \beta_i\, \ell(f_\theta(x_i), y_i)}{\sum_i \beta_i} + \frac{\lambda}{2}\lVert W \rVert^2 , \\]
+//! ```text
+//! R̂_β(θ) = Σᵢ βᵢ ℓ(f_θ(xᵢ), yᵢ) / Σᵢ βᵢ + (λ/2)‖W‖²,
+//! ```
 //!
 //! with the bias left out of the penalty.
 
@@ -79,9 +81,13 @@ impl Logistic {
     /// Fits w and b by Newton's method (iteratively reweighted least squares)
     /// on the weighted log-loss with penalty (λ/2)‖w‖², λ = `l2`:
     ///
-    /// \\[ g = \tfrac{1}{\sum\beta}\tilde X^\top \beta \odot (p - y) + \lambda w, \quad H = \tfrac{1}{\sum\beta}\tilde X^\top \operatorname{diag}(\beta\, p(1-p)) \tilde X + \lambda I, \quad \theta \leftarrow \theta - H^{-1} g, \\]
+    /// ```text
+    /// g = (1/Σβ) X̃ᵀ (β ⊙ (p − y)) + λw,
+    /// H = (1/Σβ) X̃ᵀ diag(β p(1 − p)) X̃ + λI,
+    /// θ ← θ − H⁻¹ g,
+    /// ```
     ///
-    /// where \\(\tilde X\\) is X with a column of ones for the bias. Each step is
+    /// where X̃ is X with a column of ones for the bias. Each step is
     /// halved until the loss decreases; it stops when no coordinate moves by
     /// more than 1e-9 (or after 100 steps). With λ = 0 and separable classes
     /// the optimum is at infinity: use λ > 0.
@@ -237,7 +243,7 @@ pub struct Softmax {
 impl Softmax {
     /// Fits W and b by full-batch gradient descent with Nesterov momentum 0.9
     /// on the weighted cross-entropy plus (λ/2)‖W‖²; the gradient with respect
-    /// to the logits is \\(\beta_i(\mathrm{softmax}(o_i) - e_{y_i})/\sum\beta\\).
+    /// to the logits is βᵢ(softmax(oᵢ) − e_{yᵢ})/Σβ.
     ///
     /// ```
     /// use ndarray::array;
@@ -318,7 +324,7 @@ pub fn argmax_rows(p: ArrayView2<f64>) -> Vec<usize> {
 }
 
 /// The fraction of predictions equal to the labels, each counted with its
-/// weight: \\(\sum_i \beta_i [\hat y_i = y_i] / \sum_i \beta_i\\).
+/// weight: Σᵢ βᵢ [ŷᵢ = yᵢ] / Σᵢ βᵢ.
 ///
 /// ```
 /// assert_eq!(stable_learning::shift::logistic::accuracy(&[0, 1, 1], &[0, 1, 0], None), 2.0 / 3.0);

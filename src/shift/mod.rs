@@ -2,20 +2,23 @@
 //! from.
 //!
 //! A model is trained to make the *empirical risk* small on source samples
-//! \\((x_i, y_i) \sim p\\), while what we care about is the *risk* under the
-//! target distribution \\(q\\):
+//! (xᵢ, yᵢ) ~ p, while what we care about is the *risk* under the target
+//! distribution q:
 //!
-//! \\[ R_q(f) = \mathbb{E}_{(x,y)\sim q}\,[\ell(f(x), y)] = \mathbb{E}_{(x,y)\sim p}\left[\frac{q(x,y)}{p(x,y)}\,\ell(f(x), y)\right] \approx \frac{1}{n}\sum_{i=1}^n \beta_i\, \ell(f(x_i), y_i), \\]
+//! ```text
+//! R_q(f) = 𝔼_{(x,y)~q} ℓ(f(x), y) = 𝔼_{(x,y)~p} [q(x,y)/p(x,y) · ℓ(f(x), y)]
+//!        ≈ (1/n) Σᵢ βᵢ ℓ(f(xᵢ), yᵢ),
+//! ```
 //!
-//! with importance weights \\(\beta_i = q(x_i, y_i)/p(x_i, y_i)\\) (weighted
+//! with importance weights βᵢ = q(xᵢ, yᵢ)/p(xᵢ, yᵢ) (weighted
 //! empirical risk minimization). Each kind of shift says which part of
-//! \\(p(x, y)\\) changes, and so what the weight depends on:
+//! p(x, y) changes, and so what the weight depends on:
 //!
 //! | module | what changes | the weight |
 //! |---|---|---|
-//! | [`covariate`] | \\(p(x)\\), with \\(p(y \mid x)\\) fixed | \\(\beta(x) = q(x)/p(x)\\) |
-//! | [`label`] | \\(p(y)\\), with \\(p(x \mid y)\\) fixed | \\(\beta(y) = q(y)/p(y)\\) |
-//! | [`concept`] | \\(p(y \mid x)\\) itself, over time | none: detect ([`drift`]) and retrain |
+//! | [`covariate`] | p(x), with p(y \| x) fixed | β(x) = q(x)/p(x) |
+//! | [`label`] | p(y), with p(x \| y) fixed | β(y) = q(y)/p(y) |
+//! | [`concept`] | p(y \| x) itself, over time | none: detect ([`drift`]) and retrain |
 
 pub mod concept;
 pub mod covariate;
@@ -23,7 +26,7 @@ pub mod drift;
 pub mod label;
 pub mod logistic;
 
-/// The weighted empirical risk \\(\frac{1}{n}\sum_i \beta_i \ell_i\\) of
+/// The weighted empirical risk (1/n) Σᵢ βᵢ ℓᵢ of
 /// per-sample losses `losses` with importance weights `weights`.
 ///
 /// ```
@@ -37,7 +40,7 @@ pub fn weighted_risk(losses: &[f64], weights: &[f64]) -> f64 {
     losses.iter().zip(weights).map(|(l, b)| l * b).sum::<f64>() / losses.len() as f64
 }
 
-/// Clips every weight at `c`: \\(\beta_i \leftarrow \min(\beta_i, c)\\) (d2l's
+/// Clips every weight at `c`: βᵢ ← min(βᵢ, c) (d2l's
 /// remedy for a few huge weights).
 ///
 /// ```
@@ -47,8 +50,8 @@ pub fn clip_weights(weights: &[f64], c: f64) -> Vec<f64> {
     weights.iter().map(|&b| b.min(c)).collect()
 }
 
-/// Flattens the weights, \\(\beta_i \leftarrow \beta_i^{\lambda}\\) with
-/// \\(0 \le \lambda \le 1\\) (Shimodaira 2000): λ = 0 is unweighted, λ = 1 fully
+/// Flattens the weights, βᵢ ← βᵢ^λ with
+/// 0 ≤ λ ≤ 1 (Shimodaira 2000): λ = 0 is unweighted, λ = 1 fully
 /// weighted; in between trades bias for variance.
 ///
 /// ```
@@ -59,7 +62,7 @@ pub fn flatten_weights(weights: &[f64], lambda: f64) -> Vec<f64> {
     weights.iter().map(|&b| b.powf(lambda)).collect()
 }
 
-/// The effective sample size \\((\sum_i \beta_i)^2 / \sum_i \beta_i^2\\) of a
+/// The effective sample size (Σᵢ βᵢ)² / Σᵢ βᵢ² of a
 /// weighted sample: n for equal weights, 1 when one weight dominates. A large
 /// shift spends most of the sample on a few points.
 ///
