@@ -41,12 +41,14 @@ fn he_example_matches_theory_and_prose() {
     assert_mentions(&text, &tex_sci(0.5f64.powi(30), 2), "(1/2)^30");
     assert_mentions(&text, &tex_sci(0.5f64.powi(29), 2), "2^-29");
 
-    // Training: Xavier stays at chance, loss ln 10; He learns.
+    // Training: Xavier stays at chance, loss ln 10; He learns (its error is
+    // well below chance, 90%, and its loss well below ln 10).
     let loss_x = num("train_loss_compared");
     assert!((loss_x - 10f64.ln()).abs() < 0.01, "{loss_x}");
     assert_mentions(&text, &format!("stays at {loss_x:.3}"), "Xavier's loss");
     let (err_x, err_he) = (num("test_error_compared"), num("test_error_he"));
-    assert!(err_x > 0.85 && err_he < 0.2, "{err_x} {err_he}");
+    assert!(err_x > 0.85 && err_he < 0.4, "{err_x} {err_he}");
+    assert!(num("train_loss_he") < 1.0, "{}", num("train_loss_he"));
     assert_mentions(
         &text,
         &format!("{:.2}%", 100.0 * err_x),

@@ -67,7 +67,7 @@ fn exercise_1_fixing_the_scale_after_the_fact() {
     // ANCHOR_END: after_the_fact
     // Every layer is frozen alike: relative steps of order 1e-8.
     assert!(largest < 1e-6, "{relative:?}");
-    // Rescaled, the same network trains like He's (the chapter: 7.35%);
+    // Rescaled, the same network trains (the chapter states the error);
     // chance is 90%.
     assert!(error < 0.3, "{error}");
     let chapter =

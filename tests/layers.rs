@@ -190,10 +190,10 @@ fn no_module_imports_itself_through_others() {
                 cycle.push(w);
                 return Some(cycle);
             }
-            if state[w] == 0 {
-                if let Some(c) = visit(w, edges, state, stack) {
-                    return Some(c);
-                }
+            if state[w] == 0
+                && let Some(c) = visit(w, edges, state, stack)
+            {
+                return Some(c);
             }
         }
         stack.pop();
@@ -203,11 +203,11 @@ fn no_module_imports_itself_through_others() {
     assert!(edges.len() >= 20, "found only {} imports", edges.len());
     let mut state = vec![0u8; modules.len()];
     for v in 0..modules.len() {
-        if state[v] == 0 {
-            if let Some(cycle) = visit(v, &edges, &mut state, &mut Vec::new()) {
-                let names: Vec<&str> = cycle.iter().map(|&c| modules[c].as_str()).collect();
-                panic!("import cycle: {}", names.join(" -> "));
-            }
+        if state[v] == 0
+            && let Some(cycle) = visit(v, &edges, &mut state, &mut Vec::new())
+        {
+            let names: Vec<&str> = cycle.iter().map(|&c| modules[c].as_str()).collect();
+            panic!("import cycle: {}", names.join(" -> "));
         }
     }
 }
