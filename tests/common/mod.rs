@@ -75,6 +75,17 @@ pub fn example_json(name: &str, args: &[&str], out: &Path) -> serde_json::Value 
     serde_json::from_slice(&output.stdout).expect("--json prints one JSON document")
 }
 
+/// The typed result an example recorded under `key` (`run.record(key, &result)`)
+/// in a document from [`example_json`]: the test reads the same struct the
+/// library returned, so a renamed or missing field fails to compile or to parse.
+pub fn result<T: serde::de::DeserializeOwned>(doc: &serde_json::Value, key: &str) -> T {
+    let value = doc["results"]
+        .get(key)
+        .unwrap_or_else(|| panic!("the example recorded no result `{key}`"));
+    serde_json::from_value(value.clone())
+        .unwrap_or_else(|e| panic!("result `{key}` does not parse as the library's type: {e}"))
+}
+
 /// A chapter's Markdown source.
 pub fn chapter(name: &str) -> String {
     std::fs::read_to_string(root().join("chapters").join(name)).unwrap()
