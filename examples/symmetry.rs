@@ -1,19 +1,15 @@
 //! Chapter "Breaking the symmetry": every figure and number in it.
 //!
-//! Run `cargo run --example symmetry -- --help` for the flags.
+//! Run `cargo run --example symmetry -- --help` for the flags. The experiment
+//! is `stable_learning::deep::symmetry::three_starts`; this file is its
+//! command line and its figures.
 
 use clap::Parser;
 use rand::{SeedableRng, rngs::StdRng};
 use serde::Serialize;
 use stable_learning::book::figure::{Figure, Legend, LineChart};
 use stable_learning::book::runner::{Common, Experiment, Run, float_in, int_in};
-use stable_learning::deep::symmetry::unit_spread;
-use stable_learning::nn::activation::Activation;
-use stable_learning::nn::data::Dataset;
-use stable_learning::nn::init::Init;
-use stable_learning::nn::mlp::Mlp;
-use stable_learning::nn::optim::Sgd;
-use stable_learning::nn::train::{EpochStats, Training, train};
+use stable_learning::deep::symmetry::{SymmetryParams, ThreeStarts, three_starts};
 
 /// Breaking the symmetry: a one-hidden-layer network on the digits, started
 /// with every weight equal, with random weights, and with equal weights plus
@@ -51,40 +47,29 @@ impl Experiment for Args {
 
 fn main() {
     let (args, mut run) = Run::start::<Args>("symmetry");
+    let params = SymmetryParams {
+        hidden: args.hidden,
+        value: args.value,
+        epochs: args.epochs,
+        batch: args.batch,
+        lr: args.lr,
+        dropout: args.dropout,
+    };
     let mut rng = StdRng::seed_from_u64(args.common.seed);
-    let digits = Dataset::digits();
-    let (train_set, test_set) = digits.split(0.25, &mut rng);
-    let sizes = [64, args.hidden, 10];
-    let constant = Init::Constant { value: args.value };
 
-    // ANCHOR: runs
-    let runs = [
-        ("equal weights", constant, 0.0),
-        (
-            "random weights (Xavier)",
-            Init::XavierUniform { gain: 1.0 },
-            0.0,
-        ),
-        ("equal weights + dropout", constant, args.dropout),
-    ];
-    let mut results = Vec::new();
-    for (name, init, dropout) in run.steps(runs.into_iter(), "training three networks") {
-        let mut net = Mlp::new(&sizes, Activation::Tanh, init, &mut rng);
-        let cfg = Training {
-            epochs: args.epochs,
-            batch_size: args.batch,
-            sgd: Sgd::new(args.lr),
-            dropout,
-        };
-        // After every SGD step: how different are the hidden units?
-        let mut spread = vec![unit_spread(&net, 1)];
-        let history = train(&mut net, &train_set, &test_set, &cfg, &mut rng, |n| {
-            spread.push(unit_spread(n, 1))
-        });
-        results.push((name, spread, history));
-    }
-    // ANCHOR_END: runs
+    let starts = three_starts(
+        &params,
+        &mut rng,
+        &mut run.progress_fn("training three networks"),
+    );
+    report_three_starts(&mut run, &params, &starts);
+    run.record("three_starts", &starts);
 
+    run.finish();
+}
+
+/// Table 2.1 and Figures 2.1 and 2.2.
+fn report_three_starts(run: &mut Run, params: &SymmetryParams, starts: &ThreeStarts) {
     let mut spread_chart = LineChart::new("Largest difference between hidden units")
         .labels("SGD step", "max |unit j − unit 1| (log scale)")
         .log_y()
@@ -96,52 +81,30 @@ fn main() {
     let mut table = String::from(
         "| start | largest difference between hidden units, after training | test error |\n|---|---:|---:|\n",
     );
-    for (name, spread, history) in &results {
-        let last_spread = *spread.last().unwrap();
-        let last = history.last().unwrap();
+    for r in &starts.runs {
+        let last_spread = *r.spread.last().unwrap();
         if last_spread == 0.0 {
             spread_chart = spread_chart.note(format!(
-                "{name}: exactly 0 at all {} steps (cannot be drawn on a log axis)",
-                spread.len() - 1
+                "{}: exactly 0 at all {} steps (cannot be drawn on a log axis)",
+                r.start,
+                r.spread.len() - 1
             ));
         }
-        spread_chart = spread_chart.line(*name, steps(spread));
-        error_chart = error_chart.line(*name, errors(history));
-        table += &format!("| {name} | {last_spread:.3e} | {:.3} |\n", last.test_error);
-        let key = name.split(' ').next().unwrap().to_string()
-            + if name.contains("dropout") {
-                "_dropout"
-            } else {
-                ""
-            };
-        run.record(
-            &format!("{key}_max_spread"),
-            spread.iter().fold(0.0f64, |m, v| m.max(*v)),
-        );
-        run.record(&format!("{key}_test_error"), last.test_error);
-        run.record(
-            &format!("{key}_steps_to_spread_1"),
-            spread.iter().position(|&d| d > 1.0),
+        let steps = r.spread.iter().enumerate();
+        spread_chart = spread_chart.line(&r.start, steps.map(|(t, &d)| (t as f64, d)).collect());
+        let errors = r.history.iter().map(|s| (s.epoch as f64, s.test_error));
+        error_chart = error_chart.line(&r.start, errors.collect());
+        table += &format!(
+            "| {} | {last_spread:.3e} | {:.3} |\n",
+            r.start, r.test_error
         );
     }
     run.say(format!(
         "One hidden layer of {} tanh units, {} epochs, {} training and {} test digits:",
-        args.hidden,
-        args.epochs,
-        train_set.len(),
-        test_set.len()
+        params.hidden, params.epochs, starts.train_size, starts.test_size
     ));
     run.say(&table);
     run.text("symmetry.md", &table);
     run.figure("spread.svg", &Figure::single(spread_chart));
     run.figure("test_error.svg", &Figure::single(error_chart));
-    run.finish();
-}
-
-fn steps(v: &[f64]) -> Vec<(f64, f64)> {
-    v.iter().enumerate().map(|(t, &y)| (t as f64, y)).collect()
-}
-
-fn errors(h: &[EpochStats]) -> Vec<(f64, f64)> {
-    h.iter().map(|s| (s.epoch as f64, s.test_error)).collect()
 }

@@ -1,6 +1,17 @@
-//! Measuring whether hidden units are copies of each other.
+//! Chapter 2, *Breaking the symmetry*: measuring whether hidden units are
+//! copies of each other ([`unit_spread`]), and the chapter's experiment
+//! ([`three_starts`]).
 
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::Progress;
+use crate::nn::activation::Activation;
+use crate::nn::data::Dataset;
+use crate::nn::init::Init;
 use crate::nn::mlp::Mlp;
+use crate::nn::optim::Sgd;
+use crate::nn::train::{EpochStats, Training, train};
 
 /// The largest difference between any hidden unit of layer `layer` (1-based:
 /// the first hidden layer is 1) and that layer's first unit, over everything
@@ -35,3 +46,120 @@ pub fn unit_spread(net: &Mlp, layer: usize) -> f64 {
     }
     spread
 }
+
+/// The parameters of the chapter's experiment; `Default` gives the book's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SymmetryParams {
+    /// Hidden tanh units.
+    pub hidden: usize,
+    /// The value of every weight and bias in the symmetric start.
+    pub value: f64,
+    /// Passes over the training set.
+    pub epochs: usize,
+    /// Examples per SGD step.
+    pub batch: usize,
+    /// Learning rate.
+    pub lr: f64,
+    /// Dropout probability of the hidden units in the dropout run.
+    pub dropout: f64,
+}
+
+impl Default for SymmetryParams {
+    fn default() -> Self {
+        SymmetryParams {
+            hidden: 32,
+            value: 0.05,
+            epochs: 30,
+            batch: 32,
+            lr: 0.2,
+            dropout: 0.5,
+        }
+    }
+}
+
+/// One training run of [`three_starts`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StartRun {
+    /// How the network started: "equal weights", "random weights (Xavier)"
+    /// or "equal weights + dropout".
+    pub start: String,
+    /// [`unit_spread`] of the hidden layer at initialization and after every
+    /// SGD step.
+    pub spread: Vec<f64>,
+    /// Training loss and test error, per epoch (epoch 0 = at initialization).
+    pub history: Vec<EpochStats>,
+    /// The largest value of `spread`.
+    pub max_spread: f64,
+    /// The first SGD step after which the units differ by more than 1, if any.
+    pub steps_to_spread_1: Option<usize>,
+    /// The test error after the last epoch.
+    pub test_error: f64,
+}
+
+/// What [`three_starts`] found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreeStarts {
+    /// Digits the networks trained on.
+    pub train_size: usize,
+    /// Digits they were tested on.
+    pub test_size: usize,
+    /// The three runs: equal weights, random weights, equal weights + dropout.
+    pub runs: Vec<StartRun>,
+}
+
+// ANCHOR: three_starts
+/// The chapter's experiment: a network with one hidden layer of tanh units,
+/// trained on the digits (a random quarter held out for testing) three
+/// times: every weight equal to `value`, Xavier's random start, and equal
+/// weights with dropout on the hidden units. After every SGD step it
+/// measures how different the hidden units are ([`unit_spread`]).
+pub fn three_starts(
+    params: &SymmetryParams,
+    rng: &mut impl Rng,
+    progress: Progress,
+) -> ThreeStarts {
+    let (train_set, test_set) = Dataset::digits().split(0.25, rng);
+    let sizes = [64, params.hidden, 10];
+    let equal = Init::Constant {
+        value: params.value,
+    };
+    let starts = [
+        ("equal weights", equal, 0.0),
+        (
+            "random weights (Xavier)",
+            Init::XavierUniform { gain: 1.0 },
+            0.0,
+        ),
+        ("equal weights + dropout", equal, params.dropout),
+    ];
+    let mut runs = Vec::new();
+    for (i, (start, init, dropout)) in starts.into_iter().enumerate() {
+        let mut net = Mlp::new(&sizes, Activation::Tanh, init, rng);
+        let cfg = Training {
+            epochs: params.epochs,
+            batch_size: params.batch,
+            sgd: Sgd::new(params.lr),
+            dropout,
+        };
+        // After every SGD step: how different are the hidden units?
+        let mut spread = vec![unit_spread(&net, 1)];
+        let history = train(&mut net, &train_set, &test_set, &cfg, rng, |n| {
+            spread.push(unit_spread(n, 1))
+        });
+        runs.push(StartRun {
+            start: start.to_string(),
+            max_spread: spread.iter().fold(0.0, |m, &v| m.max(v)),
+            steps_to_spread_1: spread.iter().position(|&d| d > 1.0),
+            test_error: history.last().map_or(f64::NAN, |s| s.test_error),
+            spread,
+            history,
+        });
+        progress(i + 1, starts.len());
+    }
+    ThreeStarts {
+        train_size: train_set.len(),
+        test_size: test_set.len(),
+        runs,
+    }
+}
+// ANCHOR_END: three_starts

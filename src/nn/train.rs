@@ -22,7 +22,7 @@ pub struct Training {
 }
 
 /// Measurements after an epoch (epoch 0 is before any training).
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EpochStats {
     /// The epoch, 0 = at initialization.
     pub epoch: usize,
