@@ -226,70 +226,133 @@ fn blocks_avx2_fma(
 /// Every MR × NR block of the product, in passes of KC steps of the inner
 /// index; each pass continues the blocks' fma chains exactly where the last
 /// one stopped (the running sums wait in C between passes).
+///
+/// (Helpers here are `#[inline(always)]` functions, not closures, so that
+/// they are compiled with the instruction set of the path that calls them.)
 #[inline(always)]
 fn blocks(left: &[f64], rows: usize, k: usize, right: &Right, out: &mut [f64], store: Store) {
     let cols = out.len() / rows;
     let mut edge = [0.0; NR * KC];
     for p0 in (0..k).step_by(KC) {
         let kc = KC.min(k - p0);
-        for j0 in (0..cols).step_by(NR) {
-            let width = NR.min(cols - j0);
-            // This pass's rows of the right operand for columns j0.., and
-            // their stride.
-            let (y, y_stride): (&[f64], usize) = match right {
-                Right::Panels(panels) => {
-                    let start = ((j0 / NR) * k + p0) * NR;
-                    (&panels[start..start + kc * NR], NR)
-                }
-                Right::InPlace(y) if width == NR => {
-                    (&y[p0 * cols + j0..(p0 + kc - 1) * cols + j0 + NR], cols)
-                }
-                Right::InPlace(y) => {
-                    // The last, narrower block: copy it, padded with zeros.
-                    edge.fill(0.0);
-                    for p in 0..kc {
-                        let row = &y[(p0 + p) * cols + j0..][..width];
-                        edge[p * NR..p * NR + width].copy_from_slice(row);
-                    }
-                    (&edge[..kc * NR], NR)
-                }
-            };
+        // A right operand read in place has a last block narrower than NR
+        // columns: copy this pass's rows of it, padded with zeros.
+        let last = cols - cols % NR;
+        if let Right::InPlace(y) = right
+            && last < cols
+        {
+            edge.fill(0.0);
+            for p in 0..kc {
+                let row = &y[(p0 + p) * cols + last..(p0 + p + 1) * cols];
+                edge[p * NR..p * NR + row.len()].copy_from_slice(row);
+            }
+        }
+        let pass = Pass {
+            left,
+            rows,
+            k,
+            cols,
+            p0,
+            kc,
+            right,
+            edge: &edge,
+            store,
+        };
+        // Loop order, for the caches: when this pass of the right operand is
+        // small (up to 256 KB), go row block by row block and reuse the
+        // left rows from L1; otherwise column block by column block, reusing
+        // one block of the right operand (16 KB) for every row block.
+        if kc * cols <= 32 * 1024 {
             for i0 in (0..rows).step_by(MR) {
-                let height = MR.min(rows - i0);
-                // The block's left rows; past the last row, repeat it (those
-                // sums are computed and never stored).
-                let x: [&[f64]; MR] = std::array::from_fn(|r| {
-                    let i = (i0 + r).min(rows - 1);
-                    &left[i * k + p0..i * k + p0 + kc]
-                });
-                let at = |r: usize, c: usize| match store {
-                    Store::AsIs => (i0 + r) * cols + j0 + c,
-                    Store::Transposed => (j0 + c) * rows + i0 + r,
-                };
-                let mut sums = [0.0; MR * NR];
-                if p0 > 0 {
-                    for r in 0..height {
-                        for c in 0..width {
-                            sums[r * NR + c] = out[at(r, c)];
-                        }
-                    }
+                let x = pass.x_rows(i0);
+                for j0 in (0..cols).step_by(NR) {
+                    pass.block(i0, j0, &x, out);
                 }
-                block_kernel(&x, y, y_stride, &mut sums);
-                match store {
-                    Store::AsIs if width == NR => {
-                        for r in 0..height {
-                            let row: &mut [f64; NR] =
-                                (&mut out[at(r, 0)..][..NR]).try_into().expect("NR values");
-                            *row = sums[r * NR..(r + 1) * NR].try_into().expect("NR values");
-                        }
-                    }
-                    _ => {
-                        for r in 0..height {
-                            for c in 0..width {
-                                out[at(r, c)] = sums[r * NR + c];
-                            }
-                        }
-                    }
+            }
+        } else {
+            for j0 in (0..cols).step_by(NR) {
+                for i0 in (0..rows).step_by(MR) {
+                    pass.block(i0, j0, &pass.x_rows(i0), out);
+                }
+            }
+        }
+    }
+}
+
+/// One pass of [`blocks`]: inner indices p0..p0 + kc.
+struct Pass<'a> {
+    left: &'a [f64],
+    rows: usize,
+    k: usize,
+    cols: usize,
+    p0: usize,
+    kc: usize,
+    right: &'a Right<'a>,
+    edge: &'a [f64],
+    store: Store,
+}
+
+impl Pass<'_> {
+    /// The block's left rows for rows i0..; past the last row, repeat it
+    /// (those sums are computed and never stored).
+    #[inline(always)]
+    fn x_rows(&self, i0: usize) -> [&[f64]; MR] {
+        let (k, p0, kc) = (self.k, self.p0, self.kc);
+        std::array::from_fn(|r| {
+            let i = (i0 + r).min(self.rows - 1);
+            &self.left[i * k + p0..i * k + p0 + kc]
+        })
+    }
+
+    /// This pass's rows of the right operand for columns j0.., and their
+    /// stride.
+    #[inline(always)]
+    fn y_block(&self, j0: usize) -> (&[f64], usize) {
+        let (k, p0, kc, cols) = (self.k, self.p0, self.kc, self.cols);
+        match self.right {
+            Right::Panels(panels) => {
+                let start = ((j0 / NR) * k + p0) * NR;
+                (&panels[start..start + kc * NR], NR)
+            }
+            Right::InPlace(_) if j0 + NR > cols => (&self.edge[..kc * NR], NR),
+            Right::InPlace(y) => (&y[p0 * cols + j0..(p0 + kc - 1) * cols + j0 + NR], cols),
+        }
+    }
+
+    /// The block at rows i0.., columns j0..: load its running sums, run the
+    /// kernel, store them.
+    #[inline(always)]
+    fn block(&self, i0: usize, j0: usize, x: &[&[f64]; MR], out: &mut [f64]) {
+        let (y, y_stride) = self.y_block(j0);
+        let (rows, cols) = (self.rows, self.cols);
+        let (height, width) = (MR.min(rows - i0), NR.min(cols - j0));
+        let transposed = matches!(self.store, Store::Transposed);
+        let at = |r: usize, c: usize| {
+            if transposed {
+                (j0 + c) * rows + i0 + r
+            } else {
+                (i0 + r) * cols + j0 + c
+            }
+        };
+        let mut sums = [0.0; MR * NR];
+        if self.p0 > 0 {
+            for r in 0..height {
+                for c in 0..width {
+                    sums[r * NR + c] = out[at(r, c)];
+                }
+            }
+        }
+        block_kernel(x, y, y_stride, &mut sums);
+        if !transposed && width == NR {
+            for r in 0..height {
+                let row: &mut [f64; NR] =
+                    (&mut out[at(r, 0)..][..NR]).try_into().expect("NR values");
+                *row = sums[r * NR..(r + 1) * NR].try_into().expect("NR values");
+            }
+        } else {
+            for r in 0..height {
+                for c in 0..width {
+                    out[at(r, c)] = sums[r * NR + c];
                 }
             }
         }
