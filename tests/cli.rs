@@ -66,7 +66,8 @@ fn help_lists_every_flag_with_its_default() {
 
 #[test]
 fn bad_values_exit_2_name_the_flag_and_touch_nothing() {
-    let not_a_dir = temp_dir("cli-file").join("plain-file");
+    let scratch = temp_dir("cli-file");
+    let not_a_dir = scratch.join("plain-file");
     std::fs::write(&not_a_dir, b"x").unwrap();
     let under_file = not_a_dir.join("figures");
     type Cases<'a> = &'a [(&'a [&'a str], &'a str)];
@@ -151,7 +152,8 @@ fn bad_values_exit_2_name_the_flag_and_touch_nothing() {
         .iter()
         .flat_map(|(name, cases)| cases.iter().map(move |(a, f)| (name, a, f)))
     {
-        let out_dir = temp_dir("cli-bad").join("never-created");
+        let parent = temp_dir("cli-bad");
+        let out_dir = parent.join("never-created");
         let mut all = vec!["--out", out_dir.to_str().unwrap()];
         all.extend_from_slice(args);
         let out = run_example(name, &all);

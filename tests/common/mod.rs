@@ -53,12 +53,37 @@ pub fn run_example(name: &str, args: &[&str]) -> Output {
         .expect("example runs")
 }
 
-/// A fresh, empty temporary folder unique to this test.
-pub fn temp_dir(tag: &str) -> PathBuf {
+/// A fresh, empty temporary folder unique to this test, deleted with
+/// everything in it when the returned guard goes out of scope (so the tests
+/// leave nothing behind in the system's temporary folder). It reads as a
+/// `&Path` wherever one is expected.
+pub fn temp_dir(tag: &str) -> TempDir {
     let dir = std::env::temp_dir().join(format!("stable-learning-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    TempDir(dir)
+}
+
+/// A folder from [`temp_dir`], removed on drop.
+pub struct TempDir(PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for TempDir {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// Runs an example with `--json --out DIR` (plus `args`) and returns the
