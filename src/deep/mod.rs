@@ -4,3 +4,4 @@
 pub mod gradients;
 pub mod propagation;
 pub mod symmetry;
+pub mod xavier;
