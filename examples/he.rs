@@ -1,21 +1,21 @@
 //! Chapter "He initialization": every figure and number in it.
 //!
-//! Run `cargo run --example he -- --help` for the flags.
+//! Run `cargo run --example he -- --help` for the flags. The experiments are
+//! in `stable_learning::deep::he`; this file is their command line and their
+//! figures.
 
 use clap::Parser;
 use rand::{SeedableRng, rngs::StdRng};
 use serde::Serialize;
 use stable_learning::book::figure::{Figure, Legend, LineChart, Marker, format_number};
 use stable_learning::book::runner::{Common, Experiment, Run, float_in, int_in};
-use stable_learning::deep::propagation::{Snapshot, flat, propagate_deep};
+use stable_learning::deep::he::{
+    DeepReluTraining, HeParams, VariancePerLayer, VeryDeep, train_deep_relu, variance_per_layer,
+    very_deep,
+};
 use stable_learning::nn::activation::Activation;
-use stable_learning::nn::data::Dataset;
 use stable_learning::nn::init::Init;
-use stable_learning::nn::mlp::{Mlp, layer_sizes};
-use stable_learning::nn::optim::Sgd;
-use stable_learning::nn::train::{EpochStats, Training, train};
-use stable_learning::numeric::linalg::gaussian_matrix;
-use stable_learning::numeric::stats::{Faults, variance};
+use stable_learning::nn::train::EpochStats;
 
 /// He initialization and beyond: a deep ReLU network where Xavier loses half
 /// the variance per layer and He keeps it, training it, and signal
@@ -68,30 +68,45 @@ impl Experiment for Args {
 
 fn main() {
     let (args, mut run) = Run::start::<Args>("he");
+    let params = HeParams {
+        depth: args.depth,
+        width: args.width,
+        init: args.init,
+        batch: args.batch,
+        train_width: args.train_width,
+        epochs: args.epochs,
+        lr: args.lr,
+        minibatch: args.minibatch,
+        deep_depth: args.deep_depth,
+        deep_width: args.deep_width,
+    };
     let mut rng = StdRng::seed_from_u64(args.common.seed);
-    let digits = Dataset::digits();
 
-    // ANCHOR: variance_per_layer
-    // A deep ReLU network at initialization on a batch of digits: the
-    // variance of the pre-activations z(l) in every layer, relative to the
-    // first layer, for the compared scheme and for He.
-    let (batch, _) = digits.split(1.0 - args.batch as f64 / digits.len() as f64, &mut rng);
-    let sizes = layer_sizes(64, args.width, args.depth, 10);
-    let schemes = [(args.init, 0), (Init::HE_RELU, 2)];
-    let mut profiles = Vec::new();
-    for (init, _) in schemes {
-        let net = Mlp::new(&sizes, Activation::Relu, init, &mut rng);
-        let snap = Snapshot::take(&net, batch.x.view(), &batch.y);
-        let var_z: Vec<f64> = snap.forward.pre[..args.depth]
-            .iter()
-            .map(|z| variance(&flat(z)))
-            .collect();
-        profiles.push((init, var_z));
-    }
-    // ANCHOR_END: variance_per_layer
+    let variance = variance_per_layer(&params, &mut rng);
+    report_variance(&mut run, &params, &variance);
+    run.record("variance_per_layer", &variance);
+
+    let what = format!("training {}-layer ReLU networks", params.depth);
+    let training = train_deep_relu(&params, &mut rng, &mut run.progress_fn(&what));
+    report_training(&mut run, &params, &training);
+    run.record("train_deep_relu", &training);
+
+    let deep = very_deep(
+        &params,
+        &mut rng,
+        &mut run.progress_fn("very deep propagation"),
+    );
+    report_very_deep(&mut run, &params, &deep);
+    run.record("very_deep", &deep);
+
+    run.finish();
+}
+
+/// Table 4.1 and Figure 4.1.
+fn report_variance(run: &mut Run, params: &HeParams, v: &VariancePerLayer) {
     let mut chart = LineChart::new(format!(
         "{}-layer ReLU network at initialization",
-        args.depth
+        params.depth
     ))
     .labels("layer l", "Var(z(l)) / Var(z(1)) (log scale)")
     .log_y()
@@ -100,39 +115,30 @@ fn main() {
         "| initialization | Var(z) at layer 1 | at the last hidden layer | ratio last/first | mean ratio per layer |\n|---|---:|---:|---:|---:|\n",
     );
     let mut fault_lines = Vec::new();
-    for ((init, var_z), (_, color)) in profiles.iter().zip(schemes) {
-        let first = var_z[0];
-        let last = *var_z.last().unwrap();
-        let per_layer = (last / first).powf(1.0 / (args.depth.max(2) - 1) as f64);
+    for (p, color) in [(&v.compared, 0), (&v.he, 2)] {
+        let first = p.var_z[0];
+        let last = *p.var_z.last().unwrap();
         chart = chart
             .line(
-                init.to_string(),
-                layer_axis(&var_z.iter().map(|v| v / first).collect::<Vec<_>>()),
+                p.init.to_string(),
+                layer_axis(&p.var_z.iter().map(|v| v / first).collect::<Vec<_>>()),
             )
             .color(color);
         table += &format!(
-            "| {init} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} |\n",
+            p.init,
             format_number(first),
             format_number(last),
-            format_number(last / first),
-            format_number(per_layer)
+            format_number(p.ratio),
+            format_number(p.per_layer)
         );
-        let key = if *init == Init::HE_RELU {
-            "he"
-        } else {
-            "compared"
-        };
-        run.record(&format!("var_ratio_{key}"), last / first);
-        run.record(&format!("var_per_layer_{key}"), per_layer);
-        let faults = Faults::count(var_z);
-        if !faults.is_clean() {
-            let what = format!("{init}: {}", faults.describe("layers"));
+        if !p.faults.is_clean() {
+            let what = format!("{}: {}", p.init, p.faults.describe("layers"));
             chart = chart.note(what.clone());
             fault_lines.push(what);
         }
-        run.record(&format!("faults_{key}"), faults);
     }
-    let halving: Vec<f64> = (0..args.depth).map(|l| 0.5f64.powi(l as i32)).collect();
+    let halving: Vec<f64> = (0..params.depth).map(|l| 0.5f64.powi(l as i32)).collect();
     chart = chart
         .series(
             "theory for Xavier + ReLU: 2^-(l-1)",
@@ -142,43 +148,24 @@ fn main() {
         .color(0)
         .series(
             "theory for He: 1",
-            layer_axis(&vec![1.0; args.depth]),
+            layer_axis(&vec![1.0; params.depth]),
             Marker::Dashed,
         )
         .color(2);
     run.say(format!(
         "{} hidden ReLU layers of {} units at initialization, {} digits:",
-        args.depth, args.width, args.batch
+        params.depth, params.width, params.batch
     ));
     run.say(&table);
+    for line in &fault_lines {
+        run.say(format!("numerical fault: {line}"));
+    }
     run.text("variance.md", &table);
     run.figure("variance.svg", &Figure::single(chart));
+}
 
-    // ANCHOR: training
-    // Train the deep ReLU network on the digits, compared scheme against He.
-    let (train_set, test_set) = digits.split(0.25, &mut rng);
-    let train_sizes = layer_sizes(64, args.train_width, args.depth, 10);
-    let cfg = Training {
-        epochs: args.epochs,
-        batch_size: args.minibatch,
-        sgd: Sgd::new(args.lr),
-        dropout: 0.0,
-    };
-    let steps = (args.epochs * train_set.len().div_ceil(args.minibatch)) as u64;
-    let bar = run.progress(
-        2 * steps,
-        &format!("training {}-layer ReLU networks", args.depth),
-    );
-    let mut curves = Vec::new();
-    for (init, color) in schemes {
-        let mut net = Mlp::new(&train_sizes, Activation::Relu, init, &mut rng);
-        let history = train(&mut net, &train_set, &test_set, &cfg, &mut rng, |_| {
-            bar.inc(1)
-        });
-        curves.push((init, color, history));
-    }
-    bar.finish_and_clear();
-    // ANCHOR_END: training
+/// Table 4.2 and Figure 4.2.
+fn report_training(run: &mut Run, params: &HeParams, t: &DeepReluTraining) {
     let mut loss_chart = LineChart::new("Training loss")
         .labels("epoch", "cross-entropy on the training set (log scale)")
         .log_y()
@@ -190,41 +177,35 @@ fn main() {
     let mut train_table = String::from(
         "| initialization | training loss (last epoch) | test error |\n|---|---:|---:|\n",
     );
-    for (init, color, history) in &curves {
+    for (r, color) in [(&t.compared, 0), (&t.he, 2)] {
         let curve = |f: fn(&EpochStats) -> f64| -> Vec<(f64, f64)> {
-            history.iter().map(|s| (s.epoch as f64, f(s))).collect()
+            r.history.iter().map(|s| (s.epoch as f64, f(s))).collect()
         };
         loss_chart = loss_chart
-            .line(init.to_string(), curve(|s| s.train_loss))
-            .color(*color);
+            .line(r.init.to_string(), curve(|s| s.train_loss))
+            .color(color);
         error_chart = error_chart
-            .line(init.to_string(), curve(|s| s.test_error))
-            .color(*color);
-        let last = history.last().unwrap();
+            .line(r.init.to_string(), curve(|s| s.test_error))
+            .color(color);
+        let last = r.history.last().unwrap();
         if !last.train_loss.is_finite() {
             let what = format!(
-                "{init}: training diverged (loss {}) in epoch {}",
-                last.train_loss, last.epoch
+                "{}: training diverged (loss {}) in epoch {}",
+                r.init, last.train_loss, last.epoch
             );
             loss_chart = loss_chart.note(what.clone());
             run.say(format!("numerical fault: {what}"));
         }
         train_table += &format!(
-            "| {init} | {} | {:.2}% |\n",
-            format_number(last.train_loss),
-            100.0 * last.test_error
+            "| {} | {} | {:.2}% |\n",
+            r.init,
+            format_number(r.train_loss),
+            100.0 * r.test_error
         );
-        let key = if *init == Init::HE_RELU {
-            "he"
-        } else {
-            "compared"
-        };
-        run.record(&format!("test_error_{key}"), last.test_error);
-        run.record(&format!("train_loss_{key}"), last.train_loss);
     }
     run.say(format!(
         "Training {} ReLU layers of {} units, {} epochs:",
-        args.depth, args.train_width, args.epochs
+        params.depth, params.train_width, params.epochs
     ));
     run.say(&train_table);
     run.text("training.md", &train_table);
@@ -232,37 +213,13 @@ fn main() {
         "training.svg",
         &Figure::grid(vec![loss_chart, error_chart], 2),
     );
+}
 
-    // ANCHOR: very_deep
-    // Push a batch through thousands of square layers: Gaussian weights with
-    // Var = 1/n against random orthogonal weights, linear and tanh.
-    let x = gaussian_matrix(32, args.deep_width, &mut rng);
-    let acts = [Activation::Identity, Activation::Tanh];
-    let n = args.deep_width as f64;
-    let bar = run.progress(2 * args.deep_depth as u64, "very deep propagation");
-    let gaussian = propagate_deep(
-        x.view(),
-        args.deep_depth,
-        &acts,
-        Init::Normal {
-            std: 1.0 / n.sqrt(),
-        },
-        &mut rng,
-        || bar.inc(1),
-    );
-    let orthogonal = propagate_deep(
-        x.view(),
-        args.deep_depth,
-        &acts,
-        Init::Orthogonal { gain: 1.0 },
-        &mut rng,
-        || bar.inc(1),
-    );
-    bar.finish_and_clear();
-    // ANCHOR_END: very_deep
+/// Table 4.3 and Figure 4.3.
+fn report_very_deep(run: &mut Run, params: &HeParams, d: &VeryDeep) {
     let mut deep_chart = LineChart::new(format!(
         "A batch through {} layers of width {}",
-        args.deep_depth, args.deep_width
+        params.deep_depth, params.deep_width
     ))
     .labels("layer l", "RMS of h(l) (log scale)")
     .log_y()
@@ -270,46 +227,43 @@ fn main() {
     let mut deep_table = String::from(
         "| weights | activation | RMS of h at the input | after the last layer |\n|---|---|---:|---:|\n",
     );
-    for (weights, series, marker) in [
-        ("Gaussian", &gaussian, Marker::Dashed),
-        ("orthogonal", &orthogonal, Marker::Line),
-    ] {
-        for (i, (act, rms)) in acts.iter().zip(series.iter()).enumerate() {
-            let act_name = if *act == Activation::Identity {
-                "linear"
-            } else {
-                "tanh"
-            };
-            deep_chart = deep_chart
-                .series(format!("{weights}, {act_name}"), layer_axis0(rms), marker)
-                .color(i);
-            let last = *rms.last().unwrap();
-            deep_table += &format!(
-                "| {weights} | {act_name} | {} | {} |\n",
-                format_number(rms[0]),
-                format_number(last)
-            );
-            run.record(&format!("deep_{weights}_{act_name}").to_lowercase(), last);
-            run.record("deep_input_rms", rms[0]);
-            let faults = Faults::count(rms);
-            if !faults.is_clean() {
-                let what = format!("{weights}, {act_name}: {}", faults.describe("layers"));
-                deep_chart = deep_chart.note(what.clone());
-                fault_lines.push(what);
-            }
+    for r in &d.runs {
+        let weights = &r.weights;
+        let marker = if weights == "Gaussian" {
+            Marker::Dashed
+        } else {
+            Marker::Line
+        };
+        let (act_name, color) = if r.activation == Activation::Identity {
+            ("linear", 0)
+        } else {
+            ("tanh", 1)
+        };
+        deep_chart = deep_chart
+            .series(
+                format!("{weights}, {act_name}"),
+                layer_axis0(&r.rms),
+                marker,
+            )
+            .color(color);
+        deep_table += &format!(
+            "| {weights} | {act_name} | {} | {} |\n",
+            format_number(r.rms[0]),
+            format_number(r.last)
+        );
+        if !r.faults.is_clean() {
+            let what = format!("{weights}, {act_name}: {}", r.faults.describe("layers"));
+            deep_chart = deep_chart.note(what.clone());
+            run.say(format!("numerical fault: {what}"));
         }
-    }
-    for line in &fault_lines {
-        run.say(format!("numerical fault: {line}"));
     }
     run.say(format!(
         "A batch of 32 through {} layers of width {}:",
-        args.deep_depth, args.deep_width
+        params.deep_depth, params.deep_width
     ));
     run.say(&deep_table);
     run.text("very_deep.md", &deep_table);
     run.figure("very_deep.svg", &Figure::single(deep_chart));
-    run.finish();
 }
 
 /// Points (l, v[l−1]) for layers numbered from 1.

@@ -1,22 +1,22 @@
 //! Chapter "Default and Xavier initialization": every figure and number in it.
 //!
-//! Run `cargo run --example xavier -- --help` for the flags.
+//! Run `cargo run --example xavier -- --help` for the flags. The experiments
+//! are in `stable_learning::deep::xavier`; this file is their command line
+//! and their figures.
 
 use clap::Parser;
 use rand::{SeedableRng, rngs::StdRng};
 use serde::Serialize;
 use stable_learning::book::figure::{Figure, Legend, LineChart, Marker, format_number};
 use stable_learning::book::runner::{Common, Experiment, Run, float_in, int_in};
-use stable_learning::deep::propagation::{
-    Snapshot, flat, layer_jacobian, mean_singular_value, quarter_circle_mean,
+use stable_learning::deep::xavier::{
+    AtInit, GlorotAtInit, TanhSigmoidTraining, TorchDefault, XavierParams, glorot_at_init,
+    torch_default, train_tanh_sigmoid,
 };
 use stable_learning::nn::activation::Activation;
-use stable_learning::nn::data::Dataset;
 use stable_learning::nn::init::Init;
-use stable_learning::nn::mlp::{Mlp, layer_sizes};
-use stable_learning::nn::optim::Sgd;
-use stable_learning::nn::train::{EpochStats, Training, train};
-use stable_learning::numeric::stats::{Faults, Histogram, quantile, variance};
+use stable_learning::nn::train::EpochStats;
+use stable_learning::numeric::stats::Histogram;
 
 /// Default and Xavier initialization: PyTorch's default, Glorot & Bengio's
 /// experiments at initialization (their Figs. 6–8 and the Jacobians of
@@ -66,58 +66,59 @@ impl Experiment for Args {
 
 fn main() {
     let (args, mut run) = Run::start::<Args>("xavier");
+    let params = XavierParams {
+        depth: args.depth,
+        width: args.width,
+        activation: args.activation,
+        init: args.init,
+        batch: args.batch,
+        train_width: args.train_width,
+        epochs: args.epochs,
+        lr: args.lr,
+        minibatch: args.minibatch,
+    };
     let mut rng = StdRng::seed_from_u64(args.common.seed);
-    let digits = Dataset::digits();
 
-    // ANCHOR: torch_default
-    // PyTorch's nn.Linear default, kaiming_uniform_(a = √5), sampled at
-    // fan_in = fan_out = 1000: n·Var(W) should be 1/3, the bound 1/√n.
-    let n = 1000;
-    let torch = Init::TorchLinear.weights(n, n, &mut rng);
-    let measured_n_var = n as f64 * variance(torch.as_slice().unwrap());
-    let largest = torch.iter().fold(0.0f64, |m, w| m.max(w.abs()));
-    // ANCHOR_END: torch_default
+    let torch = torch_default(1000, &mut rng);
+    report_torch_default(&run, &torch);
+    run.record("torch_default", &torch);
+
+    let at_init = glorot_at_init(&params, &mut rng);
+    report_glorot_at_init(&mut run, &params, &at_init);
+    run.record("glorot_at_init", &at_init);
+
+    let training = train_tanh_sigmoid(
+        &params,
+        &mut rng,
+        &mut run.progress_fn("training tanh and sigmoid networks"),
+    );
+    report_training(&mut run, &params, &training);
+    run.record("train_tanh_sigmoid", &training);
+
+    run.finish();
+}
+
+/// The sampled PyTorch default, against 1/3 and 1/√n.
+fn report_torch_default(run: &Run, t: &TorchDefault) {
     run.say(format!(
-        "PyTorch default at fan_in = {n}: n·Var(W) = {measured_n_var:.4} (theory 1/3 = 0.3333), largest |w| = {largest:.5} (bound 1/√n = {:.5})\n",
-        1.0 / (n as f64).sqrt()
+        "PyTorch default at fan_in = {}: n·Var(W) = {:.4} (theory 1/3 = 0.3333), largest |w| = {:.5} (bound 1/√n = {:.5})\n",
+        t.n, t.n_var, t.largest, t.bound
     ));
-    run.record("torch_n_var", measured_n_var);
-    run.record("torch_largest", largest);
+}
 
-    // ANCHOR: glorot_at_init
-    // Glorot & Bengio's experiment at initialization, on a batch of digits:
-    // `depth` hidden layers of `width` units, the standard initialization
-    // against the one chosen with --init (normalized = Xavier by default).
-    let (batch, _) = digits.split(1.0 - args.batch as f64 / digits.len() as f64, &mut rng);
-    let sizes = layer_sizes(64, args.width, args.depth, 10);
-    let inits = [("standard", Init::GLOROT_STANDARD), ("chosen", args.init)];
-    let snapshots: Vec<(String, Mlp, Snapshot)> = inits
-        .iter()
-        .map(|&(role, init)| {
-            let net = Mlp::new(&sizes, args.activation, init, &mut rng);
-            let snap = Snapshot::take(&net, batch.x.view(), &batch.y);
-            let label = if role == "standard" {
-                "standard".to_string()
-            } else {
-                init.to_string()
-            };
-            (label, net, snap)
-        })
-        .collect();
-    // ANCHOR_END: glorot_at_init
-
-    // Per-layer table for the terminal and the chapter.
-    let mut fault_lines = Vec::new();
+/// Table 3.1, Figures 3.1–3.3 and the Jacobians' singular values.
+fn report_glorot_at_init(run: &mut Run, params: &XavierParams, r: &GlorotAtInit) {
+    let nets = [&r.standard, &r.chosen];
     let mut table = String::from(
         "| init | layer | mean of h | Var(h) | Var(h) ratio to previous layer | Var(∂L/∂z) | Var(∂L/∂W) |\n|---|---:|---:|---:|---:|---:|---:|\n",
     );
-    for (label, _, snap) in &snapshots {
-        let stats = snap.hidden_stats();
-        for (i, s) in stats.iter().enumerate() {
+    for net in nets {
+        let label = net.init.to_string();
+        for (i, s) in net.layers.iter().enumerate() {
             let ratio = if i == 0 {
                 String::from("–")
             } else {
-                format_number(s.activation_var / stats[i - 1].activation_var)
+                format_number(s.activation_var / net.layers[i - 1].activation_var)
             };
             table += &format!(
                 "| {label} | {} | {} | {} | {ratio} | {} | {} |\n",
@@ -128,73 +129,33 @@ fn main() {
                 format_number(s.weight_grad_var)
             );
         }
-        let key = if label.starts_with("standard") {
-            "standard"
-        } else {
-            "chosen"
-        };
-        run.record(&format!("layers_{key}"), &stats);
-        // Blow-ups are results: count the layers whose activations or
-        // gradients overflowed, and those whose gradients underflowed to 0.
-        let mut faults = Faults::default();
-        for s in &stats {
-            let values = [s.activation_var, s.delta_var, s.weight_grad_var];
-            if values.iter().any(|v| !v.is_finite()) {
-                faults.overflowed += 1;
-            } else if s.delta_var == 0.0 || s.weight_grad_var == 0.0 {
-                faults.vanished += 1;
-            }
-        }
-        if !faults.is_clean() {
-            fault_lines.push(format!("{label}: {}", faults.describe("layers")));
-        }
-        run.record(&format!("faults_{key}"), faults);
     }
     run.say(format!(
         "{} hidden {} layers of {} units at initialization, {} digits:",
-        args.depth, args.activation, args.width, args.batch
+        params.depth, params.activation, params.width, params.batch
     ));
     run.say(&table);
-    for line in &fault_lines {
-        run.say(format!("numerical fault: {line}"));
+    for net in nets.iter().filter(|n| !n.faults.is_clean()) {
+        run.say(format!(
+            "numerical fault: {}: {}",
+            net.init,
+            net.faults.describe("layers")
+        ));
     }
     run.text("layers.md", &table);
 
     // Figures 6–8 of Glorot & Bengio: histograms per layer, both inits.
-    let hist_figure = |what: &str,
-                       values: &dyn Fn(&Snapshot, usize) -> Vec<f64>,
-                       symmetric_range: Option<f64>| {
-        // At most six layers per panel, evenly spaced, first and last included.
-        let shown: Vec<usize> = if args.depth <= 6 {
-            (0..args.depth).collect()
-        } else {
-            (0..6).map(|i| i * (args.depth - 1) / 5).collect()
-        };
-        let range = symmetric_range.unwrap_or_else(|| {
-            let all: Vec<f64> = snapshots
-                .iter()
-                .flat_map(|(_, _, s)| shown.iter().flat_map(|&l| values(s, l)).map(f64::abs))
-                .collect();
-            quantile(&all, 0.995)
-        });
-        // No finite value at all (everything overflowed): draw an empty panel
-        // on [-1, 1] with its note rather than fail.
-        let range = if range.is_finite() && range > 0.0 {
-            range
-        } else {
-            1.0
-        };
-        let panels = snapshots
+    let figure = |what: &str, hists: fn(&AtInit) -> &Vec<Histogram>| {
+        let panels = nets
             .iter()
-            .map(|(label, _, snap)| {
-                let mut chart = LineChart::new(format!("{what}: {label}"))
+            .map(|net| {
+                let mut chart = LineChart::new(format!("{what}: {}", net.init))
                     .labels(what.to_string(), "fraction of values per bin")
                     .legend(Legend::UpperRight);
                 let mut non_finite = 0;
-                for &l in &shown {
-                    let h = Histogram::new(&values(snap, l), -range, range, 60);
+                for (l, h) in r.histogram_layers.iter().zip(hists(net)) {
                     non_finite += h.non_finite;
-                    chart = chart.histogram(format!("layer {}", l + 1), &h);
+                    chart = chart.histogram(format!("layer {l}"), h);
                 }
                 if non_finite > 0 {
                     chart = chart.note(format!(
@@ -206,87 +167,34 @@ fn main() {
             .collect();
         Figure::grid(panels, 2)
     };
-    let act_fig = hist_figure(
-        "activation value",
-        &|s, l| flat(&s.forward.post[l + 1]),
-        match args.activation {
-            Activation::Tanh => Some(1.0),
-            _ => None,
-        },
+    run.figure(
+        "activations.svg",
+        &figure("activation value", |n| &n.activations),
     );
-    run.figure("activations.svg", &act_fig);
     run.figure(
         "backprop_gradients.svg",
-        &hist_figure(
-            "back-propagated gradient ∂L/∂z",
-            &|s, l| flat(&s.grads.deltas[l]),
-            None,
-        ),
+        &figure("back-propagated gradient ∂L/∂z", |n| &n.deltas),
     );
     run.figure(
         "weight_gradients.svg",
-        &hist_figure(
-            "weight gradient ∂L/∂W",
-            &|s, l| flat(&s.grads.weights[l]),
-            None,
-        ),
+        &figure("weight gradient ∂L/∂W", |n| &n.weight_grads),
     );
 
-    // ANCHOR: jacobian
-    // §4.2.2: the average singular value of the Jacobian ∂h(l+1)/∂h(l)
-    // between two middle layers, for the first digit of the batch.
-    let l = (args.depth / 2)
-        .max(1)
-        .min(args.depth.saturating_sub(1))
-        .max(1);
-    let jacobians: Vec<(String, f64)> = snapshots
-        .iter()
-        .filter(|_| args.depth >= 2)
-        .map(|(label, net, snap)| {
-            let j = layer_jacobian(net, &snap.forward, l, 0);
-            (label.clone(), mean_singular_value(j.view()))
-        })
-        .collect();
-    // ANCHOR_END: jacobian
-    for (label, s) in &jacobians {
-        let key = if label.starts_with("standard") {
-            "standard"
-        } else {
-            "chosen"
-        };
-        run.say(format!(
-            "average singular value of ∂h({})/∂h({l}), {label}: {s:.3}",
-            l + 1
-        ));
-        run.record(&format!("jacobian_mean_sv_{key}"), s);
-    }
-    run.record("quarter_circle_mean", quarter_circle_mean());
-
-    // ANCHOR: training
-    // Train deep (depth hidden layers) tanh and sigmoid networks on the
-    // digits with both initializations, Glorot & Bengio's minibatch of 10.
-    let (train_set, test_set) = digits.split(0.25, &mut rng);
-    let train_sizes = layer_sizes(64, args.train_width, args.depth, 10);
-    let cfg = Training {
-        epochs: args.epochs,
-        batch_size: args.minibatch,
-        sgd: Sgd::new(args.lr),
-        dropout: 0.0,
-    };
-    let steps = (args.epochs * train_set.len().div_ceil(args.minibatch)) as u64;
-    let bar = run.progress(4 * steps, "training tanh and sigmoid networks");
-    let mut curves = Vec::new();
-    for act in [Activation::Tanh, Activation::Sigmoid] {
-        for (label, init) in [("standard", Init::GLOROT_STANDARD), ("chosen", args.init)] {
-            let mut net = Mlp::new(&train_sizes, act, init, &mut rng);
-            let history = train(&mut net, &train_set, &test_set, &cfg, &mut rng, |_| {
-                bar.inc(1)
-            });
-            curves.push((act, label, init, history));
+    if let Some(l) = r.jacobian_layer {
+        for net in nets {
+            if let Some(s) = net.jacobian_mean_sv {
+                run.say(format!(
+                    "average singular value of ∂h({})/∂h({l}), {}: {s:.3}",
+                    l + 1,
+                    net.init
+                ));
+            }
         }
     }
-    bar.finish_and_clear();
-    // ANCHOR_END: training
+}
+
+/// Table 3.2 and Figure 3.4.
+fn report_training(run: &mut Run, params: &XavierParams, t: &TanhSigmoidTraining) {
     let mut loss_chart = LineChart::new("Training loss")
         .labels("epoch", "cross-entropy on the training set (log scale)")
         .log_y()
@@ -298,22 +206,18 @@ fn main() {
     let mut train_table = String::from(
         "| activation | initialization | test error after training |\n|---|---|---:|\n",
     );
-    for (act, label, init, history) in &curves {
-        let init_name = if *label == "standard" {
-            "standard".to_string()
-        } else {
-            init.to_string()
-        };
+    for r in &t.runs {
+        let (act, init_name) = (r.activation, r.init.to_string());
         let name = format!("{act}, {init_name}");
         // One colour per activation; dashed = standard initialization.
-        let (marker, color) = match (*label, act) {
-            ("standard", Activation::Tanh) => (Marker::Dashed, 0),
-            (_, Activation::Tanh) => (Marker::Line, 0),
-            ("standard", _) => (Marker::Dashed, 1),
-            _ => (Marker::Line, 1),
+        let marker = if r.standard {
+            Marker::Dashed
+        } else {
+            Marker::Line
         };
+        let color = if act == Activation::Tanh { 0 } else { 1 };
         let curve = |f: fn(&EpochStats) -> f64| -> Vec<(f64, f64)> {
-            history.iter().map(|s| (s.epoch as f64, f(s))).collect()
+            r.history.iter().map(|s| (s.epoch as f64, f(s))).collect()
         };
         loss_chart = loss_chart
             .series(&name, curve(|s| s.train_loss), marker)
@@ -321,7 +225,7 @@ fn main() {
         error_chart = error_chart
             .series(&name, curve(|s| s.test_error), marker)
             .color(color);
-        let last = history.last().unwrap();
+        let last = r.history.last().unwrap();
         if !last.train_loss.is_finite() {
             let what = format!(
                 "{name}: training diverged (loss {}) in epoch {}",
@@ -330,15 +234,11 @@ fn main() {
             loss_chart = loss_chart.note(what.clone());
             run.say(format!("numerical fault: {what}"));
         }
-        train_table += &format!(
-            "| {act} | {init_name} | {:.2}% |\n",
-            100.0 * last.test_error
-        );
-        run.record(&format!("test_error_{act}_{label}"), last.test_error);
+        train_table += &format!("| {act} | {init_name} | {:.2}% |\n", 100.0 * r.test_error);
     }
     run.say(format!(
         "\nTraining {} hidden layers of {} units, {} epochs:",
-        args.depth, args.train_width, args.epochs
+        params.depth, params.train_width, params.epochs
     ));
     run.say(&train_table);
     run.text("training.md", &train_table);
@@ -346,5 +246,4 @@ fn main() {
         "training.svg",
         &Figure::grid(vec![loss_chart, error_chart], 2),
     );
-    run.finish();
 }

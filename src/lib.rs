@@ -8,7 +8,7 @@
 //! |---|---|---|
 //! | [`numeric`] | [`kernels`](numeric::kernels), [`linalg`](numeric::linalg), [`solve`](numeric::solve), [`stats`](numeric::stats) | the fast matrix product and tanh; orthogonal matrices, eigen- and singular values; a linear solver; mean, variance, quantiles, histograms |
 //! | [`nn`] | [`activation`](nn::activation), [`init`](nn::init), [`loss`](nn::loss), [`mlp`](nn::mlp), [`optim`](nn::optim), [`train`](nn::train), [`data`](nn::data) | the network core: φ and φ′, initializers, losses, an MLP that keeps every layer's values and gradients, SGD with clipping, training, the digits |
-//! | [`deep`] | [`gradients`](deep::gradients), [`symmetry`](deep::symmetry), [`propagation`](deep::propagation) | Part I, *Training deep networks* (chapters 1–4) |
+//! | [`deep`] | [`gradients`](deep::gradients), [`symmetry`](deep::symmetry), [`propagation`](deep::propagation), [`xavier`](deep::xavier), [`he`](deep::he) | Part I, *Training deep networks* (chapters 1–4) |
 //! | [`shift`] | [`logistic`](shift::logistic), [`covariate`](shift::covariate), [`label`](shift::label), [`drift`](shift::drift), [`concept`](shift::concept) | Part II, *Why trained models fail in the world* (chapters 5–7) |
 //! | `book` | `figure`, `output`, `runner` | presentation: SVG figures, the examples' command line, atomic file writes (the `book` feature) |
 //!

@@ -15,7 +15,7 @@ fn exercise_1_fixing_the_scale_after_the_fact() {
     // ANCHOR: after_the_fact
     // The stalled network: 30 ReLU layers of 48 units, Xavier initialization.
     let mut rng = StdRng::seed_from_u64(3);
-    let (train_set, test_set) = Dataset::digits().split(0.25, &mut rng);
+    let (train_set, test_set) = Dataset::digits().train_test(&mut rng);
     let sizes = layer_sizes(64, 48, 30, 10);
     let mut net = Mlp::new(
         &sizes,

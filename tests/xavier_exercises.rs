@@ -39,8 +39,7 @@ fn exercise_1_singular_values_of_a_product() {
 fn exercise_2_tanh_gain() {
     // ANCHOR: tanh_gain
     let mut rng = StdRng::seed_from_u64(1);
-    let digits = Dataset::digits();
-    let (batch, _) = digits.split(1.0 - 300.0 / 1797.0, &mut rng);
+    let batch = Dataset::digits().sample(300, &mut rng);
     let sizes = [64, 1000, 1000, 1000, 1000, 1000, 10];
     let variances = |init: Init, rng: &mut StdRng| -> Vec<f64> {
         let net = Mlp::new(&sizes, Activation::Tanh, init, rng);
@@ -81,7 +80,7 @@ fn exercise_3_sigmoid_depth() {
     // The example's training set-up: 128 units per layer, minibatch 10,
     // learning rate 0.05, 10 epochs.
     let mut rng = StdRng::seed_from_u64(2);
-    let (train_set, test_set) = Dataset::digits().split(0.25, &mut rng);
+    let (train_set, test_set) = Dataset::digits().train_test(&mut rng);
     let cfg = Training {
         epochs: 10,
         batch_size: 10,

@@ -2,5 +2,7 @@
 //! on the network core ([`crate::nn`]).
 
 pub mod gradients;
+pub mod he;
 pub mod propagation;
 pub mod symmetry;
+pub mod xavier;

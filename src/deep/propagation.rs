@@ -13,7 +13,7 @@ use crate::numeric::linalg::singular_values;
 use crate::numeric::stats::{mean, variance};
 
 /// What one forward and backward pass shows about each layer.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LayerStats {
     /// Layer number, 1 = first hidden layer.
     pub layer: usize,
@@ -100,7 +100,7 @@ pub fn quarter_circle_mean() -> f64 {
 /// `depth` square layers of `width` = x.ncols() units with weights drawn fresh
 /// from `init` for every layer and no biases, once for each activation in
 /// `acts` (all through the same weights, so the comparison is paired).
-/// Entry [a][l] is the RMS of h⁽ˡ⁾ for activation a (l = 0 is the input).
+/// Entry `[a][l]` is the RMS of h⁽ˡ⁾ for activation a (l = 0 is the input).
 /// Only one layer is kept in memory, so `depth` can be in the thousands.
 /// Overflow shows as inf and underflow as 0: both are results.
 /// `on_layer` is called after every layer (for a progress bar).

@@ -224,6 +224,14 @@ impl serde::Serialize for Activation {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for Activation {
+    /// Reads the name `--activation` accepts (what [`serde::Serialize`] writes).
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        name.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

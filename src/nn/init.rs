@@ -341,6 +341,14 @@ impl serde::Serialize for Init {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for Init {
+    /// Reads the name `--init` accepts (what [`serde::Serialize`] writes).
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        name.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

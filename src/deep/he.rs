@@ -1,0 +1,257 @@
+//! Chapter 4, *He initialization, and beyond*: the variance of a deep ReLU
+//! network's signal at initialization ([`variance_per_layer`]), training it
+//! ([`train_deep_relu`]), and signal propagation through thousands of
+//! Gaussian or orthogonal layers ([`very_deep`]).
+
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::Progress;
+use crate::deep::propagation::{flat, propagate_deep};
+use crate::nn::activation::Activation;
+use crate::nn::data::Dataset;
+use crate::nn::init::Init;
+use crate::nn::mlp::{Mlp, layer_sizes};
+use crate::nn::optim::Sgd;
+use crate::nn::train::{EpochStats, Training, train};
+use crate::numeric::linalg::gaussian_matrix;
+use crate::numeric::stats::{Faults, variance};
+
+/// The parameters of the chapter's experiments; `Default` gives the book's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HeParams {
+    /// Hidden layers of the ReLU network, at initialization and in training.
+    pub depth: usize,
+    /// Units per hidden layer at initialization.
+    pub width: usize,
+    /// The initialization compared with He's.
+    pub init: Init,
+    /// Digits pushed through the network at initialization.
+    pub batch: usize,
+    /// Units per hidden layer for the training runs.
+    pub train_width: usize,
+    /// Training epochs.
+    pub epochs: usize,
+    /// Learning rate for training.
+    pub lr: f64,
+    /// Examples per SGD step in training.
+    pub minibatch: usize,
+    /// Layers in the very deep signal-propagation experiment.
+    pub deep_depth: usize,
+    /// Units per layer in the very deep experiment.
+    pub deep_width: usize,
+}
+
+impl Default for HeParams {
+    fn default() -> Self {
+        HeParams {
+            depth: 30,
+            width: 256,
+            init: Init::XavierNormal { gain: 1.0 },
+            batch: 100,
+            train_width: 48,
+            epochs: 20,
+            lr: 0.003,
+            minibatch: 16,
+            deep_depth: 2000,
+            deep_width: 64,
+        }
+    }
+}
+
+/// One network of [`variance_per_layer`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VarianceProfile {
+    /// Its initialization.
+    pub init: Init,
+    /// Var(z⁽ˡ⁾) of the pre-activations of every hidden layer, l = 1, …, depth.
+    pub var_z: Vec<f64>,
+    /// Var(z⁽ᴸ⁾)/Var(z⁽¹⁾), last hidden layer against the first.
+    pub ratio: f64,
+    /// The geometric mean of the ratio per layer, ratio^(1/(depth − 1))
+    /// (the ratio itself for a single hidden layer).
+    pub per_layer: f64,
+    /// Layers whose variance overflowed (inf/NaN) or underflowed to 0.
+    pub faults: Faults,
+}
+
+/// What [`variance_per_layer`] found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VariancePerLayer {
+    /// The network with the compared initialization (`init`, Xavier by default).
+    pub compared: VarianceProfile,
+    /// The network with He initialization.
+    pub he: VarianceProfile,
+}
+
+// ANCHOR: variance_per_layer
+/// A deep ReLU network (`depth` hidden layers of `width` units) at
+/// initialization, on a batch of digits: the variance of the pre-activations
+/// z⁽ˡ⁾ of every hidden layer, for the compared initialization and for He.
+pub fn variance_per_layer(params: &HeParams, rng: &mut impl Rng) -> VariancePerLayer {
+    let batch = Dataset::digits().sample(params.batch, rng);
+    let sizes = layer_sizes(64, params.width, params.depth, 10);
+    let mut profile = |init: Init| {
+        let net = Mlp::new(&sizes, Activation::Relu, init, rng);
+        let forward = net.forward(batch.x.view());
+        let var_z: Vec<f64> = forward.pre[..params.depth]
+            .iter()
+            .map(|z| variance(&flat(z)))
+            .collect();
+        let ratio = var_z[params.depth - 1] / var_z[0];
+        VarianceProfile {
+            init,
+            ratio,
+            per_layer: ratio.powf(1.0 / (params.depth.max(2) - 1) as f64),
+            faults: Faults::count(&var_z),
+            var_z,
+        }
+    };
+    let compared = profile(params.init);
+    let he = profile(Init::HE_RELU);
+    VariancePerLayer { compared, he }
+}
+// ANCHOR_END: variance_per_layer
+
+/// One network of [`train_deep_relu`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReluRun {
+    /// Its initialization.
+    pub init: Init,
+    /// Training loss and test error, per epoch (epoch 0 = at initialization;
+    /// it stops early if the loss stops being finite).
+    pub history: Vec<EpochStats>,
+    /// The training loss of the last epoch.
+    pub train_loss: f64,
+    /// The test error after the last epoch.
+    pub test_error: f64,
+}
+
+/// What [`train_deep_relu`] found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeepReluTraining {
+    /// Digits the networks trained on.
+    pub train_size: usize,
+    /// Digits they were tested on.
+    pub test_size: usize,
+    /// The network with the compared initialization (`init`, Xavier by default).
+    pub compared: ReluRun,
+    /// The network with He initialization.
+    pub he: ReluRun,
+}
+
+// ANCHOR: train_deep_relu
+/// The deep ReLU network (`depth` hidden layers of `train_width` units)
+/// trained on the digits (a random quarter held out for testing) by SGD,
+/// with the compared initialization and with He.
+pub fn train_deep_relu(
+    params: &HeParams,
+    rng: &mut impl Rng,
+    progress: Progress,
+) -> DeepReluTraining {
+    let (train_set, test_set) = Dataset::digits().train_test(rng);
+    let sizes = layer_sizes(64, params.train_width, params.depth, 10);
+    let cfg = Training {
+        epochs: params.epochs,
+        batch_size: params.minibatch,
+        sgd: Sgd::new(params.lr),
+        dropout: 0.0,
+    };
+    let total = 2 * params.epochs * train_set.len().div_ceil(params.minibatch);
+    let mut done = 0;
+    let mut run = |init: Init| {
+        let mut net = Mlp::new(&sizes, Activation::Relu, init, rng);
+        let history = train(&mut net, &train_set, &test_set, &cfg, rng, |_| {
+            done += 1;
+            progress(done, total);
+        });
+        let last = history.last().copied();
+        ReluRun {
+            init,
+            train_loss: last.map_or(f64::NAN, |s| s.train_loss),
+            test_error: last.map_or(f64::NAN, |s| s.test_error),
+            history,
+        }
+    };
+    let compared = run(params.init);
+    let he = run(Init::HE_RELU);
+    progress(total, total);
+    DeepReluTraining {
+        train_size: train_set.len(),
+        test_size: test_set.len(),
+        compared,
+        he,
+    }
+}
+// ANCHOR_END: train_deep_relu
+
+/// One run of [`very_deep`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeepRun {
+    /// The weights: "Gaussian" (variance 1/n) or "orthogonal".
+    pub weights: String,
+    /// The activation: identity (linear) or tanh.
+    pub activation: Activation,
+    /// The root-mean-square of h⁽ˡ⁾, l = 0 (the input), 1, …, `deep_depth`.
+    pub rms: Vec<f64>,
+    /// The RMS after the last layer.
+    pub last: f64,
+    /// Layers where the RMS overflowed (inf/NaN) or underflowed to 0.
+    pub faults: Faults,
+}
+
+/// What [`very_deep`] found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VeryDeep {
+    /// The RMS of the input batch.
+    pub input_rms: f64,
+    /// The four runs: Gaussian linear, Gaussian tanh, orthogonal linear,
+    /// orthogonal tanh.
+    pub runs: Vec<DeepRun>,
+}
+
+// ANCHOR: very_deep
+/// A batch of 32 random vectors pushed through `deep_depth` square layers of
+/// `deep_width` units ([`propagate_deep`]): Gaussian weights with Var = 1/n
+/// against random orthogonal weights, each linear and with tanh.
+pub fn very_deep(params: &HeParams, rng: &mut impl Rng, progress: Progress) -> VeryDeep {
+    let x = gaussian_matrix(32, params.deep_width, rng);
+    let acts = [Activation::Identity, Activation::Tanh];
+    let n = params.deep_width as f64;
+    let total = 2 * params.deep_depth;
+    let mut done = 0;
+    let mut layer_done = || {
+        done += 1;
+        progress(done, total);
+    };
+    let gaussian = Init::Normal {
+        std: 1.0 / n.sqrt(),
+    };
+    let orthogonal = Init::Orthogonal { gain: 1.0 };
+    let mut runs = Vec::new();
+    for (weights, init) in [("Gaussian", gaussian), ("orthogonal", orthogonal)] {
+        let rms = propagate_deep(
+            x.view(),
+            params.deep_depth,
+            &acts,
+            init,
+            rng,
+            &mut layer_done,
+        );
+        for (activation, rms) in acts.into_iter().zip(rms) {
+            runs.push(DeepRun {
+                weights: weights.to_string(),
+                activation,
+                last: *rms.last().unwrap(),
+                faults: Faults::count(&rms),
+                rms,
+            });
+        }
+    }
+    progress(total, total);
+    VeryDeep {
+        input_rms: runs[0].rms[0],
+        runs,
+    }
+}
+// ANCHOR_END: very_deep
