@@ -60,7 +60,7 @@ pub fn count_non_finite(xs: &[f64]) -> usize {
 
 /// How many of a run's values blew up: overflowed to ±inf or became NaN
 /// (`overflowed`), or underflowed to exactly zero (`vanished`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Faults {
     /// Values that are ±inf or NaN.
     pub overflowed: usize,
