@@ -5,8 +5,11 @@
 
 mod common;
 
-use common::{assert_mentions, chapter, example_json, temp_dir, tex_sci};
-use stable_learning::deep::gradients::{gaussian_product_growth_rate, scalar_chain};
+use common::{assert_mentions, chapter, example_json, result, temp_dir, tex_sci};
+use stable_learning::deep::gradients::{
+    Clipping, DeepMlpAtInit, MatrixProducts, ScalarChains, SigmoidSaturation,
+    gaussian_product_growth_rate, scalar_chain,
+};
 use stable_learning::nn::activation::Activation;
 
 #[test]
@@ -45,27 +48,44 @@ fn sigmoid_numbers() {
 fn example_results_match_the_chapter_and_the_theory() {
     let out = temp_dir("gradients-chapter");
     let doc = example_json("gradients", &[], &out);
-    let r = &doc["results"];
-    let num = |k: &str| {
-        r[k].as_f64()
-            .unwrap_or_else(|| panic!("result {k} missing"))
-    };
     let text = chapter("gradients.md");
 
+    // The scalar chains and the sigmoid: the example computes what the
+    // library does (to the last bit or so: JSON may round the last digit).
+    let close = |a: &[f64], b: &[f64]| {
+        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x / y - 1.0).abs() < 1e-15)
+    };
+    let chains: ScalarChains = result(&doc, "scalar_chains");
+    assert!(close(&chains.small, &scalar_chain(0.2, 30)));
+    assert!(close(&chains.large, &scalar_chain(5.0, 30)));
+    assert!(close(&chains.sigmoid_bound, &scalar_chain(0.25, 30)));
+    let sigmoid: SigmoidSaturation = result(&doc, "sigmoid_saturation");
+    assert_eq!(sigmoid.derivative_at_0, 0.25);
+    assert!(close(
+        &[sigmoid.derivative_at_4],
+        &[Activation::Sigmoid.derivative(4.0)]
+    ));
+    assert_eq!(sigmoid.x.len(), 321);
+    assert!(sigmoid.derivative.iter().all(|&d| d <= 0.25));
+
     // The random matrix products: spread over seeds as stated.
-    for (key, what) in [
-        ("product_median", "the median largest entry"),
-        ("product_q10", "the 10% quantile"),
-        ("product_q90", "the 90% quantile"),
-        ("product_min", "the smallest"),
-        ("product_max", "the largest"),
+    let products: MatrixProducts = result(&doc, "matrix_products");
+    assert_eq!(products.largest_entry.len(), 100);
+    assert_eq!(products.growth_rates.len(), 200);
+    let end = *products.largest_entry.last().unwrap();
+    for (value, what) in [
+        (end.median, "the median largest entry"),
+        (end.q10, "the 10% quantile"),
+        (end.q90, "the 90% quantile"),
+        (end.min, "the smallest"),
+        (end.max, "the largest"),
     ] {
-        assert_mentions(&text, &tex_sci(num(key), 2), what);
+        assert_mentions(&text, &tex_sci(value, 2), what);
     }
     // The growth rate agrees with Newman's top Lyapunov exponent. Each seed's
     // fitted slope has a standard error of roughly 0.5/√90 in log space; the
     // median of 200 seeds is ~14× tighter: 1% on the rate is ~3 standard errors.
-    let (measured, theory) = (num("growth_rate_measured"), num("growth_rate_theory"));
+    let (measured, theory) = (products.growth_rate, products.growth_rate_theory);
     assert_eq!(theory, gaussian_product_growth_rate(4));
     assert!(
         (measured / theory - 1.0).abs() < 0.01,
@@ -82,49 +102,55 @@ fn example_results_match_the_chapter_and_the_theory() {
         "the measured growth rate",
     );
     // d2l saw entries ~1e20..1e27: the bulk of our seeds agrees.
-    assert!(num("product_q10") > 1e20 && num("product_q90") < 1e28);
+    assert!(end.q10 > 1e20 && end.q90 < 1e28);
 
     // The deep MLP: with the default init every activation vanishes toward
     // the input, by many orders of magnitude.
-    for act in ["sigmoid", "tanh", "relu"] {
-        let ratio = num(&format!("grad_ratio_{act}_default"));
-        assert!(ratio < 1e-8, "{act}: input/output gradient ratio {ratio}");
-        assert_mentions(&text, &tex_sci(ratio, 2), &format!("the {act} ratio"));
+    let mlp: DeepMlpAtInit = result(&doc, "deep_mlp_at_init");
+    assert_eq!(mlp.batch_size, 256);
+    let ratio = |act: Activation, scaled: bool| {
+        mlp.run(act, scaled)
+            .unwrap_or_else(|| panic!("no {act} run, scaled: {scaled}"))
+            .ratio
+    };
+    for act in [Activation::Sigmoid, Activation::Tanh, Activation::Relu] {
+        let r = ratio(act, false);
+        assert!(r < 1e-8, "{act}: input/output gradient ratio {r}");
+        assert_mentions(&text, &tex_sci(r, 2), &format!("the {act} ratio"));
     }
     // Sigmoid vanishes hardest (its derivative is at most 1/4).
-    assert!(num("grad_ratio_sigmoid_default") < num("grad_ratio_relu_default"));
-    assert!(num("grad_ratio_relu_default") < num("grad_ratio_tanh_default"));
+    assert!(ratio(Activation::Sigmoid, false) < ratio(Activation::Relu, false));
+    assert!(ratio(Activation::Relu, false) < ratio(Activation::Tanh, false));
     // Scaled up ×4: tanh explodes toward the input, sigmoid still vanishes.
-    let tanh_up = num("grad_ratio_tanh_scaled");
+    let tanh_up = ratio(Activation::Tanh, true);
     assert!(tanh_up > 1e3, "tanh ×4 ratio {tanh_up}");
     assert_mentions(
         &text,
         &format!("{} times", thousands(tanh_up.round() as u64)),
         "the tanh ×4 ratio",
     );
-    assert!(num("grad_ratio_sigmoid_scaled") < 1e-8);
+    assert!(ratio(Activation::Sigmoid, true) < 1e-8);
 
     // Clipping: the unclipped run overflows, the clipped one converges.
-    let blowup = r["clipping_blowup_step"]
-        .as_u64()
-        .expect("the unclipped run overflows");
+    let clipping: Clipping = result(&doc, "clipping");
+    let blowup = clipping.blowup_step.expect("the unclipped run overflows");
     assert_mentions(
         &text,
         &format!("infinity at step {blowup}"),
         "the overflow step",
     );
-    let first = num("clipping_first_grad_norm");
+    let first = clipping.first_grad_norm;
     assert_mentions(
         &text,
         &format!("has norm {first:.0}"),
         "the first gradient norm",
     );
-    let clipped = num("clipping_final_loss_clipped");
+    let clipped = clipping.final_loss_clipped;
     assert!(clipped < 1e-20);
     assert_mentions(&text, &tex_sci(clipped, 2), "the clipped final loss");
     assert!(
-        r["clipping_final_loss_plain"].is_null(),
-        "inf is reported as null in JSON"
+        clipping.final_loss_plain.is_infinite(),
+        "the unclipped loss overflows to inf (and reads back as inf from JSON)"
     );
 }
 
@@ -148,24 +174,26 @@ fn deep_relu_explodes_when_scaled_and_every_layer_is_reported() {
         .parse()
         .unwrap();
     assert!(first > 1e5, "ReLU ×4 first-layer gradient {first}");
+    // The result has every layer: 30 hidden layers and the output layer.
+    let mlp: DeepMlpAtInit = result(&doc, "deep_mlp_at_init");
+    let relu = mlp.run(Activation::Relu, true).expect("a scaled ReLU run");
+    assert_eq!(relu.profile.weight_grad_norm.len(), 31);
+    // The table rounds to three significant digits.
+    assert!((relu.profile.weight_grad_norm[0] / first - 1.0).abs() < 0.01);
 }
 
 #[test]
 fn exercise_4_the_scale_where_neither_end_wins() {
     let text = chapter("gradients.md");
-    let ratio = |scale: &str, act: &str| -> f64 {
+    let ratio = |scale: &str, act: Activation| -> f64 {
         let out = temp_dir(&format!("gradients-scale-{scale}"));
         let doc = example_json("gradients", &["--scale", scale], &out);
-        doc["results"][format!("grad_ratio_{act}_scaled")]
-            .as_f64()
-            .unwrap()
+        let mlp: DeepMlpAtInit = result(&doc, "deep_mlp_at_init");
+        mlp.run(act, true).expect("a scaled run").ratio
     };
+    let (tanh, relu, sigmoid) = (Activation::Tanh, Activation::Relu, Activation::Sigmoid);
     // tanh crosses 1 between ×2 and ×√6, above Xavier's ×√3.
-    let (xavier, two, six) = (
-        ratio("1.732", "tanh"),
-        ratio("2", "tanh"),
-        ratio("2.449", "tanh"),
-    );
+    let (xavier, two, six) = (ratio("1.732", tanh), ratio("2", tanh), ratio("2.449", tanh));
     assert!(
         xavier < 1.0 && two < 1.0 && six > 1.0,
         "{xavier} {two} {six}"
@@ -179,7 +207,7 @@ fn exercise_4_the_scale_where_neither_end_wins() {
         "Xavier with gain 5/3",
     );
     // ReLU: near 1 at He's ×√6, and about 1 at ×4 too (but huge norms).
-    let (he, four) = (ratio("2.449", "relu"), ratio("4", "relu"));
+    let (he, four) = (ratio("2.449", relu), ratio("4", relu));
     assert!(
         (0.1..10.0).contains(&he) && (0.5..2.0).contains(&four),
         "{he} {four}"
@@ -187,7 +215,7 @@ fn exercise_4_the_scale_where_neither_end_wins() {
     assert_mentions(&text, &format!("is\n  {he:.3} there"), "ReLU at ×√6");
     assert_mentions(&text, &format!("the ratio is {four:.3}"), "ReLU at ×4");
     // Sigmoid crosses only between ×16 and ×20.
-    let (s16, s20) = (ratio("16", "sigmoid"), ratio("20", "sigmoid"));
+    let (s16, s20) = (ratio("16", sigmoid), ratio("20", sigmoid));
     assert!(s16 < 1.0 && s20 > 1.0, "{s16} {s20}");
 }
 

@@ -1,19 +1,33 @@
-//! Measuring how gradients grow and shrink with depth.
+//! Chapter 1, *Vanishing and exploding gradients*: measuring how gradients
+//! grow and shrink with depth.
 //!
-//! The pieces behind the chapter "Vanishing and exploding gradients": a chain
-//! of scalar layers, long products of random matrices and their growth rate,
-//! the per-layer gradient norms of a deep MLP at initialization, and gradient
-//! descent on a scalar chain with and without clipping.
+//! The pieces: a chain of scalar layers ([`scalar_chain`]), long products of
+//! random matrices and their growth rate ([`matrix_product_growth`],
+//! [`growth_rate`], [`gaussian_product_growth_rate`]), the per-layer gradient
+//! norms of a deep MLP at initialization ([`profile_at_init`]), and gradient
+//! descent on a scalar chain with and without clipping
+//! ([`descend_scalar_chain`]). The chapter's experiments, one per figure, are
+//! at the end: [`scalar_chains`], [`sigmoid_saturation`], [`matrix_products`],
+//! [`deep_mlp_at_init`] and [`clipping`].
+//!
+//! Results may hold ±∞ and NaN (an overflowed loss is a result, not an
+//! error). JSON has no such numbers, so the result types write them as the
+//! strings `"inf"`, `"-inf"` and `"NaN"` and read them back.
 
 use ndarray::{Array2, ArrayView2};
-use rand::Rng;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
 
-use crate::nn::activation::Activation;
+use crate::Progress;
+use crate::nn::activation::{Activation, sigmoid};
+use crate::nn::data::Dataset;
 use crate::nn::init::Init;
 use crate::nn::loss;
 use crate::nn::mlp::{Mlp, layer_sizes};
 use crate::nn::optim::clip_factor;
 use crate::numeric::linalg::{frobenius, gaussian_matrix};
+use crate::numeric::stats::{Faults, quantile};
 
 /// The output of an identity network with scalar weight `w` in every layer,
 /// after l = 0, 1, …, `depth` layers, for input 1: the values wˡ, computed
@@ -48,7 +62,7 @@ pub fn matrix_product_growth(factors: usize, dim: usize, rng: &mut impl Rng) -> 
 }
 
 /// The growth rate per factor of a sequence that grows geometrically:
-/// exp of the least-squares slope of ln(values[k]) against k, over the finite,
+/// exp of the least-squares slope of ln(`values[k]`) against k, over the finite,
 /// positive values from index `skip` on. NaN if fewer than two remain.
 ///
 /// ```
@@ -105,15 +119,19 @@ pub fn gaussian_product_growth_rate(n: usize) -> f64 {
 
 /// What a deep MLP looks like at initialization, layer by layer (input side
 /// first; one entry per layer, the output layer last).
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LayerProfile {
     /// ‖∂L/∂W⁽ˡ⁾‖_F.
+    #[serde(with = "nonfinite::vec")]
     pub weight_grad_norm: Vec<f64>,
     /// ‖∂L/∂h⁽ˡ⁻¹⁾‖_F, the gradient arriving at layer l's input.
+    #[serde(with = "nonfinite::vec")]
     pub input_grad_norm: Vec<f64>,
     /// The standard deviation of each layer's activations h⁽ˡ⁾.
+    #[serde(with = "nonfinite::vec")]
     pub activation_std: Vec<f64>,
     /// The softmax cross-entropy loss at initialization.
+    #[serde(with = "nonfinite")]
     pub loss: f64,
 }
 
@@ -149,11 +167,13 @@ pub fn profile_at_init(
 
 /// One step of gradient descent on a scalar chain, as recorded by
 /// [`descend_scalar_chain`].
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ChainStep {
     /// The loss ½(∏ wₗ − y)² before the step.
+    #[serde(with = "nonfinite")]
     pub loss: f64,
     /// The norm of the gradient before clipping.
+    #[serde(with = "nonfinite")]
     pub grad_norm: f64,
 }
 
@@ -205,6 +225,446 @@ pub fn descend_scalar_chain(
     history
 }
 
+// The chapter's experiments.
+
+/// What [`scalar_chains`] found: the output of the scalar identity network
+/// after l = 0, 1, …, depth layers (index l), for three weights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScalarChains {
+    /// Weight 0.2: the values 0.2ˡ, which vanish.
+    #[serde(with = "nonfinite::vec")]
+    pub small: Vec<f64>,
+    /// Weight 5: the values 5ˡ, which explode.
+    #[serde(with = "nonfinite::vec")]
+    pub large: Vec<f64>,
+    /// Weight 0.25, the sigmoid's largest slope: the values 0.25ˡ, the bound
+    /// on a chain of l sigmoid derivatives.
+    #[serde(with = "nonfinite::vec")]
+    pub sigmoid_bound: Vec<f64>,
+}
+
+// ANCHOR: scalar_chains
+/// An identity network with one scalar weight per layer, `depth` layers
+/// deep, for the weights 0.2, 5 and 0.25: after l layers the output is wˡ.
+/// Small weights vanish, large ones explode.
+pub fn scalar_chains(depth: usize) -> ScalarChains {
+    ScalarChains {
+        small: scalar_chain(0.2, depth),
+        large: scalar_chain(5.0, depth),
+        sigmoid_bound: scalar_chain(0.25, depth),
+    }
+}
+// ANCHOR_END: scalar_chains
+
+/// What [`sigmoid_saturation`] found: the sigmoid σ and its derivative σ'
+/// on a grid, and σ' at three points.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SigmoidSaturation {
+    /// The grid: −8 to 8 in steps of 0.05.
+    pub x: Vec<f64>,
+    /// σ(x) at each point of the grid.
+    pub sigmoid: Vec<f64>,
+    /// σ'(x) = σ(x)(1 − σ(x)) at each point of the grid.
+    pub derivative: Vec<f64>,
+    /// σ'(0) = 1/4, the largest slope.
+    pub derivative_at_0: f64,
+    /// σ'(4): already saturating.
+    pub derivative_at_4: f64,
+    /// σ'(8): saturated.
+    pub derivative_at_8: f64,
+}
+
+// ANCHOR: sigmoid_saturation
+/// The sigmoid and its derivative on [−8, 8] (after d2l's Figure 5.4.1): the
+/// derivative never exceeds 1/4 and dies on both sides.
+pub fn sigmoid_saturation() -> SigmoidSaturation {
+    let x: Vec<f64> = (0..=320).map(|i| -8.0 + i as f64 * 0.05).collect();
+    let s = Activation::Sigmoid;
+    SigmoidSaturation {
+        sigmoid: x.iter().map(|&x| sigmoid(x)).collect(),
+        derivative: x.iter().map(|&x| s.derivative(x)).collect(),
+        derivative_at_0: s.derivative(0.0),
+        derivative_at_4: s.derivative(4.0),
+        derivative_at_8: s.derivative(8.0),
+        x,
+    }
+}
+// ANCHOR_END: sigmoid_saturation
+
+/// The parameters of [`matrix_products`]; `Default` gives the book's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MatrixProductParams {
+    /// Random matrices multiplied together in each trial.
+    pub factors: usize,
+    /// Size n of the n × n matrices.
+    pub dim: usize,
+    /// Independent trials, each with its own seed.
+    pub trials: usize,
+}
+
+impl Default for MatrixProductParams {
+    fn default() -> Self {
+        MatrixProductParams {
+            factors: 100,
+            dim: 4,
+            trials: 200,
+        }
+    }
+}
+
+/// How a quantity is spread over many seeds: quantiles of its finite values
+/// ([`quantile`]; NaN when none is finite).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Spread {
+    /// The smallest value.
+    #[serde(with = "nonfinite")]
+    pub min: f64,
+    /// The 10% quantile.
+    #[serde(with = "nonfinite")]
+    pub q10: f64,
+    /// The median.
+    #[serde(with = "nonfinite")]
+    pub median: f64,
+    /// The 90% quantile.
+    #[serde(with = "nonfinite")]
+    pub q90: f64,
+    /// The largest value.
+    #[serde(with = "nonfinite")]
+    pub max: f64,
+}
+
+impl Spread {
+    /// The spread of `xs`.
+    ///
+    /// ```
+    /// let s = stable_learning::deep::gradients::Spread::of(&[3.0, 1.0, 2.0]);
+    /// assert_eq!((s.min, s.median, s.max), (1.0, 2.0, 3.0));
+    /// ```
+    pub fn of(xs: &[f64]) -> Spread {
+        Spread {
+            min: quantile(xs, 0.0),
+            q10: quantile(xs, 0.1),
+            median: quantile(xs, 0.5),
+            q90: quantile(xs, 0.9),
+            max: quantile(xs, 1.0),
+        }
+    }
+}
+
+/// What [`matrix_products`] found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MatrixProducts {
+    /// The largest absolute entry of the product M₁⋯M_k, spread over the
+    /// trials, for k = 1, …, `factors` (at index k − 1).
+    pub largest_entry: Vec<Spread>,
+    /// Each trial's growth rate per factor: [`growth_rate`] of its curve,
+    /// skipping the first min(10, factors/2) factors.
+    #[serde(with = "nonfinite::vec")]
+    pub growth_rates: Vec<f64>,
+    /// The median of `growth_rates`.
+    #[serde(with = "nonfinite")]
+    pub growth_rate: f64,
+    /// The theory's growth rate per factor, e^λ₁
+    /// ([`gaussian_product_growth_rate`]).
+    #[serde(with = "nonfinite")]
+    pub growth_rate_theory: f64,
+}
+
+// ANCHOR: matrix_products
+/// d2l's experiment, repeated over many seeds: the largest entry of the
+/// product of `factors` random dim × dim N(0, 1) matrices, after every
+/// factor, in `trials` trials seeded from `rng`; and how fast it grows per
+/// factor, measured and predicted by the top Lyapunov exponent.
+pub fn matrix_products(
+    params: &MatrixProductParams,
+    rng: &mut impl Rng,
+    progress: Progress,
+) -> MatrixProducts {
+    let mut trials = Vec::with_capacity(params.trials);
+    for t in 0..params.trials {
+        let mut trial_rng = StdRng::seed_from_u64(rng.next_u64());
+        trials.push(matrix_product_growth(
+            params.factors,
+            params.dim,
+            &mut trial_rng,
+        ));
+        progress(t + 1, params.trials);
+    }
+    let largest_entry = (0..params.factors)
+        .map(|k| Spread::of(&trials.iter().map(|t| t[k]).collect::<Vec<_>>()))
+        .collect();
+    let growth_rates: Vec<f64> = trials
+        .iter()
+        .map(|t| growth_rate(t, 10.min(t.len() / 2)))
+        .collect();
+    MatrixProducts {
+        largest_entry,
+        growth_rate: quantile(&growth_rates, 0.5),
+        growth_rate_theory: gaussian_product_growth_rate(params.dim),
+        growth_rates,
+    }
+}
+// ANCHOR_END: matrix_products
+
+/// The parameters of [`deep_mlp_at_init`]; `Default` gives the book's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeepMlpParams {
+    /// Hidden layers.
+    pub depth: usize,
+    /// Units per hidden layer.
+    pub width: usize,
+    /// Digits in the batch pushed through the network.
+    pub batch: usize,
+    /// The factor multiplying the weights' standard deviation in the scaled-up runs.
+    pub scale: f64,
+}
+
+impl Default for DeepMlpParams {
+    fn default() -> Self {
+        DeepMlpParams {
+            depth: 50,
+            width: 64,
+            batch: 256,
+            scale: 4.0,
+        }
+    }
+}
+
+/// One network of [`deep_mlp_at_init`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProfileRun {
+    /// The hidden layers' activation (written by its name, e.g. "tanh").
+    #[serde(with = "activation_name")]
+    pub activation: Activation,
+    /// False for PyTorch's default initialization, true for its weights
+    /// scaled up `scale` times.
+    pub scaled: bool,
+    /// The network's layers at initialization.
+    pub profile: LayerProfile,
+    /// ‖∂L/∂W⁽¹⁾‖ / ‖∂L/∂W⁽ᴸ⁾‖, the input layer's weight-gradient norm over
+    /// the output layer's: below 1 the gradient vanishes toward the input,
+    /// above 1 it explodes.
+    #[serde(with = "nonfinite")]
+    pub ratio: f64,
+    /// The layers whose weight-gradient norm overflowed or is exactly 0.
+    pub faults: Faults,
+}
+
+/// What [`deep_mlp_at_init`] found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeepMlpAtInit {
+    /// Digits in the batch.
+    pub batch_size: usize,
+    /// The six networks in the order they were built: sigmoid, tanh and
+    /// ReLU, each with the default initialization and then scaled up.
+    pub runs: Vec<ProfileRun>,
+}
+
+impl DeepMlpAtInit {
+    /// The network with `activation` and default (`scaled == false`) or
+    /// scaled-up weights, if it was built.
+    pub fn run(&self, activation: Activation, scaled: bool) -> Option<&ProfileRun> {
+        self.runs
+            .iter()
+            .find(|r| r.activation == activation && r.scaled == scaled)
+    }
+}
+
+// ANCHOR: deep_mlp_at_init
+/// A deep MLP at initialization on a batch of real digits: the norm of the
+/// weight gradient in every layer, for three activations, with PyTorch's
+/// default initialization and with the weights scaled up.
+pub fn deep_mlp_at_init(params: &DeepMlpParams, rng: &mut impl Rng) -> DeepMlpAtInit {
+    let batch = Dataset::digits().sample(params.batch, rng);
+    let mut runs = Vec::new();
+    for activation in [Activation::Sigmoid, Activation::Tanh, Activation::Relu] {
+        for scaled in [false, true] {
+            let init = if scaled {
+                Init::TorchLinear.scaled(params.scale)
+            } else {
+                Init::TorchLinear
+            };
+            let profile = profile_at_init(
+                batch.x.view(),
+                &batch.y,
+                params.depth,
+                params.width,
+                activation,
+                init,
+                rng,
+            );
+            let norms = &profile.weight_grad_norm;
+            runs.push(ProfileRun {
+                activation,
+                scaled,
+                ratio: norms[0] / norms[norms.len() - 1],
+                // Numerical blow-ups are results: count them.
+                faults: Faults::count(norms),
+                profile,
+            });
+        }
+    }
+    DeepMlpAtInit {
+        batch_size: batch.len(),
+        runs,
+    }
+}
+// ANCHOR_END: deep_mlp_at_init
+
+/// The parameters of [`clipping`]; `Default` gives the book's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClippingParams {
+    /// Scalar weights in the chain.
+    pub depth: usize,
+    /// The starting value of every weight.
+    pub w0: f64,
+    /// The target of the chain's output.
+    pub target: f64,
+    /// Learning rate.
+    pub lr: f64,
+    /// Steps of gradient descent.
+    pub steps: usize,
+    /// The clipping threshold τ on the gradient norm.
+    pub clip: f64,
+}
+
+impl Default for ClippingParams {
+    fn default() -> Self {
+        ClippingParams {
+            depth: 30,
+            w0: 1.1,
+            target: 1.0,
+            lr: 0.01,
+            steps: 200,
+            clip: 1.0,
+        }
+    }
+}
+
+/// What [`clipping`] found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Clipping {
+    /// Gradient descent without clipping, one entry per step; it stops at
+    /// the step whose loss is not finite.
+    pub plain: Vec<ChainStep>,
+    /// The same descent with the gradient clipped to norm τ.
+    pub clipped: Vec<ChainStep>,
+    /// The step at which the loss without clipping stopped being finite, if
+    /// it did.
+    pub blowup_step: Option<usize>,
+    /// The norm of the first gradient (the same in both runs).
+    #[serde(with = "nonfinite")]
+    pub first_grad_norm: f64,
+    /// The last loss without clipping (∞ when it overflowed).
+    #[serde(with = "nonfinite")]
+    pub final_loss_plain: f64,
+    /// The last loss with clipping.
+    #[serde(with = "nonfinite")]
+    pub final_loss_clipped: f64,
+}
+
+// ANCHOR: clipping
+/// Gradient descent on a scalar chain of `depth` weights, all starting at
+/// `w0` (the book's 1.1³⁰ ≈ 17.45, target 1), without and with clipping the
+/// gradient to norm `clip`: without clipping the first steps overshoot into a
+/// region where the gradient explodes; with clipping they cannot.
+pub fn clipping(params: &ClippingParams) -> Clipping {
+    let p = params;
+    let plain = descend_scalar_chain(p.depth, p.w0, p.target, p.lr, p.steps, None);
+    let clipped = descend_scalar_chain(p.depth, p.w0, p.target, p.lr, p.steps, Some(p.clip));
+    let final_loss = |h: &[ChainStep]| h.last().map_or(f64::NAN, |s| s.loss);
+    Clipping {
+        blowup_step: plain.iter().position(|s| !s.loss.is_finite()),
+        first_grad_norm: plain.first().map_or(f64::NAN, |s| s.grad_norm),
+        final_loss_plain: final_loss(&plain),
+        final_loss_clipped: final_loss(&clipped),
+        plain,
+        clipped,
+    }
+}
+// ANCHOR_END: clipping
+
+/// Serde for `f64` values that may be ±∞ or NaN. JSON has no such numbers
+/// (serde_json would write `null` and fail to read it back), so they are
+/// written as the strings "inf", "-inf" and "NaN"; `null` reads as NaN.
+mod nonfinite {
+    use serde::de::Error;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    /// One value, written as a number when it is finite.
+    struct Num(f64);
+
+    impl Serialize for Num {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            match self.0 {
+                v if v.is_finite() => s.serialize_f64(v),
+                v if v.is_nan() => s.serialize_str("NaN"),
+                v if v > 0.0 => s.serialize_str("inf"),
+                _ => s.serialize_str("-inf"),
+            }
+        }
+    }
+
+    impl<'de> Deserialize<'de> for Num {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            #[derive(Deserialize)]
+            #[serde(untagged)]
+            enum Repr {
+                Number(f64),
+                Text(String),
+            }
+            match Option::<Repr>::deserialize(d)? {
+                Some(Repr::Number(v)) => Ok(Num(v)),
+                None => Ok(Num(f64::NAN)),
+                Some(Repr::Text(t)) => match t.as_str() {
+                    "inf" => Ok(Num(f64::INFINITY)),
+                    "-inf" => Ok(Num(f64::NEG_INFINITY)),
+                    "NaN" => Ok(Num(f64::NAN)),
+                    _ => Err(D::Error::custom(format!("not a number: {t:?}"))),
+                },
+            }
+        }
+    }
+
+    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        Num(*v).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        Num::deserialize(d).map(|n| n.0)
+    }
+
+    /// The same for a `Vec<f64>`.
+    pub mod vec {
+        use super::Num;
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        pub fn serialize<S: Serializer>(v: &[f64], s: S) -> Result<S::Ok, S::Error> {
+            s.collect_seq(v.iter().map(|&x| Num(x)))
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
+            Vec::<Num>::deserialize(d).map(|v| v.into_iter().map(|n| n.0).collect())
+        }
+    }
+}
+
+/// Serde for an [`Activation`] by its name ("sigmoid", "tanh", …).
+mod activation_name {
+    use serde::de::Error;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::nn::activation::Activation;
+
+    pub fn serialize<S: Serializer>(a: &Activation, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(a.name())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Activation, D::Error> {
+        String::deserialize(d)?.parse().map_err(D::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,5 +676,33 @@ mod tests {
         assert!((digamma_half(2) + g).abs() < 1e-15);
         assert!((digamma_half(4) - (1.0 - g)).abs() < 1e-15);
         assert!((digamma_half(3) - (2.0 - g - 2.0 * 2f64.ln())).abs() < 1e-15);
+    }
+
+    #[test]
+    fn infinities_round_trip_through_json() {
+        let c = clipping(&ClippingParams::default());
+        assert!(c.final_loss_plain.is_infinite());
+        let json = serde_json::to_string(&c).unwrap();
+        assert!(json.contains("\"inf\""), "{json}");
+        let back: Clipping = serde_json::from_str(&json).unwrap();
+        assert!(back.final_loss_plain.is_infinite());
+        // Every step comes back, non-finite where it was (finite values to
+        // within the last digit: serde_json's parser may round it).
+        assert_eq!(back.blowup_step, c.blowup_step);
+        assert_eq!(back.plain.len(), c.plain.len());
+        for (x, y) in back.plain.iter().zip(&c.plain) {
+            assert_eq!(x.loss.is_finite(), y.loss.is_finite());
+            assert_eq!(x.grad_norm.is_nan(), y.grad_norm.is_nan());
+            assert!(!x.loss.is_finite() || (x.loss - y.loss).abs() <= 1e-15 * y.loss.abs());
+        }
+        let nan: Spread =
+            serde_json::from_str(r#"{"min":null,"q10":"NaN","median":"-inf","q90":1,"max":2.5}"#)
+                .unwrap();
+        assert!(nan.min.is_nan() && nan.q10.is_nan() && nan.median == f64::NEG_INFINITY);
+        assert_eq!((nan.q90, nan.max), (1.0, 2.5));
+        assert!(
+            serde_json::from_str::<Spread>(r#"{"min":"x","q10":0,"median":0,"q90":0,"max":0}"#)
+                .is_err()
+        );
     }
 }
