@@ -2,11 +2,11 @@
 //! else than it did — "soda" in one region is "pop" in the next, and a
 //! model trained on one region is simply wrong in the other.
 //!
-//! Our stream: points \\(x\\) uniform in the square \\([-1, 1]^2\\), labelled by
+//! Our stream: points x uniform in the square [−1, 1]², labelled by
 //! which side of a line through the origin they fall on, the line's normal
 //! at angle θ, with a fraction of labels flipped at random (noise):
-//! \\(y = [\cos\theta\, x_1 + \sin\theta\, x_2 > 0]\\). Concept shift turns the
-//! line: \\(p(x)\\) never changes, \\(p(y \mid x)\\) does. No importance weight
+//! y = [cos θ · x₁ + sin θ · x₂ > 0]. Concept shift turns the
+//! line: p(x) never changes, p(y | x) does. No importance weight
 //! can fix that; a model has to notice and relearn ([`super::drift`]).
 
 use ndarray::{Array1, Array2, array};
@@ -112,14 +112,14 @@ impl RotatingStream {
         theta.cos() * x[0] + theta.sin() * x[1] > 0.0
     }
 
-    /// The fraction of the square \\([-1, 1]^2\\) whose label (before noise)
+    /// The fraction of the square [−1, 1]² whose label (before noise)
     /// differs between the two concepts: the double wedge between the old
     /// boundary and the boundary turned by θ = `angle_degrees`. In polar
-    /// coordinates the square reaches out to \\(r(\varphi) = 1/\max(\lvert\cos\varphi\rvert, \lvert\sin\varphi\rvert)\\),
-    /// so the wedge's area is \\(2\int r(\varphi)^2/2\, d\varphi\\) over the θ
+    /// coordinates the square reaches out to r(φ) = 1/max(|cos φ|, |sin φ|),
+    /// so the wedge's area is 2 ∫ r(φ)²/2 dφ over the θ
     /// between the two boundaries, in closed form piece by piece
-    /// (\\(-\cot\varphi/2\\) where the top or bottom side is nearest,
-    /// \\(\tan\varphi/2\\) where a left or right side is), out of a total of 4.
+    /// (−cot φ/2 where the top or bottom side is nearest,
+    /// tan φ/2 where a left or right side is), out of a total of 4.
     /// (For a disc it would be θ/180°; in the square it depends on where the
     /// two boundaries fall relative to the corners.)
     ///

@@ -1,14 +1,16 @@
 //! Covariate shift: the inputs move, the rule that labels them does not.
 //!
-//! The source draws \\(x \sim p(x)\\), the target \\(x \sim q(x)\\), and both share
-//! \\(p(y \mid x)\\). Then the importance weight is the density ratio
-//! \\(\beta(x) = q(x)/p(x)\\), and it can be estimated without labels, by a
+//! The source draws x ~ p(x), the target x ~ q(x), and both share
+//! p(y | x). Then the importance weight is the density ratio
+//! β(x) = q(x)/p(x), and it can be estimated without labels, by a
 //! classifier that tells source from target samples: by Bayes' rule, with
-//! \\(n_s\\) source and \\(n_t\\) target samples,
+//! n_s source and n_t target samples,
 //!
-//! \\[ \beta(x) = \frac{q(x)}{p(x)} = \frac{n_s}{n_t}\cdot\frac{P(\text{target} \mid x)}{P(\text{source} \mid x)} = \frac{n_s}{n_t}\, e^{h(x)} \\]
+//! ```text
+//! β(x) = q(x)/p(x) = (n_s/n_t) · P(target | x)/P(source | x) = (n_s/n_t) · exp(h(x))
+//! ```
 //!
-//! for a logistic regression with logit \\(h(x)\\). The same classifier is a
+//! for a logistic regression with logit h(x). The same classifier is a
 //! shift *detector*: if it cannot tell the two apart (AUC ≈ ½), there is no
 //! covariate shift it can see.
 
@@ -24,8 +26,8 @@ use crate::shift::logistic::{Logistic, Softmax, SoftmaxParams, accuracy, sigmoid
 use crate::shift::{clip_weights, effective_sample_size, flatten_weights};
 use crate::{Error, Progress};
 
-/// The density of \\(\mathcal N(\mu, \sigma^2)\\) at x:
-/// \\(e^{-(x-\mu)^2/(2\sigma^2)} / (\sigma\sqrt{2\pi})\\).
+/// The density of 𝒩(μ, σ²) at x:
+/// exp(−(x − μ)²/(2σ²)) / (σ√(2π)).
 ///
 /// ```
 /// let p = stable_learning::shift::covariate::normal_pdf(0.0, 0.0, 1.0);
@@ -36,8 +38,8 @@ pub fn normal_pdf(x: f64, mean: f64, std: f64) -> f64 {
     (-0.5 * z * z).exp() / (std * (2.0 * std::f64::consts::PI).sqrt())
 }
 
-/// The expectation \\(\mathbb{E}[f(x)]\\) for \\(x \sim \mathcal N(\mu, \sigma^2)\\), by
-/// the trapezoidal rule on 1201 points over \\(\mu \pm 9\sigma\\). For a smooth
+/// The expectation 𝔼[f(x)] for x ~ 𝒩(μ, σ²), by
+/// the trapezoidal rule on 1201 points over μ ± 9σ. For a smooth
 /// integrand times a Gaussian the trapezoidal rule converges exponentially
 /// fast; for the polynomials of the covariate-shift chapter the result is
 /// exact to about 1e-12 relative, so test errors there are exact rather than
@@ -66,9 +68,9 @@ pub fn gaussian_expectation(f: impl Fn(f64) -> f64, mean: f64, std: f64) -> f64 
 }
 
 /// Weighted least squares for a polynomial of degree `degree`: the
-/// coefficients \\(c_0, \dots, c_d\\) minimizing
-/// \\(\sum_i \beta_i (y_i - \sum_k c_k x_i^k)^2\\), from the normal equations
-/// \\(X^\top B X c = X^\top B y\\) with \\(B = \operatorname{diag}(\beta)\\).
+/// coefficients c₀, …, c_d minimizing
+/// Σᵢ βᵢ (yᵢ − Σₖ cₖ xᵢᵏ)², from the normal equations
+/// XᵀBXc = XᵀBy with B = diag(β).
 /// Unit weights give ordinary least squares.
 ///
 /// ```
@@ -115,7 +117,7 @@ pub fn weighted_polyfit(
         .ok_or(Error::Singular("the weighted normal-equation matrix"))
 }
 
-/// The polynomial \\(\sum_k c_k x^k\\) at x.
+/// The polynomial Σₖ cₖ xᵏ at x.
 ///
 /// ```
 /// assert_eq!(stable_learning::shift::covariate::polyval(&[1.0, 2.0, 3.0], 2.0), 17.0);
@@ -130,9 +132,9 @@ pub fn polyval(coefficients: &[f64], x: f64) -> f64 {
 pub struct DomainClassifier {
     /// The fitted classifier: its logit is h(x).
     pub model: Logistic,
-    /// Source samples it saw, \\(n_s\\).
+    /// Source samples it saw, n_s.
     pub n_source: usize,
-    /// Target samples it saw, \\(n_t\\).
+    /// Target samples it saw, n_t.
     pub n_target: usize,
 }
 
@@ -167,7 +169,7 @@ impl DomainClassifier {
     }
 
     /// The estimated density ratio
-    /// \\(\hat\beta(x) = \frac{n_s}{n_t} e^{h(x)}\\) at every row.
+    /// β̂(x) = (n_s/n_t)·exp(h(x)) at every row.
     pub fn weights(&self, x: ArrayView2<f64>) -> Vec<f64> {
         let ratio = self.n_source as f64 / self.n_target as f64;
         self.model
@@ -177,7 +179,7 @@ impl DomainClassifier {
             .collect()
     }
 
-    /// The weights without the \\(n_s/n_t\\) factor, \\(e^{h(x)}\\), as d2l writes
+    /// The weights without the n_s/n_t factor, exp(h(x)), as d2l writes
     /// them: right only when the two samples are equally large.
     pub fn weights_without_count_ratio(&self, x: ArrayView2<f64>) -> Vec<f64> {
         self.model.logits(x).iter().map(|h| h.exp()).collect()
@@ -218,7 +220,7 @@ fn auc_from_ranks(ranks: &[f64], positive: &[bool]) -> f64 {
 
 /// The area under the ROC curve: the probability that a random positive
 /// scores higher than a random negative, ties counting ½ (the Mann–Whitney
-/// statistic \\((R_+ - n_+(n_+ + 1)/2)/(n_+ n_-)\\) from the rank sum of the
+/// statistic (R₊ − n₊(n₊ + 1)/2)/(n₊n₋) from the rank sum of the
 /// positives). NaN when either class is empty.
 ///
 /// ```
@@ -233,7 +235,7 @@ pub fn auc(scores: &[f64], positive: &[bool]) -> f64 {
 
 /// The AUC of `scores` and its one-sided permutation p-value: the labels are
 /// shuffled `permutations` times and
-/// \\(p = (1 + \#\{\text{AUC}_\text{perm} \ge \text{AUC}\})/(1 + B)\\), which
+/// p = (1 + #{AUC_perm ≥ AUC})/(1 + B), which
 /// is exact (never below the test's level under no shift) when the scores
 /// come from a model that never saw these labels.
 ///
