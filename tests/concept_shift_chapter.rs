@@ -5,10 +5,12 @@
 
 mod common;
 
-use common::{example_json, temp_dir};
+use common::{example_json, result, temp_dir};
 use rand::{RngExt, SeedableRng, rngs::StdRng};
-use stable_learning::shift::concept::alarms;
-use stable_learning::shift::drift::{Adwin, Ddm, DriftDetector, PageHinkley};
+use stable_learning::shift::concept::{
+    ConceptShiftParams, DetectionDelays, DetectorDelays, DriftKind, StrategyComparison, alarms,
+};
+use stable_learning::shift::drift::DriftDetector;
 
 fn text() -> String {
     common::chapter_words("concept_shift.md")
@@ -22,27 +24,35 @@ fn mentions(text: &str, needle: &str, what: &str) {
 fn example_results_match_the_chapter_and_the_claims() {
     let out = temp_dir("concept-chapter");
     let doc = example_json("concept_shift", &[], &out);
-    let r = &doc["results"];
-    let num = |k: &str| {
-        r[k].as_f64()
-            .unwrap_or_else(|| panic!("result {k} missing"))
+    let c: StrategyComparison = result(&doc, "strategy_comparison");
+    let d: DetectionDelays = result(&doc, "detection_delays");
+    let acc = |kind: DriftKind, strategy: &str| {
+        c.run(kind, strategy)
+            .unwrap_or_else(|| panic!("no run of {strategy} on {kind:?} drift"))
+            .accuracy_after
+    };
+    let detector = |name: &str| {
+        d.detectors
+            .iter()
+            .find(|x| x.detector == name)
+            .unwrap_or_else(|| panic!("no detector {name}"))
     };
     let t = text();
 
     // Every adaptive strategy beats the static model after every change.
-    let strategies = ["sgd", "window_300", "ddm", "page_hinkley", "adwin"];
-    for kind in ["sudden", "gradual", "recurring"] {
-        let stat = num(&format!("accuracy_after_{kind}_static"));
+    let strategies = ["SGD", "window 300", "DDM", "Page–Hinkley", "ADWIN"];
+    for kind in [DriftKind::Sudden, DriftKind::Gradual, DriftKind::Recurring] {
+        let stat = acc(kind, "static");
         for s in strategies {
-            let a = num(&format!("accuracy_after_{kind}_{s}"));
-            assert!(a > stat + 0.05, "{kind} {s}: {a} vs static {stat}");
+            let a = acc(kind, s);
+            assert!(a > stat + 0.05, "{kind:?} {s}: {a} vs static {stat}");
         }
     }
     mentions(
         &t,
         &format!(
             "settles at {:.3} accuracy",
-            num("accuracy_after_sudden_static")
+            acc(DriftKind::Sudden, "static")
         ),
         "the static accuracy",
     );
@@ -50,14 +60,14 @@ fn example_results_match_the_chapter_and_the_claims() {
         &t,
         &format!(
             "SGD scores {:.3}, the sliding window {:.3}",
-            num("accuracy_after_sudden_sgd"),
-            num("accuracy_after_sudden_window_300")
+            acc(DriftKind::Sudden, "SGD"),
+            acc(DriftKind::Sudden, "window 300")
         ),
         "SGD and window",
     );
-    let triggered: Vec<f64> = ["ddm", "page_hinkley", "adwin"]
+    let triggered: Vec<f64> = ["DDM", "Page–Hinkley", "ADWIN"]
         .iter()
-        .map(|d| num(&format!("accuracy_after_sudden_{d}")))
+        .map(|s| acc(DriftKind::Sudden, s))
         .collect();
     let (lo, hi) = triggered
         .iter()
@@ -69,10 +79,10 @@ fn example_results_match_the_chapter_and_the_claims() {
     );
     // Every adaptive strategy stays below the ceiling the label noise sets
     // (1 − noise: a perfect model is still wrong on every flipped label).
-    let ceiling = num("accuracy_ceiling");
+    let ceiling = c.accuracy_ceiling;
     assert!((ceiling - 0.9).abs() < 1e-12);
     for s in strategies {
-        let a = num(&format!("accuracy_after_sudden_{s}"));
+        let a = acc(DriftKind::Sudden, s);
         assert!(a < ceiling, "{s}: {a}");
     }
     mentions(
@@ -84,7 +94,7 @@ fn example_results_match_the_chapter_and_the_claims() {
         &t,
         &format!(
             "averages {:.3} from the change to the end",
-            num("accuracy_after_recurring_static")
+            acc(DriftKind::Recurring, "static")
         ),
         "the recurring static accuracy",
     );
@@ -93,9 +103,10 @@ fn example_results_match_the_chapter_and_the_claims() {
         &format!("refits {} times", 6000 / 25),
         "the number of window refits",
     );
+    assert_eq!(c.change_at, 1500);
     // The 60° turn changes the label of 36% of the square (computed exactly
     // by the library, and checked against a count in its unit tests).
-    let changed = num("label_change_fraction");
+    let changed = c.label_change_fraction;
     assert!(changed > 1.0 / 3.0 && changed < 0.37, "{changed}");
     mentions(
         &t,
@@ -106,7 +117,7 @@ fn example_results_match_the_chapter_and_the_claims() {
     // errs on the unflipped labels of the changed part and on the flipped
     // labels elsewhere, noise + (1 − 2·noise)·changed. Ours was fitted on 200
     // samples, so allow 0.02 for its own error and the finite streams.
-    let (before, after) = (num("error_rate_before"), num("error_rate_after"));
+    let (before, after) = (d.error_rate_before, d.error_rate_after);
     assert!((after - (0.1 + 0.8 * changed)).abs() < 0.02, "{after}");
     mentions(
         &t,
@@ -115,40 +126,35 @@ fn example_results_match_the_chapter_and_the_claims() {
     );
 
     // Delays and false alarms (Table 7.2).
-    for d in ["ddm", "page_hinkley", "adwin"] {
+    for x in &d.detectors {
         // Each detector fires within 250 samples of a sudden change in 90%
         // of the streams, misses at most 1 of 100, and raises fewer than 1
         // false alarm per 1000 samples on streams that never change.
-        assert!(num(&format!("delay_q90_{d}")) < 250.0, "{d}");
-        assert!(r[format!("missed_{d}")].as_u64().unwrap() <= 1, "{d}");
-        assert!(
-            num(&format!("false_alarms_per_1000_stationary_{d}")) < 1.0,
-            "{d}"
-        );
+        let name = &x.detector;
+        assert!(x.delay_q90.expect("it fires") < 250.0, "{name}");
+        assert!(x.missed <= 1, "{name}");
+        assert!(x.false_alarms_per_1000_stationary < 1.0, "{name}");
     }
-    for d in ["page_hinkley", "adwin"] {
+    for name in ["Page–Hinkley", "ADWIN"] {
         assert_eq!(
-            num(&format!("false_alarms_per_1000_stationary_{d}")),
+            detector(name).false_alarms_per_1000_stationary,
             0.0,
-            "{d}"
+            "{name}"
         );
-        assert_eq!(
-            num(&format!("false_alarms_per_1000_before_{d}")),
-            0.0,
-            "{d}"
-        );
+        assert_eq!(detector(name).false_alarms_per_1000_before, 0.0, "{name}");
     }
+    let (ddm, ph, adwin) = (detector("DDM"), detector("Page–Hinkley"), detector("ADWIN"));
+    let median = |x: &DetectorDelays| x.median_delay.expect("it fires");
     mentions(
         &t,
-        &format!("median delay of {:.0} samples", num("delay_median_ddm")),
+        &format!("median delay of {:.0} samples", median(ddm)),
         "DDM's delay",
     );
     mentions(
         &t,
         &format!(
             "{:.3} per 1000 samples before the change and {:.3} per 1000",
-            num("false_alarms_per_1000_before_ddm"),
-            num("false_alarms_per_1000_stationary_ddm")
+            ddm.false_alarms_per_1000_before, ddm.false_alarms_per_1000_stationary
         ),
         "DDM's false alarms",
     );
@@ -157,10 +163,8 @@ fn example_results_match_the_chapter_and_the_claims() {
     // after a start or restart (a 100/3000 ≈ 3% share of the time if they
     // came evenly; more, since a stream restarts after each alarm).
     let (early, total) = (
-        r["stationary_alarms_within_100_of_restart_ddm"]
-            .as_u64()
-            .unwrap(),
-        r["stationary_alarms_ddm"].as_u64().unwrap(),
+        ddm.stationary_alarms_within_100_of_restart,
+        ddm.stationary_alarms,
     );
     assert!(
         total > 0 && early as f64 > 0.3 * total as f64,
@@ -171,8 +175,7 @@ fn example_results_match_the_chapter_and_the_claims() {
         &format!("{early} of its {total} false alarms on the unchanging streams"),
         "DDM's false alarms near restarts",
     );
-    let ddm_sudden: Vec<usize> =
-        serde_json::from_value(r["detections_sudden_ddm"].clone()).unwrap();
+    let ddm_sudden = &c.run(DriftKind::Sudden, "DDM").unwrap().detections;
     assert!(
         ddm_sudden[0] < 100,
         "DDM's early false alarm, near its start"
@@ -185,10 +188,9 @@ fn example_results_match_the_chapter_and_the_claims() {
     // Its one miss: a false alarm less than its 30 warm-up samples before
     // the change, so the warm-up, and the baseline after it, lie mostly after
     // the change.
-    assert_eq!(r["missed_ddm"], 1);
-    let before_miss: Vec<Option<usize>> =
-        serde_json::from_value(r["missed_last_alarm_before_change_ddm"].clone()).unwrap();
-    let gap = before_miss[0].expect("a false alarm before the missed change");
+    assert_eq!(ddm.missed, 1);
+    let gap =
+        ddm.missed_last_alarm_before_change[0].expect("a false alarm before the missed change");
     assert!(
         gap < 15,
         "{gap} samples before the change: most of the warm-up after it"
@@ -204,35 +206,26 @@ fn example_results_match_the_chapter_and_the_claims() {
         &t,
         &format!(
             "change after {:.0} samples (median) and 90% of the time within {:.0}",
-            num("delay_median_adwin"),
-            num("delay_q90_adwin")
+            median(adwin),
+            adwin.delay_q90.expect("it fires")
         ),
         "ADWIN's delays",
     );
     mentions(
         &t,
-        &format!(
-            "waits longest, {:.0} samples",
-            num("delay_median_page_hinkley")
-        ),
+        &format!("waits longest, {:.0} samples", median(ph)),
         "Page–Hinkley's delay",
     );
-    assert!(
-        num("delay_median_page_hinkley") > num("delay_median_adwin")
-            && num("delay_median_adwin") > num("delay_median_ddm")
-    );
+    assert!(median(ph) > median(adwin) && median(adwin) > median(ddm));
 }
 
 fn bernoulli(p: f64, n: usize, rng: &mut StdRng) -> Vec<bool> {
     (0..n).map(|_| rng.random::<f64>() < p).collect()
 }
 
+/// The chapter's detectors, at the book's parameters.
 fn detectors() -> Vec<Box<dyn DriftDetector>> {
-    vec![
-        Box::new(Ddm::new(30, 2.0, 3.0).unwrap()),
-        Box::new(PageHinkley::new(30, 0.005, 50.0).unwrap()),
-        Box::new(Adwin::new(0.002, 5).unwrap()),
-    ]
+    stable_learning::shift::concept::detectors(&ConceptShiftParams::default())
 }
 
 #[test]

@@ -6,7 +6,7 @@ mod common;
 use common::{assert_mentions, chapter};
 use rand::{RngExt, SeedableRng, rngs::StdRng};
 use stable_learning::numeric::stats::quantile;
-use stable_learning::shift::concept::alarms;
+use stable_learning::shift::concept::{DetectionDelays, DriftKind, StrategyComparison, alarms};
 use stable_learning::shift::drift::PageHinkley;
 
 /// (λ, median delay, false alarms per 1000 samples without change)
@@ -72,18 +72,26 @@ fn exercise_3_a_small_turn() {
     // ANCHOR: small_turn
     let out = common::temp_dir("concept-small-turn");
     let doc = common::example_json("concept_shift", &["--angle", "20"], &out);
-    let r = &doc["results"];
-    for detector in ["ddm", "page_hinkley", "adwin"] {
+    let delays: DetectionDelays = common::result(&doc, "detection_delays");
+    for d in &delays.detectors {
         println!(
-            "{detector}: median delay {}, missed {} of 100",
-            r[format!("delay_median_{detector}")],
-            r[format!("missed_{detector}")]
+            "{}: median delay {:?}, missed {} of 100",
+            d.detector, d.median_delay, d.missed
         );
     }
     // ANCHOR_END: small_turn
+    let comparison: StrategyComparison = common::result(&doc, "strategy_comparison");
+    let accuracy = |strategy: &str| {
+        comparison
+            .run(DriftKind::Sudden, strategy)
+            .expect("the strategy ran")
+            .accuracy_after
+    };
+    let [ddm, ph, adwin] = &delays.detectors[..] else {
+        panic!("three detectors expected");
+    };
     let text = chapter("concept_shift.md");
-    let num = |k: &str| r[k].as_f64().unwrap();
-    let changed = num("label_change_fraction");
+    let changed = comparison.label_change_fraction;
     assert_mentions(
         &text,
         &format!(
@@ -94,47 +102,50 @@ fn exercise_3_a_small_turn() {
     );
     // The error after the change: noise + (1 − 2·noise)·changed, up to the
     // fitted model's own error (as in the chapter's test).
-    assert!((num("error_rate_after") - (0.1 + 0.8 * changed)).abs() < 0.02);
+    assert!((delays.error_rate_after - (0.1 + 0.8 * changed)).abs() < 0.02);
     assert_mentions(
         &text,
         &format!(
             "from {:.3} to {:.3}",
-            num("error_rate_before"),
-            num("error_rate_after")
+            delays.error_rate_before, delays.error_rate_after
         ),
         "the error rates",
     );
+    assert_eq!(ddm.detector, "DDM");
     assert_mentions(
         &text,
-        &format!("DDM now needs {:.0} samples", num("delay_median_ddm")),
+        &format!(
+            "DDM now needs {:.0} samples",
+            ddm.median_delay.expect("DDM fires")
+        ),
         "DDM's delay",
     );
     assert_mentions(
         &text,
-        &format!("in {} of 100 streams", r["missed_ddm"]),
+        &format!("in {} of 100 streams", ddm.missed),
         "DDM's misses",
     );
     assert_mentions(
         &text,
         &format!(
             "Page–Hinkley needs {} and misses {}",
-            num("delay_median_page_hinkley") as u64,
-            r["missed_page_hinkley"]
+            ph.median_delay.expect("Page–Hinkley fires") as u64,
+            ph.missed
         ),
         "PH",
     );
-    assert_eq!(r["missed_adwin"], 100, "ADWIN misses every small turn");
-    assert!(r["delay_median_adwin"].is_null());
+    assert_eq!(adwin.missed, 100, "ADWIN misses every small turn");
+    assert!(adwin.median_delay.is_none());
     assert_mentions(
         &text,
-        &format!("still scores {:.3}", num("accuracy_after_sudden_static")),
+        &format!("still scores {:.3}", accuracy("static")),
         "static accuracy",
     );
     assert_mentions(
         &text,
         &format!(
             "against\n{:.3} for the sliding window",
-            num("accuracy_after_sudden_window_300")
+            accuracy("window 300")
         ),
         "window accuracy",
     );

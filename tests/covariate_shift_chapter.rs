@@ -5,11 +5,13 @@
 
 mod common;
 
-use common::{example_json, temp_dir};
+use common::{example_json, result, temp_dir};
 use ndarray::Array2;
 use rand::{RngExt, SeedableRng, rngs::StdRng};
 use rand_distr::StandardNormal;
-use stable_learning::shift::covariate::{domain_classifier_test, normal_pdf};
+use stable_learning::shift::covariate::{
+    DetectionPower, DigitsShift, ShimodairaRegression, domain_classifier_test, normal_pdf,
+};
 
 /// The chapter's text with every run of whitespace turned into one space, so
 /// that numbers can be looked up across line breaks.
@@ -25,23 +27,21 @@ fn mentions(text: &str, needle: &str, what: &str) {
 fn example_results_match_the_chapter_and_the_claims() {
     let out = temp_dir("covariate-chapter");
     let doc = example_json("covariate_shift", &[], &out);
-    let r = &doc["results"];
-    let num = |k: &str| {
-        r[k].as_f64()
-            .unwrap_or_else(|| panic!("result {k} missing"))
-    };
+    let r: ShimodairaRegression = result(&doc, "shimodaira_regression");
+    let detector: DetectionPower = result(&doc, "detection_power");
+    let digits: DigitsShift = result(&doc, "digits_shift");
     let t = text();
 
     // Importance weighting lowers the target error of the misspecified line,
     // in every one of the 200 trials, nearly down to the noise floor.
     let (plain, weighted, est) = (
-        num("test_error_unweighted"),
-        num("test_error_true_weights"),
-        num("test_error_estimated_weights"),
+        r.test_error_unweighted,
+        r.test_error_true_weights,
+        r.test_error_estimated_weights,
     );
     assert!(weighted < plain / 2.0, "{weighted} vs {plain}");
-    assert_eq!(r["weighted_wins"], 200);
-    assert!(weighted > num("noise_variance") && weighted < 1.2 * num("noise_variance"));
+    assert_eq!(r.weighted_wins, 200);
+    assert!(weighted > r.noise_variance && weighted < 1.2 * r.noise_variance);
     // Estimated weights do almost as well as the true ones (within 5%).
     assert!((est / weighted - 1.0).abs() < 0.05, "{est} vs {weighted}");
     mentions(
@@ -51,32 +51,28 @@ fn example_results_match_the_chapter_and_the_claims() {
     );
     mentions(
         &t,
-        &format!("better in {} of the 200 draws", r["weighted_wins"]),
+        &format!("better in {} of the 200 draws", r.weighted_wins),
         "the wins",
     );
     mentions(
         &t,
-        &format!("about {:.1} equally weighted", num("effective_sample_size")),
+        &format!("about {:.1} equally weighted", r.effective_sample_size),
         "the ESS",
     );
     mentions(
         &t,
         &format!(
             "\\\\(\\lambda = {}\\\\) with error {:.4}, against {weighted:.4} at",
-            num("best_lambda"),
-            num("test_error_best_lambda")
+            r.best_lambda, r.test_error_best_lambda
         ),
         "the best λ",
     );
-    assert!(num("test_error_best_lambda") <= weighted);
+    assert!(r.test_error_best_lambda <= weighted);
 
     // The n_s/n_t factor: weights average ≈ 1 with it, ≈ n_t/n_s = 4 without.
     // (Each trial's mean over 100 source points scatters by ~10%; the mean of
     // 200 trials is well within 0.1 of its expectation.)
-    let (with, without) = (
-        num("mean_weight_with_ratio"),
-        num("mean_weight_without_ratio"),
-    );
+    let (with, without) = (r.mean_weight_with_ratio, r.mean_weight_without_ratio);
     assert!((with - 1.0).abs() < 0.1, "{with}");
     assert!((without / with - 4.0).abs() < 1e-9, "exactly n_t/n_s apart");
     mentions(
@@ -93,8 +89,7 @@ fn example_results_match_the_chapter_and_the_claims() {
         &t,
         &format!(
             "Clipped at 2, the properly scaled weights give test error {:.4} and d2l's give {:.4}",
-            num("test_error_clipped"),
-            num("test_error_clipped_without_ratio")
+            r.test_error_clipped, r.test_error_clipped_without_ratio
         ),
         "the clipped errors",
     );
@@ -109,63 +104,64 @@ fn example_results_match_the_chapter_and_the_claims() {
     // 100 runs of a held-out AUC on 50 + 50 points (standard deviation
     // ≈ √(101/(12·2500)) ≈ 0.058 each): the mean is within 0.02 of ½ unless
     // something is wrong (3.5 standard errors).
-    let auc0 = num("detector_auc_no_shift");
+    let auc0 = detector.auc_no_shift;
     assert!((auc0 - 0.5).abs() < 0.02, "{auc0}");
     // The false-alarm rate of 100 runs: α ± 3·√(α(1−α)/100) = 0.05 ± 0.065.
-    let fp = num("detector_false_positive_rate");
+    let fp = detector.false_positive_rate;
     assert!(fp <= 0.05 + 0.065, "{fp}");
     mentions(
         &t,
         &format!("mean AUC is {auc0:.3} and the test raises a false alarm in {fp:.2} of the runs"),
         "the no-shift results",
     );
-    let power: Vec<(f64, f64)> = serde_json::from_value(r["detector_power"].clone()).unwrap();
-    let aucs: Vec<(f64, f64)> = serde_json::from_value(r["detector_mean_auc"].clone()).unwrap();
-    assert!(power.last().unwrap().1 >= 0.9);
+    let points = &detector.points;
+    assert_eq!(points.len(), 9);
+    assert_eq!((points[4].shift, points[8].shift), (0.4, 0.8));
+    assert!(points.last().unwrap().power >= 0.9);
     assert!(
-        aucs.windows(2).all(|w| w[1].1 > w[0].1 - 0.02),
-        "AUC grows with the shift: {aucs:?}"
+        points
+            .windows(2)
+            .all(|w| w[1].mean_auc > w[0].mean_auc - 0.02),
+        "AUC grows with the shift: {points:?}"
     );
     mentions(
         &t,
         &format!(
             "shift of 0.4 standard deviations in {:.2} of the runs and one of 0.8 in {:.2} of them",
-            power[4].1, power[8].1
+            points[4].power, points[8].power
         ),
         "the power",
     );
     mentions(
         &t,
-        &format!("{:.2} at \\\\(\\delta = 0.8\\\\)", aucs[8].1),
+        &format!("{:.2} at \\\\(\\delta = 0.8\\\\)", points[8].mean_auc),
         "the AUC at δ = 0.8",
     );
 
     // Digits: the shift is detected; weighting does not help.
     mentions(
         &t,
-        &format!("held-out AUC of {:.3}", num("digits_detector_auc")),
+        &format!("held-out AUC of {:.3}", digits.detector.auc),
         "the digits AUC",
     );
-    assert_eq!(num("digits_detector_p_value"), 1.0 / 200.0);
+    assert_eq!(digits.detector.p_value, 1.0 / 200.0);
     mentions(
         &t,
-        &format!(
-            "\\\\(p = {}\\\\), the smallest",
-            num("digits_detector_p_value")
-        ),
+        &format!("\\\\(p = {}\\\\), the smallest", digits.detector.p_value),
         "the digits p-value",
     );
-    let size = (num("digits_source_size") + num("digits_target_size")) / 2.0;
+    let size = (digits.source_size + digits.target_size) / 2.0;
     mentions(
         &t,
         &format!("hold about {:.0} images each", (size / 10.0).round() * 10.0),
         "the sample sizes",
     );
     let (a0, a1, a2) = (
-        num("digits_accuracy_unweighted"),
-        num("digits_accuracy_true_weights"),
-        num("digits_accuracy_estimated_weights"),
+        digits.unweighted.mean,
+        digits.true_weights.mean,
+        digits.estimated_weights.mean,
     );
+    assert_eq!(digits.unweighted.per_split.len(), 5);
     mentions(
         &t,
         &format!(
@@ -179,17 +175,11 @@ fn example_results_match_the_chapter_and_the_claims() {
     );
     mentions(
         &t,
-        &format!(
-            "worth {:.0}% of its images",
-            100.0 * num("digits_relative_ess")
-        ),
+        &format!("worth {:.0}% of its images", 100.0 * digits.relative_ess),
         "the relative ESS",
     );
     // A well-specified cubic needs no weights: weighting only adds variance.
-    let (c0, c1) = (
-        num("test_error_cubic_unweighted"),
-        num("test_error_cubic_weighted"),
-    );
+    let (c0, c1) = (r.test_error_cubic_unweighted, r.test_error_cubic_weighted);
     assert!(c0 < c1);
     mentions(
         &t,
@@ -251,20 +241,18 @@ fn with_fewer_training_points_the_best_lambda_moves_left() {
         ],
         &out,
     );
-    let r = &small["results"];
-    let num = |k: &str| r[k].as_f64().unwrap();
-    let best = num("best_lambda");
+    let r: ShimodairaRegression = result(&small, "shimodaira_regression");
+    let best = r.best_lambda;
     // The default run's best exponent is 0.8 (checked against the chapter in
     // the test above); with 20 points it is smaller.
     assert!(best < 0.8, "{best}");
     // And the curve bends back up: from the best λ to λ = 1 the mean error
     // rises at every step of the grid.
-    let curve: Vec<(f64, f64)> =
-        serde_json::from_value(r["lambda_curve_true_weights"].clone()).unwrap();
+    let curve = &r.lambda_true_weights;
     let from_best: Vec<f64> = curve
         .iter()
-        .filter(|(l, _)| *l >= best)
-        .map(|&(_, e)| e)
+        .filter(|p| p.lambda >= best)
+        .map(|p| p.mean)
         .collect();
     assert!(
         from_best.len() > 2 && from_best.windows(2).all(|w| w[1] > w[0]),
@@ -275,8 +263,7 @@ fn with_fewer_training_points_the_best_lambda_moves_left() {
         &t,
         &format!(
             "`--n-train 20` and the best exponent is \\\\(\\lambda = {best}\\\\), with error {:.4}, after which the curve rises again, to {:.4} at",
-            num("test_error_best_lambda"),
-            num("test_error_true_weights")
+            r.test_error_best_lambda, r.test_error_true_weights
         ),
         "the n = 20 run",
     );

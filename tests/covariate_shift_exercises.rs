@@ -3,14 +3,15 @@
 
 mod common;
 
-use common::{assert_mentions, chapter, example_json, temp_dir};
+use common::{assert_mentions, chapter, example_json, result, temp_dir};
 use ndarray::{Array2, Axis};
 use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng, rngs::StdRng};
 use rand_distr::StandardNormal;
 use stable_learning::nn::data::Dataset;
 use stable_learning::shift::covariate::{
-    DomainClassifier, domain_classifier_test, normal_pdf, polyval, weighted_polyfit,
+    DomainClassifier, ShimodairaRegression, domain_classifier_test, normal_pdf, polyval,
+    weighted_polyfit,
 };
 use stable_learning::shift::effective_sample_size;
 
@@ -125,15 +126,12 @@ fn exercise_5_a_far_target() {
         ],
         &out,
     );
-    let r = &doc["results"];
-    let ess = r["effective_sample_size"].as_f64().unwrap();
-    let (plain, weighted) = (
-        r["test_error_unweighted"].as_f64().unwrap(),
-        r["test_error_true_weights"].as_f64().unwrap(),
-    );
+    let r: ShimodairaRegression = result(&doc, "shimodaira_regression");
+    let ess = r.effective_sample_size;
+    let (plain, weighted) = (r.test_error_unweighted, r.test_error_true_weights);
     println!(
         "ESS {ess:.1} of 100; test error {plain:.3} unweighted, {weighted:.3} weighted; best λ {}",
-        r["best_lambda"]
+        r.best_lambda
     );
     // ANCHOR_END: far_target
     let text = chapter("covariate_shift.md");
@@ -145,8 +143,8 @@ fn exercise_5_a_far_target() {
         "the unweighted error",
     );
     assert_mentions(&text, &format!("({weighted:.3})"), "the weighted error");
-    assert_eq!(r["weighted_wins"], 200);
-    assert_eq!(r["best_lambda"], 1.0);
+    assert_eq!(r.weighted_wins, 200);
+    assert_eq!(r.best_lambda, 1.0);
     assert!(weighted > 5.0 * 0.09, "far above the noise floor");
 }
 

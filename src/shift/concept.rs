@@ -2,22 +2,24 @@
 //! else than it did — "soda" in one region is "pop" in the next, and a
 //! model trained on one region is simply wrong in the other.
 //!
-//! Our stream: points \\(x\\) uniform in the square \\([-1, 1]^2\\), labelled by
+//! Our stream: points x uniform in the square [−1, 1]², labelled by
 //! which side of a line through the origin they fall on, the line's normal
 //! at angle θ, with a fraction of labels flipped at random (noise):
-//! \\(y = [\cos\theta\, x_1 + \sin\theta\, x_2 > 0]\\). Concept shift turns the
-//! line: \\(p(x)\\) never changes, \\(p(y \mid x)\\) does. No importance weight
+//! y = [cos θ · x₁ + sin θ · x₂ > 0]. Concept shift turns the
+//! line: p(x) never changes, p(y | x) does. No importance weight
 //! can fix that; a model has to notice and relearn ([`super::drift`]).
 
 use ndarray::{Array1, Array2, array};
 use rand::{Rng, RngExt};
+use serde::{Deserialize, Serialize};
 
-use super::drift::{DriftDetector, Status};
+use super::drift::{Adwin, Ddm, DriftDetector, PageHinkley, Status};
+use crate::numeric::stats::{mean, quantile};
 use crate::shift::logistic::Logistic;
-use crate::{Error, Range};
+use crate::{Error, Progress, Range};
 
 /// How the concept changes over the stream.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DriftKind {
     /// No change at all (for measuring false alarms).
     None,
@@ -110,14 +112,14 @@ impl RotatingStream {
         theta.cos() * x[0] + theta.sin() * x[1] > 0.0
     }
 
-    /// The fraction of the square \\([-1, 1]^2\\) whose label (before noise)
+    /// The fraction of the square [−1, 1]² whose label (before noise)
     /// differs between the two concepts: the double wedge between the old
     /// boundary and the boundary turned by θ = `angle_degrees`. In polar
-    /// coordinates the square reaches out to \\(r(\varphi) = 1/\max(\lvert\cos\varphi\rvert, \lvert\sin\varphi\rvert)\\),
-    /// so the wedge's area is \\(2\int r(\varphi)^2/2\, d\varphi\\) over the θ
+    /// coordinates the square reaches out to r(φ) = 1/max(|cos φ|, |sin φ|),
+    /// so the wedge's area is 2 ∫ r(φ)²/2 dφ over the θ
     /// between the two boundaries, in closed form piece by piece
-    /// (\\(-\cot\varphi/2\\) where the top or bottom side is nearest,
-    /// \\(\tan\varphi/2\\) where a left or right side is), out of a total of 4.
+    /// (−cot φ/2 where the top or bottom side is nearest,
+    /// tan φ/2 where a left or right side is), out of a total of 4.
     /// (For a disc it would be θ/180°; in the square it depends on where the
     /// two boundaries fall relative to the corners.)
     ///
@@ -361,6 +363,330 @@ pub fn alarms(detector: &mut dyn DriftDetector, errors: &[bool]) -> Vec<usize> {
         .map(|(t, _)| t)
         .collect()
 }
+
+// The chapter's experiments.
+
+/// The parameters of the chapter's experiments, [`strategy_comparison`] and
+/// [`detection_delays`]; `Default` gives the book's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConceptShiftParams {
+    /// Samples in each stream of [`strategy_comparison`].
+    pub length: usize,
+    /// Where the change starts, as a fraction of the stream.
+    pub change_at: f64,
+    /// Angle in degrees between the old and the new decision boundary.
+    pub angle: f64,
+    /// Probability that a label is flipped.
+    pub noise: f64,
+    /// Samples over which a gradual change completes.
+    pub width: usize,
+    /// Samples between switches of a recurring change.
+    pub period: usize,
+    /// Samples the initial model is trained on.
+    pub initial: usize,
+    /// Learning rate of the continually updated (SGD) model.
+    pub lr: f64,
+    /// Samples the sliding-window model is refitted on.
+    pub window: usize,
+    /// Samples between refits of the sliding-window model.
+    pub every: usize,
+    /// DDM: drift level in standard deviations (warning at the smaller of 2
+    /// and this).
+    pub ddm_drift: f64,
+    /// Page–Hinkley: tolerated change δ.
+    pub ph_delta: f64,
+    /// Page–Hinkley: threshold λ.
+    pub ph_lambda: f64,
+    /// ADWIN: confidence δ.
+    pub adwin_delta: f64,
+    /// Samples per point of the accuracy-over-time curves.
+    pub block: usize,
+    /// Streams behind [`detection_delays`].
+    pub trials: usize,
+}
+
+impl Default for ConceptShiftParams {
+    fn default() -> Self {
+        ConceptShiftParams {
+            length: 6000,
+            change_at: 0.25,
+            angle: 60.0,
+            noise: 0.1,
+            width: 1000,
+            period: 1000,
+            initial: 200,
+            lr: 0.05,
+            window: 300,
+            every: 25,
+            ddm_drift: 3.0,
+            ph_delta: 0.005,
+            ph_lambda: 50.0,
+            adwin_delta: 0.002,
+            block: 100,
+            trials: 100,
+        }
+    }
+}
+
+impl ConceptShiftParams {
+    /// The sample at which the change starts in a stream of `length`.
+    pub fn change_sample(&self) -> usize {
+        (self.length as f64 * self.change_at).round() as usize
+    }
+
+    /// A stream with these parameters' angle, width, period and noise.
+    pub fn stream(&self, kind: DriftKind, length: usize, change_at: usize) -> RotatingStream {
+        RotatingStream {
+            kind,
+            length,
+            change_at,
+            angle_degrees: self.angle,
+            width: self.width,
+            period: self.period,
+            noise: self.noise,
+        }
+    }
+}
+
+// ANCHOR: detectors
+/// The chapter's three drift detectors, fresh: DDM, Page–Hinkley and ADWIN.
+pub fn detectors(params: &ConceptShiftParams) -> Vec<Box<dyn DriftDetector>> {
+    let p = params;
+    vec![
+        Box::new(Ddm::new(30, p.ddm_drift.min(2.0), p.ddm_drift).expect("valid DDM")),
+        Box::new(PageHinkley::new(30, p.ph_delta, p.ph_lambda).expect("valid Page–Hinkley")),
+        Box::new(Adwin::new(p.adwin_delta, 5).expect("valid ADWIN")),
+    ]
+}
+// ANCHOR_END: detectors
+
+/// One strategy on one stream of [`strategy_comparison`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StrategyRun {
+    /// The strategy's name ([`Strategy::name`]).
+    pub strategy: String,
+    /// The accuracy from the start of the change to the end of the stream.
+    pub accuracy_after: f64,
+    /// The accuracy in consecutive blocks of `block` samples, as (middle of
+    /// block, accuracy) points ([`Trace::blocks`]).
+    pub blocks: Vec<(f64, f64)>,
+    /// When its detector fired (triggered strategies; empty otherwise).
+    pub detections: Vec<usize>,
+}
+
+/// Every strategy on one kind of drift.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DriftRuns {
+    /// The kind of drift.
+    pub kind: DriftKind,
+    /// Static, SGD, window, then one triggered model per detector.
+    pub runs: Vec<StrategyRun>,
+}
+
+/// What [`strategy_comparison`] found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StrategyComparison {
+    /// The sample at which the change starts.
+    pub change_at: usize,
+    /// Sudden, gradual and recurring drift.
+    pub kinds: Vec<DriftRuns>,
+    /// The share of the square whose (noise-free) label the turn changes
+    /// ([`RotatingStream::label_change_fraction`]).
+    pub label_change_fraction: f64,
+    /// The best accuracy any model can expect when a fraction `noise` of the
+    /// labels is flipped at random, 1 − noise.
+    pub accuracy_ceiling: f64,
+}
+
+impl StrategyComparison {
+    /// The run of the strategy named `strategy` on drift of kind `kind`.
+    pub fn run(&self, kind: DriftKind, strategy: &str) -> Option<&StrategyRun> {
+        let runs = &self.kinds.iter().find(|k| k.kind == kind)?.runs;
+        runs.iter().find(|r| r.strategy == strategy)
+    }
+}
+
+// ANCHOR: strategy_comparison
+/// The chapter's strategies on streams whose concept turns suddenly,
+/// gradually and back and forth: for each kind, a model fitted on `initial`
+/// samples of the old concept meets a stream of `length` samples, and is
+/// kept static, updated by SGD, refitted on a sliding window, or refitted
+/// when one of the [`detectors`] fires, all evaluated prequentially.
+pub fn strategy_comparison(
+    params: &ConceptShiftParams,
+    rng: &mut impl Rng,
+    progress: Progress,
+) -> StrategyComparison {
+    let p = params;
+    let change_at = p.change_sample();
+    let kinds = [DriftKind::Sudden, DriftKind::Gradual, DriftKind::Recurring];
+    let mut by_kind = Vec::new();
+    for (i, kind) in kinds.into_iter().enumerate() {
+        let initial = p.stream(DriftKind::None, p.initial, 0).generate(rng);
+        let initial = initial.expect("valid stream");
+        let stream = p.stream(kind, p.length, change_at).generate(rng);
+        let stream = stream.expect("valid stream");
+        let mut strategies = vec![
+            Strategy::Static,
+            Strategy::Sgd(p.lr),
+            Strategy::Window {
+                size: p.window,
+                every: p.every,
+            },
+        ];
+        strategies.extend(detectors(p).into_iter().map(Strategy::Triggered));
+        let mut runs = Vec::new();
+        for strategy in strategies {
+            let name = strategy.name();
+            let trace = prequential(&initial, &stream, strategy).expect("the stream fits");
+            runs.push(StrategyRun {
+                strategy: name,
+                accuracy_after: trace.accuracy(change_at, p.length),
+                blocks: trace.blocks(p.block),
+                detections: trace.detections,
+            });
+        }
+        by_kind.push(DriftRuns { kind, runs });
+        progress(i + 1, kinds.len());
+    }
+    StrategyComparison {
+        change_at,
+        kinds: by_kind,
+        label_change_fraction: p.stream(DriftKind::Sudden, 1, 0).label_change_fraction(),
+        accuracy_ceiling: 1.0 - p.noise,
+    }
+}
+// ANCHOR_END: strategy_comparison
+
+/// One detector in [`detection_delays`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DetectorDelays {
+    /// The detector's name ([`DriftDetector::name`]).
+    pub detector: String,
+    /// Samples from the change to the first alarm after it, on each stream
+    /// where it fired after the change.
+    pub delays: Vec<f64>,
+    /// The median delay (None if it never fired after a change).
+    pub median_delay: Option<f64>,
+    /// The 90% quantile of the delays (None if it never fired after a change).
+    pub delay_q90: Option<f64>,
+    /// Changing streams on which it never fired after the change.
+    pub missed: usize,
+    /// For each missed change, how many samples before the change its last
+    /// alarm came (None: no alarm before it either).
+    pub missed_last_alarm_before_change: Vec<Option<usize>>,
+    /// Alarms before the change, on all changing streams.
+    pub alarms_before_change: usize,
+    /// Alarms on the streams that never change.
+    pub stationary_alarms: usize,
+    /// Of those, the ones less than 100 samples after a start or restart.
+    pub stationary_alarms_within_100_of_restart: usize,
+    /// False alarms per 1000 samples before the change.
+    pub false_alarms_per_1000_before: f64,
+    /// False alarms per 1000 samples on the streams that never change.
+    pub false_alarms_per_1000_stationary: f64,
+}
+
+/// What [`detection_delays`] found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DetectionDelays {
+    /// Samples before the sudden change.
+    pub before: usize,
+    /// Samples after it.
+    pub after: usize,
+    /// The static model's error rate before the change, mean over streams.
+    pub error_rate_before: f64,
+    /// Its error rate after the change, mean over streams.
+    pub error_rate_after: f64,
+    /// DDM, Page–Hinkley and ADWIN.
+    pub detectors: Vec<DetectorDelays>,
+}
+
+// ANCHOR: detection_delays
+/// Delays and false alarms of the [`detectors`]: on each of `trials` pairs
+/// of streams, a model fitted on `initial` samples of the old concept makes
+/// errors (1 = mistake) on a stream that changes suddenly after 1000
+/// samples and on one that never changes (3000 samples each); the errors
+/// feed each detector. Delay: samples from the change to the first alarm
+/// after it. False alarms: alarms before the change, and on the unchanging
+/// streams.
+pub fn detection_delays(
+    params: &ConceptShiftParams,
+    rng: &mut impl Rng,
+    progress: Progress,
+) -> DetectionDelays {
+    let p = params;
+    let (pre, post) = (1000, 2000);
+    let n = detectors(p).len();
+    let (mut delays, mut missed_after) = (vec![Vec::new(); n], vec![Vec::new(); n]);
+    let (mut early, mut stationary) = (vec![0; n], vec![0; n]);
+    // How long after the detector's (re)start each false alarm on an
+    // unchanging stream came.
+    let mut since_restart: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let (mut rates_before, mut rates_after) = (Vec::new(), Vec::new());
+    for trial in 0..p.trials {
+        let initial = p.stream(DriftKind::None, p.initial, 0).generate(rng);
+        let model = fit(&initial.expect("valid")).expect("fits");
+        let errors_on = |s: &[Sample]| -> Vec<bool> {
+            let probabilities = model.probabilities(inputs(s).view());
+            let predicted = probabilities.iter().map(|&q| q > 0.5);
+            s.iter().zip(predicted).map(|(s, y)| y != s.y).collect()
+        };
+        let drifting = p.stream(DriftKind::Sudden, pre + post, pre).generate(rng);
+        let drifting = errors_on(&drifting.expect("valid"));
+        let steady = p.stream(DriftKind::None, pre + post, 0).generate(rng);
+        let steady = errors_on(&steady.expect("valid"));
+        let rate = |e: &[bool]| e.iter().filter(|&&e| e).count() as f64 / e.len() as f64;
+        rates_before.push(rate(&drifting[..pre]));
+        rates_after.push(rate(&drifting[pre..]));
+        for (d, mut detector) in detectors(p).into_iter().enumerate() {
+            let fired = alarms(detector.as_mut(), &drifting);
+            early[d] += fired.iter().filter(|&&t| t < pre).count();
+            match fired.iter().find(|&&t| t >= pre) {
+                Some(&t) => delays[d].push((t - pre) as f64),
+                None => {
+                    let last = fired.iter().rev().find(|&&t| t < pre);
+                    missed_after[d].push(last.map(|&t| pre - t));
+                }
+            }
+            let fired = alarms(detector.as_mut(), &steady);
+            stationary[d] += fired.len();
+            // After an alarm the detector restarts with the next sample.
+            let starts = std::iter::once(0).chain(fired.iter().map(|&t| t + 1));
+            since_restart[d].extend(fired.iter().zip(starts).map(|(&t, s)| t - s));
+        }
+        progress(trial + 1, p.trials);
+    }
+    let per_1000 = |alarms: usize, samples: usize| 1000.0 * alarms as f64 / samples as f64;
+    let quantile_of = |v: &[f64], q: f64| (!v.is_empty()).then(|| quantile(v, q));
+    let detectors = detectors(p).into_iter().enumerate().map(|(d, detector)| {
+        let (delays, missed_after) = (delays[d].clone(), missed_after[d].clone());
+        DetectorDelays {
+            detector: detector.name().to_string(),
+            median_delay: quantile_of(&delays, 0.5),
+            delay_q90: quantile_of(&delays, 0.9),
+            delays,
+            missed: missed_after.len(),
+            missed_last_alarm_before_change: missed_after,
+            alarms_before_change: early[d],
+            stationary_alarms: stationary[d],
+            stationary_alarms_within_100_of_restart: since_restart[d]
+                .iter()
+                .filter(|&&s| s < 100)
+                .count(),
+            false_alarms_per_1000_before: per_1000(early[d], p.trials * pre),
+            false_alarms_per_1000_stationary: per_1000(stationary[d], p.trials * (pre + post)),
+        }
+    });
+    DetectionDelays {
+        before: pre,
+        after: post,
+        error_rate_before: mean(&rates_before),
+        error_rate_after: mean(&rates_after),
+        detectors: detectors.collect(),
+    }
+}
+// ANCHOR_END: detection_delays
 
 #[cfg(test)]
 mod tests {

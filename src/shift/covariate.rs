@@ -1,26 +1,33 @@
 //! Covariate shift: the inputs move, the rule that labels them does not.
 //!
-//! The source draws \\(x \sim p(x)\\), the target \\(x \sim q(x)\\), and both share
-//! \\(p(y \mid x)\\). Then the importance weight is the density ratio
-//! \\(\beta(x) = q(x)/p(x)\\), and it can be estimated without labels, by a
+//! The source draws x ~ p(x), the target x ~ q(x), and both share
+//! p(y | x). Then the importance weight is the density ratio
+//! β(x) = q(x)/p(x), and it can be estimated without labels, by a
 //! classifier that tells source from target samples: by Bayes' rule, with
-//! \\(n_s\\) source and \\(n_t\\) target samples,
+//! n_s source and n_t target samples,
 //!
-//! \\[ \beta(x) = \frac{q(x)}{p(x)} = \frac{n_s}{n_t}\cdot\frac{P(\text{target} \mid x)}{P(\text{source} \mid x)} = \frac{n_s}{n_t}\, e^{h(x)} \\]
+//! ```text
+//! β(x) = q(x)/p(x) = (n_s/n_t) · P(target | x)/P(source | x) = (n_s/n_t) · exp(h(x))
+//! ```
 //!
-//! for a logistic regression with logit \\(h(x)\\). The same classifier is a
+//! for a logistic regression with logit h(x). The same classifier is a
 //! shift *detector*: if it cannot tell the two apart (AUC ≈ ½), there is no
 //! covariate shift it can see.
 
 use ndarray::{Array1, Array2, ArrayView2, Axis, concatenate};
-use rand::Rng;
 use rand::seq::SliceRandom;
+use rand::{Rng, RngExt};
+use rand_distr::StandardNormal;
+use serde::{Deserialize, Serialize};
 
-use crate::Error;
-use crate::shift::logistic::Logistic;
+use crate::nn::data::{CLASSES, Dataset};
+use crate::numeric::stats::{mean, quantile, variance};
+use crate::shift::logistic::{Logistic, Softmax, SoftmaxParams, accuracy, sigmoid};
+use crate::shift::{clip_weights, effective_sample_size, flatten_weights};
+use crate::{Error, Progress};
 
-/// The density of \\(\mathcal N(\mu, \sigma^2)\\) at x:
-/// \\(e^{-(x-\mu)^2/(2\sigma^2)} / (\sigma\sqrt{2\pi})\\).
+/// The density of 𝒩(μ, σ²) at x:
+/// exp(−(x − μ)²/(2σ²)) / (σ√(2π)).
 ///
 /// ```
 /// let p = stable_learning::shift::covariate::normal_pdf(0.0, 0.0, 1.0);
@@ -31,8 +38,8 @@ pub fn normal_pdf(x: f64, mean: f64, std: f64) -> f64 {
     (-0.5 * z * z).exp() / (std * (2.0 * std::f64::consts::PI).sqrt())
 }
 
-/// The expectation \\(\mathbb{E}[f(x)]\\) for \\(x \sim \mathcal N(\mu, \sigma^2)\\), by
-/// the trapezoidal rule on 1201 points over \\(\mu \pm 9\sigma\\). For a smooth
+/// The expectation 𝔼[f(x)] for x ~ 𝒩(μ, σ²), by
+/// the trapezoidal rule on 1201 points over μ ± 9σ. For a smooth
 /// integrand times a Gaussian the trapezoidal rule converges exponentially
 /// fast; for the polynomials of the covariate-shift chapter the result is
 /// exact to about 1e-12 relative, so test errors there are exact rather than
@@ -61,9 +68,9 @@ pub fn gaussian_expectation(f: impl Fn(f64) -> f64, mean: f64, std: f64) -> f64 
 }
 
 /// Weighted least squares for a polynomial of degree `degree`: the
-/// coefficients \\(c_0, \dots, c_d\\) minimizing
-/// \\(\sum_i \beta_i (y_i - \sum_k c_k x_i^k)^2\\), from the normal equations
-/// \\(X^\top B X c = X^\top B y\\) with \\(B = \operatorname{diag}(\beta)\\).
+/// coefficients c₀, …, c_d minimizing
+/// Σᵢ βᵢ (yᵢ − Σₖ cₖ xᵢᵏ)², from the normal equations
+/// XᵀBXc = XᵀBy with B = diag(β).
 /// Unit weights give ordinary least squares.
 ///
 /// ```
@@ -110,7 +117,7 @@ pub fn weighted_polyfit(
         .ok_or(Error::Singular("the weighted normal-equation matrix"))
 }
 
-/// The polynomial \\(\sum_k c_k x^k\\) at x.
+/// The polynomial Σₖ cₖ xᵏ at x.
 ///
 /// ```
 /// assert_eq!(stable_learning::shift::covariate::polyval(&[1.0, 2.0, 3.0], 2.0), 17.0);
@@ -125,9 +132,9 @@ pub fn polyval(coefficients: &[f64], x: f64) -> f64 {
 pub struct DomainClassifier {
     /// The fitted classifier: its logit is h(x).
     pub model: Logistic,
-    /// Source samples it saw, \\(n_s\\).
+    /// Source samples it saw, n_s.
     pub n_source: usize,
-    /// Target samples it saw, \\(n_t\\).
+    /// Target samples it saw, n_t.
     pub n_target: usize,
 }
 
@@ -162,7 +169,7 @@ impl DomainClassifier {
     }
 
     /// The estimated density ratio
-    /// \\(\hat\beta(x) = \frac{n_s}{n_t} e^{h(x)}\\) at every row.
+    /// β̂(x) = (n_s/n_t)·exp(h(x)) at every row.
     pub fn weights(&self, x: ArrayView2<f64>) -> Vec<f64> {
         let ratio = self.n_source as f64 / self.n_target as f64;
         self.model
@@ -172,7 +179,7 @@ impl DomainClassifier {
             .collect()
     }
 
-    /// The weights without the \\(n_s/n_t\\) factor, \\(e^{h(x)}\\), as d2l writes
+    /// The weights without the n_s/n_t factor, exp(h(x)), as d2l writes
     /// them: right only when the two samples are equally large.
     pub fn weights_without_count_ratio(&self, x: ArrayView2<f64>) -> Vec<f64> {
         self.model.logits(x).iter().map(|h| h.exp()).collect()
@@ -213,7 +220,7 @@ fn auc_from_ranks(ranks: &[f64], positive: &[bool]) -> f64 {
 
 /// The area under the ROC curve: the probability that a random positive
 /// scores higher than a random negative, ties counting ½ (the Mann–Whitney
-/// statistic \\((R_+ - n_+(n_+ + 1)/2)/(n_+ n_-)\\) from the rank sum of the
+/// statistic (R₊ − n₊(n₊ + 1)/2)/(n₊n₋) from the rank sum of the
 /// positives). NaN when either class is empty.
 ///
 /// ```
@@ -228,7 +235,7 @@ pub fn auc(scores: &[f64], positive: &[bool]) -> f64 {
 
 /// The AUC of `scores` and its one-sided permutation p-value: the labels are
 /// shuffled `permutations` times and
-/// \\(p = (1 + \#\{\text{AUC}_\text{perm} \ge \text{AUC}\})/(1 + B)\\), which
+/// p = (1 + #{AUC_perm ≥ AUC})/(1 + B), which
 /// is exact (never below the test's level under no shift) when the scores
 /// come from a model that never saw these labels.
 ///
@@ -261,7 +268,7 @@ pub fn auc_permutation_test(
 }
 
 /// The result of [`domain_classifier_test`].
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ShiftTest {
     /// The domain classifier's AUC on held-out rows (½: no visible shift).
     pub auc: f64,
@@ -320,6 +327,564 @@ pub fn domain_classifier_test(
     let (auc, p_value) = auc_permutation_test(&scores, &labels, permutations, rng);
     Ok(ShiftTest { auc, p_value })
 }
+
+// The chapter's experiments.
+
+// ANCHOR: truth
+/// The regression function of the chapter's toy problem, y = −x + x³.
+pub fn truth(x: f64) -> f64 {
+    -x + x * x * x
+}
+// ANCHOR_END: truth
+
+/// `n` draws from 𝒩(μ, σ²), μ = `mean`, σ = `std`.
+pub fn normal_samples(n: usize, mean: f64, std: f64, rng: &mut impl Rng) -> Vec<f64> {
+    (0..n)
+        .map(|_| mean + std * rng.sample::<f64, _>(StandardNormal))
+        .collect()
+}
+
+/// Features (x, x²) for the domain classifier, one row per input: with two
+/// Gaussians the log density ratio is exactly quadratic in x.
+pub fn quadratic_features(xs: &[f64]) -> Array2<f64> {
+    Array2::from_shape_fn((xs.len(), 2), |(i, j)| xs[i].powi(j as i32 + 1))
+}
+
+/// The parameters of [`shimodaira_regression`]; `Default` gives the book's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegressionParams {
+    /// Labelled training (source) samples per trial.
+    pub n_train: usize,
+    /// Unlabelled target samples the domain classifier sees per trial.
+    pub n_target: usize,
+    /// Mean of the training inputs.
+    pub train_mean: f64,
+    /// Standard deviation of the training inputs.
+    pub train_std: f64,
+    /// Mean of the test inputs.
+    pub test_mean: f64,
+    /// Standard deviation of the test inputs.
+    pub test_std: f64,
+    /// Standard deviation of the label noise.
+    pub noise: f64,
+    /// Repetitions, each with fresh samples.
+    pub trials: usize,
+    /// Where the clipping comparison clips the estimated weights.
+    pub clip: f64,
+}
+
+impl Default for RegressionParams {
+    fn default() -> Self {
+        RegressionParams {
+            n_train: 100,
+            n_target: 400,
+            train_mean: 0.5,
+            train_std: 0.5,
+            test_mean: 0.0,
+            test_std: 0.3,
+            noise: 0.3,
+            trials: 200,
+            clip: 2.0,
+        }
+    }
+}
+
+impl RegressionParams {
+    /// The exact test error of the polynomial with coefficients `c`, by
+    /// quadrature ([`gaussian_expectation`]) rather than sampling:
+    /// 𝔼_q[(f(x) − y)²] = 𝔼_q[(f(x) − truth(x))²] + noise².
+    pub fn test_error(&self, c: &[f64]) -> f64 {
+        gaussian_expectation(
+            |x| (polyval(c, x) - truth(x)).powi(2),
+            self.test_mean,
+            self.test_std,
+        ) + self.noise * self.noise
+    }
+
+    /// The true importance weight β(x) = q(x)/p(x), a ratio of two normal
+    /// densities.
+    pub fn true_weight(&self, x: f64) -> f64 {
+        normal_pdf(x, self.test_mean, self.test_std)
+            / normal_pdf(x, self.train_mean, self.train_std)
+    }
+}
+
+/// The test error of the line fitted with weights β^λ at one λ, over the
+/// trials of [`shimodaira_regression`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LambdaPoint {
+    /// The flattening exponent λ (0: unweighted, 1: fully weighted).
+    pub lambda: f64,
+    /// Mean test error over the trials.
+    pub mean: f64,
+    /// Its 25% quantile over the trials.
+    pub q25: f64,
+    /// Its 75% quantile over the trials.
+    pub q75: f64,
+}
+
+/// The weights of the first trial of [`shimodaira_regression`] at one x.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WeightAt {
+    /// The input.
+    pub x: f64,
+    /// The true ratio q(x)/p(x).
+    pub true_ratio: f64,
+    /// The domain classifier's estimate (n_s/n_t)·exp(h(x)).
+    pub estimated: f64,
+    /// The estimate without n_s/n_t, exp(h(x)), as d2l writes it.
+    pub without_count_ratio: f64,
+}
+
+/// The first trial of [`shimodaira_regression`], for the figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegressionDraw {
+    /// The training inputs.
+    pub xs: Vec<f64>,
+    /// Their noisy labels.
+    pub ys: Vec<f64>,
+    /// The true weights β(xᵢ).
+    pub beta: Vec<f64>,
+    /// The domain classifier's weights β̂(xᵢ).
+    pub beta_hat: Vec<f64>,
+    /// Coefficients (c₀, c₁) of the unweighted least-squares line.
+    pub line_unweighted: Vec<f64>,
+    /// The line weighted with the true β.
+    pub line_true_weights: Vec<f64>,
+    /// The line weighted with the estimated β̂.
+    pub line_estimated_weights: Vec<f64>,
+    /// The weights at x = −1, −0.99, …, 1.5.
+    pub weights: Vec<WeightAt>,
+}
+
+/// What [`shimodaira_regression`] found: mean test errors over the trials.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShimodairaRegression {
+    /// The line's test error against λ = 0, 0.05, …, 1, true weights β^λ.
+    pub lambda_true_weights: Vec<LambdaPoint>,
+    /// The same with estimated weights β̂^λ.
+    pub lambda_estimated_weights: Vec<LambdaPoint>,
+    /// The unweighted line (λ = 0).
+    pub test_error_unweighted: f64,
+    /// The line with the true weights (λ = 1).
+    pub test_error_true_weights: f64,
+    /// The line with the estimated weights (λ = 1).
+    pub test_error_estimated_weights: f64,
+    /// The λ of the grid with the smallest mean error, true weights.
+    pub best_lambda: f64,
+    /// That smallest mean error.
+    pub test_error_best_lambda: f64,
+    /// Trials in which the line with the true weights beat the unweighted one.
+    pub weighted_wins: usize,
+    /// The line with the estimated weights clipped at `clip`.
+    pub test_error_clipped: f64,
+    /// The line with d2l's weights exp(h(x)), without n_s/n_t, clipped at `clip`.
+    pub test_error_clipped_without_ratio: f64,
+    /// The unweighted cubic (the right model).
+    pub test_error_cubic_unweighted: f64,
+    /// The cubic with the true weights.
+    pub test_error_cubic_weighted: f64,
+    /// The floor of every test error, noise².
+    pub noise_variance: f64,
+    /// The mean estimated weight β̂ (≈ 1).
+    pub mean_weight_with_ratio: f64,
+    /// The mean of d2l's weights exp(h(x)) (≈ n_t/n_s).
+    pub mean_weight_without_ratio: f64,
+    /// The mean effective sample size of the true weights.
+    pub effective_sample_size: f64,
+    /// The data and fits of the first trial.
+    pub first_draw: RegressionDraw,
+}
+
+// ANCHOR: shimodaira_regression
+/// The chapter's regression after Shimodaira (2000): `trials` times, draw
+/// labelled source inputs from 𝒩(train_mean, train_std²) and unlabelled
+/// target inputs from 𝒩(test_mean, test_std²), weight the source by the
+/// true β(x) = q(x)/p(x) and by a domain classifier's estimate β̂, and fit a
+/// line (misspecified) and a cubic (right) by weighted least squares; the
+/// exact test error of every fit is [`RegressionParams::test_error`].
+pub fn shimodaira_regression(
+    params: &RegressionParams,
+    rng: &mut impl Rng,
+    progress: Progress,
+) -> ShimodairaRegression {
+    let p = params;
+    let lambdas: Vec<f64> = (0..=20).map(|i| i as f64 / 20.0).collect();
+    let mut errors_true = vec![Vec::new(); lambdas.len()];
+    let mut errors_est = vec![Vec::new(); lambdas.len()];
+    let (mut clipped, mut clipped_d2l, mut cubic_plain, mut cubic_weighted) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut mean_w, mut mean_w_d2l, mut ess) = (Vec::new(), Vec::new(), Vec::new());
+    let mut first_draw = None;
+    for trial in 0..p.trials {
+        // Labelled source data, unlabelled target inputs.
+        let xs = normal_samples(p.n_train, p.train_mean, p.train_std, rng);
+        let ys: Vec<f64> = xs
+            .iter()
+            .map(|&x| truth(x) + p.noise * rng.sample::<f64, _>(StandardNormal))
+            .collect();
+        let xt = normal_samples(p.n_target, p.test_mean, p.test_std, rng);
+        // The true weights, and weights estimated by a logistic regression
+        // that tells target from source on (x, x²).
+        let beta: Vec<f64> = xs.iter().map(|&x| p.true_weight(x)).collect();
+        let (source, target) = (quadratic_features(&xs), quadratic_features(&xt));
+        let domain = DomainClassifier::fit(source.view(), target.view(), 1e-3)
+            .expect("the domain classifier fits");
+        let beta_hat = domain.weights(source.view());
+        let d2l = domain.weights_without_count_ratio(source.view());
+        // A straight line fitted with weights β^λ, for λ from 0 to 1.
+        let line = |w: &[f64]| weighted_polyfit(&xs, &ys, w, 1).expect("two distinct inputs");
+        for (i, &lambda) in lambdas.iter().enumerate() {
+            errors_true[i].push(p.test_error(&line(&flatten_weights(&beta, lambda))));
+            errors_est[i].push(p.test_error(&line(&flatten_weights(&beta_hat, lambda))));
+        }
+        clipped.push(p.test_error(&line(&clip_weights(&beta_hat, p.clip))));
+        clipped_d2l.push(p.test_error(&line(&clip_weights(&d2l, p.clip))));
+        mean_w.push(mean(&beta_hat));
+        mean_w_d2l.push(mean(&d2l));
+        ess.push(effective_sample_size(&beta));
+        // A cubic is the right model: weighting should not be needed.
+        let cubic = |w: &[f64]| weighted_polyfit(&xs, &ys, w, 3).expect("four distinct inputs");
+        cubic_plain.push(p.test_error(&cubic(&vec![1.0; xs.len()])));
+        cubic_weighted.push(p.test_error(&cubic(&beta)));
+        if trial == 0 {
+            first_draw = Some(RegressionDraw::new(p, &domain, xs, ys, beta, beta_hat));
+        }
+        progress(trial + 1, p.trials);
+    }
+    let curve = |errors: &[Vec<f64>]| -> Vec<LambdaPoint> {
+        let points = lambdas.iter().zip(errors);
+        points
+            .map(|(&lambda, e)| LambdaPoint {
+                lambda,
+                mean: mean(e),
+                q25: quantile(e, 0.25),
+                q75: quantile(e, 0.75),
+            })
+            .collect()
+    };
+    let (lambda_true, lambda_est) = (curve(&errors_true), curve(&errors_est));
+    let best = lambda_true
+        .iter()
+        .min_by(|a, b| a.mean.total_cmp(&b.mean))
+        .expect("21 exponents")
+        .clone();
+    let last = lambdas.len() - 1;
+    let wins = errors_true[0].iter().zip(&errors_true[last]);
+    ShimodairaRegression {
+        test_error_unweighted: lambda_true[0].mean,
+        test_error_true_weights: lambda_true[last].mean,
+        test_error_estimated_weights: lambda_est[last].mean,
+        best_lambda: best.lambda,
+        test_error_best_lambda: best.mean,
+        weighted_wins: wins.filter(|(plain, weighted)| weighted < plain).count(),
+        test_error_clipped: mean(&clipped),
+        test_error_clipped_without_ratio: mean(&clipped_d2l),
+        test_error_cubic_unweighted: mean(&cubic_plain),
+        test_error_cubic_weighted: mean(&cubic_weighted),
+        noise_variance: p.noise * p.noise,
+        mean_weight_with_ratio: mean(&mean_w),
+        mean_weight_without_ratio: mean(&mean_w_d2l),
+        effective_sample_size: mean(&ess),
+        lambda_true_weights: lambda_true,
+        lambda_estimated_weights: lambda_est,
+        first_draw: first_draw.expect("at least one trial"),
+    }
+}
+// ANCHOR_END: shimodaira_regression
+
+impl RegressionDraw {
+    /// A trial's data with its three fitted lines (unweighted, true β, estimated
+    /// β̂) and its weight curves from `domain`, for the figures.
+    pub fn new(
+        params: &RegressionParams,
+        domain: &DomainClassifier,
+        xs: Vec<f64>,
+        ys: Vec<f64>,
+        beta: Vec<f64>,
+        beta_hat: Vec<f64>,
+    ) -> RegressionDraw {
+        let line = |w: &[f64]| weighted_polyfit(&xs, &ys, w, 1).expect("two distinct inputs");
+        let grid = (0..=300).map(|i| -1.5 + i as f64 * 0.01);
+        let weights = grid
+            .filter(|x| (-1.0..=1.5).contains(x))
+            .map(|x| {
+                let row = quadratic_features(&[x]);
+                WeightAt {
+                    x,
+                    true_ratio: params.true_weight(x),
+                    estimated: domain.weights(row.view())[0],
+                    without_count_ratio: domain.weights_without_count_ratio(row.view())[0],
+                }
+            })
+            .collect();
+        RegressionDraw {
+            line_unweighted: line(&vec![1.0; xs.len()]),
+            line_true_weights: line(&beta),
+            line_estimated_weights: line(&beta_hat),
+            weights,
+            xs,
+            ys,
+            beta,
+            beta_hat,
+        }
+    }
+}
+
+/// The parameters of [`detection_power`]; `Default` gives the book's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DetectorParams {
+    /// Samples per domain in each run of the detector.
+    pub n: usize,
+    /// Runs of the detector per shift size.
+    pub trials: usize,
+    /// Label permutations behind each p-value.
+    pub permutations: usize,
+    /// Significance level α: a run detects a shift when p ≤ α.
+    pub alpha: f64,
+    /// The largest mean shift δ, in standard deviations.
+    pub max_shift: f64,
+}
+
+impl Default for DetectorParams {
+    fn default() -> Self {
+        DetectorParams {
+            n: 100,
+            trials: 100,
+            permutations: 199,
+            alpha: 0.05,
+            max_shift: 0.8,
+        }
+    }
+}
+
+/// The detector of [`detection_power`] at one shift δ.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PowerAt {
+    /// The mean shift δ, in standard deviations.
+    pub shift: f64,
+    /// The fraction of runs with p ≤ α (at δ = 0: the false-alarm rate).
+    pub power: f64,
+    /// The mean held-out AUC over the runs.
+    pub mean_auc: f64,
+}
+
+/// What [`detection_power`] found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DetectionPower {
+    /// Power and mean AUC at δ = 0, max_shift/8, …, max_shift.
+    pub points: Vec<PowerAt>,
+    /// The mean AUC without shift (≈ ½).
+    pub auc_no_shift: f64,
+    /// The fraction of runs that detect a shift when there is none (≈ α).
+    pub false_positive_rate: f64,
+}
+
+// ANCHOR: detection_power
+/// The power of the domain-classifier test ([`domain_classifier_test`]):
+/// source 𝒩(0, 1), target 𝒩(δ, 1), `n` samples each, for nine shifts δ
+/// from 0 to `max_shift`: how often does the held-out AUC reject "no
+/// shift" at level α?
+pub fn detection_power(
+    params: &DetectorParams,
+    rng: &mut impl Rng,
+    progress: Progress,
+) -> DetectionPower {
+    let p = params;
+    let shifts: Vec<f64> = (0..=8).map(|i| p.max_shift * i as f64 / 8.0).collect();
+    let mut points = Vec::new();
+    for (i, &shift) in shifts.iter().enumerate() {
+        let (mut rejections, mut auc_sum) = (0, 0.0);
+        for _ in 0..p.trials {
+            let s = Array2::from_shape_vec((p.n, 1), normal_samples(p.n, 0.0, 1.0, rng));
+            let t = Array2::from_shape_vec((p.n, 1), normal_samples(p.n, shift, 1.0, rng));
+            let (s, t) = (s.expect("n rows"), t.expect("n rows"));
+            let test = domain_classifier_test(s.view(), t.view(), p.permutations, 1e-3, rng)
+                .expect("enough samples");
+            auc_sum += test.auc;
+            if test.p_value <= p.alpha {
+                rejections += 1;
+            }
+        }
+        points.push(PowerAt {
+            shift,
+            power: rejections as f64 / p.trials as f64,
+            mean_auc: auc_sum / p.trials as f64,
+        });
+        progress(i + 1, shifts.len());
+    }
+    DetectionPower {
+        auc_no_shift: points[0].mean_auc,
+        false_positive_rate: points[0].power,
+        points,
+    }
+}
+// ANCHOR_END: detection_power
+
+// ANCHOR: ink_shift
+/// Each digit's standardized mean pixel z: how much ink it carries, in
+/// standard deviations from the average image.
+pub fn standardized_ink(digits: &Dataset) -> Vec<f64> {
+    let ink: Vec<f64> = digits.x.mean_axis(Axis(1)).expect("pixels").to_vec();
+    let (ink_mean, ink_std) = (mean(&ink), variance(&ink).sqrt());
+    ink.iter().map(|v| (v - ink_mean) / ink_std).collect()
+}
+
+/// A covariate shift selected by ink, from two random disjoint halves of
+/// the rows: the source keeps row i with probability σ(−k·zᵢ), the target
+/// with σ(k·zᵢ). Which rows are kept depends only on x, so p(y | x) is
+/// untouched, and the true weight is q(x)/p(x) ∝ σ(k·z)/σ(−k·z) = exp(k·z).
+/// Returns the source's and the target's row indices.
+pub fn ink_shift(z: &[f64], k: f64, rng: &mut impl Rng) -> (Vec<usize>, Vec<usize>) {
+    let mut idx: Vec<usize> = (0..z.len()).collect();
+    idx.shuffle(rng);
+    let (a, b) = idx.split_at(z.len() / 2);
+    let mut keep = |half: &[usize], sign: f64| -> Vec<usize> {
+        let kept = half.iter().copied();
+        kept.filter(|&i| rng.random::<f64>() < sigmoid(sign * k * z[i]))
+            .collect()
+    };
+    let source = keep(a, -1.0);
+    let target = keep(b, 1.0);
+    (source, target)
+}
+// ANCHOR_END: ink_shift
+
+/// The parameters of [`digits_shift`]; `Default` gives the book's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DigitsShiftParams {
+    /// The strength k of the shift ([`ink_shift`]).
+    pub k: f64,
+    /// Random source/target splits.
+    pub repeats: usize,
+    /// Label permutations behind the detector's p-value.
+    pub permutations: usize,
+}
+
+impl Default for DigitsShiftParams {
+    fn default() -> Self {
+        DigitsShiftParams {
+            k: 1.5,
+            repeats: 5,
+            permutations: 199,
+        }
+    }
+}
+
+/// A softmax regression's accuracy on the target, over the splits of
+/// [`digits_shift`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SplitAccuracy {
+    /// The accuracy on each split.
+    pub per_split: Vec<f64>,
+    /// Their mean.
+    pub mean: f64,
+    /// The largest minus the smallest.
+    pub range: f64,
+}
+
+impl SplitAccuracy {
+    /// The mean and range of the accuracies `per_split`.
+    pub fn new(per_split: Vec<f64>) -> SplitAccuracy {
+        let largest = per_split.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let smallest = per_split.iter().fold(1.0f64, |m, v| m.min(*v));
+        SplitAccuracy {
+            mean: mean(&per_split),
+            range: largest - smallest,
+            per_split,
+        }
+    }
+}
+
+/// What [`digits_shift`] found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DigitsShift {
+    /// Trained without weights.
+    pub unweighted: SplitAccuracy,
+    /// Trained with the true weights exp(k·z).
+    pub true_weights: SplitAccuracy,
+    /// Trained with a domain classifier's weights.
+    pub estimated_weights: SplitAccuracy,
+    /// The effective sample size of the true weights over the source size,
+    /// mean over the splits.
+    pub relative_ess: f64,
+    /// Source images, mean over the splits.
+    pub source_size: f64,
+    /// Target images, mean over the splits.
+    pub target_size: f64,
+    /// The first split's source images' z.
+    pub z_source: Vec<f64>,
+    /// The first split's target images' z.
+    pub z_target: Vec<f64>,
+    /// The domain-classifier test on the first split's 64 pixels.
+    pub detector: ShiftTest,
+}
+
+// ANCHOR: digits_shift
+/// Covariate shift on the digits ([`ink_shift`]): on `repeats` random
+/// splits, a softmax regression trained on the source without weights, with
+/// the true weights exp(k·z) and with a domain classifier's, each tested on
+/// the target; on the first split, also the shift detector.
+pub fn digits_shift(
+    params: &DigitsShiftParams,
+    rng: &mut impl Rng,
+    progress: Progress,
+) -> DigitsShift {
+    let digits = Dataset::digits();
+    let z = standardized_ink(&digits);
+    let k = params.k;
+    let mut accuracies: [Vec<f64>; 3] = Default::default();
+    let (mut ess, mut source_sizes, mut target_sizes) = (Vec::new(), Vec::new(), Vec::new());
+    let mut first = None;
+    for repeat in 0..params.repeats {
+        let (source_idx, target_idx) = ink_shift(&z, k, rng);
+        let (source, target) = (digits.select(&source_idx), digits.select(&target_idx));
+        let true_w: Vec<f64> = source_idx.iter().map(|&i| (k * z[i]).exp()).collect();
+        let domain = DomainClassifier::fit(source.x.view(), target.x.view(), 1e-2)
+            .expect("the domain classifier fits");
+        let est_w = domain.weights(source.x.view());
+        let fit = |w: Option<&[f64]>| {
+            let model = Softmax::fit(
+                source.x.view(),
+                &source.y,
+                CLASSES,
+                w,
+                SoftmaxParams::default(),
+            );
+            let model = model.expect("the softmax regression fits");
+            accuracy(&model.predict(target.x.view()), &target.y, None)
+        };
+        let weights = [None, Some(&true_w[..]), Some(&est_w[..])];
+        for (acc, w) in accuracies.iter_mut().zip(weights) {
+            acc.push(fit(w));
+        }
+        ess.push(effective_sample_size(&true_w) / true_w.len() as f64);
+        source_sizes.push(source.len() as f64);
+        target_sizes.push(target.len() as f64);
+        if repeat == 0 {
+            let (s, t) = (source.x.view(), target.x.view());
+            let detector = domain_classifier_test(s, t, params.permutations, 1e-2, rng)
+                .expect("enough samples");
+            let z_of = |idx: &[usize]| idx.iter().map(|&i| z[i]).collect::<Vec<_>>();
+            first = Some((z_of(&source_idx), z_of(&target_idx), detector));
+        }
+        progress(repeat + 1, params.repeats);
+    }
+    let (z_source, z_target, detector) = first.expect("at least one split");
+    let [unweighted, true_weights, estimated_weights] = accuracies.map(SplitAccuracy::new);
+    DigitsShift {
+        unweighted,
+        true_weights,
+        estimated_weights,
+        relative_ess: mean(&ess),
+        source_size: mean(&source_sizes),
+        target_size: mean(&target_sizes),
+        z_source,
+        z_target,
+        detector,
+    }
+}
+// ANCHOR_END: digits_shift
 
 #[cfg(test)]
 mod tests {

@@ -1,11 +1,11 @@
 //! Drift detectors: watch a stream of numbers — for us, a model's errors,
 //! 1 for a mistake and 0 for a hit — and raise an alarm when its mean moves.
 //!
-//! - [`Ddm`] (Gama et al. 2004) tracks the error rate \\(p_i\\) and its
-//!   standard deviation \\(s_i = \sqrt{p_i(1-p_i)/i}\\), and fires when
-//!   \\(p_i + s_i\\) climbs three of its lowest \\(s\\) above its lowest point.
+//! - [`Ddm`] (Gama et al. 2004) tracks the error rate pᵢ and its
+//!   standard deviation sᵢ = √(pᵢ(1 − pᵢ)/i), and fires when
+//!   pᵢ + sᵢ climbs three of its lowest s above its lowest point.
 //! - [`PageHinkley`] accumulates how far the values run above their mean and
-//!   fires when that sum rises \\(\lambda\\) above its minimum.
+//!   fires when that sum rises λ above its minimum.
 //! - [`Adwin`] (Bifet & Gavaldà 2007) keeps a window of recent values and cuts
 //!   off its older part whenever the two parts' means differ by more than
 //!   chance allows (a Hoeffding bound with confidence δ).
@@ -37,20 +37,20 @@ pub trait DriftDetector: Debug {
 }
 
 /// The Drift Detection Method (Gama, Medas, Castillo & Rodrigues 2004), for
-/// a stream of errors (0 or 1). After `i` values with error rate \\(p_i\\) and
-/// \\(s_i = \sqrt{p_i(1-p_i)/i}\\), it remembers the point where \\(p_i + s_i\\)
-/// was lowest, \\((p_{\min}, s_{\min})\\), and says
-/// warning when \\(p_i + s_i \ge p_{\min} + 2 s_{\min}\\) and drift when
-/// \\(p_i + s_i \ge p_{\min} + 3 s_{\min}\\) — only after `warm_start` values.
+/// a stream of errors (0 or 1). After `i` values with error rate pᵢ and
+/// sᵢ = √(pᵢ(1 − pᵢ)/i), it remembers the point where pᵢ + sᵢ
+/// was lowest, (p_min, s_min), and says
+/// warning when pᵢ + sᵢ ≥ p_min + 2 s_min and drift when
+/// pᵢ + sᵢ ≥ p_min + 3 s_min — only after `warm_start` values.
 ///
-/// One guard the formulas need: while \\(s_i = 0\\) — no error yet (or no
+/// One guard the formulas need: while sᵢ = 0 — no error yet (or no
 /// hit yet) — nothing is recorded and nothing is tested. Recording
-/// \\(p_{\min} = s_{\min} = 0\\) would make the drift test \\(0 \ge 0\\) on an
+/// p_min = s_min = 0 would make the drift test 0 ≥ 0 on an
 /// error-free stream, an alarm every `warm_start` values for a perfect model,
 /// and would turn the first error after an error-free stretch into an alarm.
-/// (River's DDM tests with a strict \\(>\\), which spares the error-free
+/// (River's DDM tests with a strict >, which spares the error-free
 /// stream but still fires on that first error; we keep the paper's
-/// \\(\ge\\) and wait for \\(s_{\min} > 0\\) instead.)
+/// ≥ and wait for s_min > 0 instead.)
 ///
 /// ```
 /// use stable_learning::shift::drift::{Ddm, DriftDetector, Status};
@@ -144,10 +144,10 @@ impl DriftDetector for Ddm {
     }
 }
 
-/// The Page–Hinkley test for an increase of the mean. With \\(\bar x_t\\) the
+/// The Page–Hinkley test for an increase of the mean. With x̄ₜ the
 /// running mean of the first t values, it accumulates
-/// \\(m_T = \sum_{t \le T} (x_t - \bar x_t - \delta)\\), tracks
-/// \\(M_T = \min_{t \le T} m_t\\) and fires when \\(m_T - M_T > \lambda\\), after
+/// m_T = Σ_{t ≤ T} (xₜ − x̄ₜ − δ), tracks
+/// M_T = min_{t ≤ T} mₜ and fires when m_T − M_T > λ, after
 /// at least `min_instances` values. δ is the size of change it tolerates,
 /// λ the evidence it needs.
 ///
@@ -226,11 +226,13 @@ impl DriftDetector for PageHinkley {
 }
 
 /// ADWIN, the adaptive window (Bifet & Gavaldà 2007), for values in [0, 1].
-/// It keeps the values since the last change in a window \\(W\\). After each
-/// value it looks at ways to split \\(W\\) into an older part \\(W_0\\) and a
-/// newer part \\(W_1\\), and drops \\(W_0\\) when their means differ by more than
+/// It keeps the values since the last change in a window W. After each
+/// value it looks at ways to split W into an older part W₀ and a
+/// newer part W₁, and drops W₀ when their means differ by more than
 ///
-/// \\[ \varepsilon_{\text{cut}} = \sqrt{\frac{1}{2m}\ln\frac{4\lvert W\rvert}{\delta}}, \qquad m = \frac{1}{1/\lvert W_0\rvert + 1/\lvert W_1\rvert}, \\]
+/// ```text
+/// ε_cut = √( (1/(2m)) · ln(4|W|/δ) ),   m = 1/(1/|W₀| + 1/|W₁|),
+/// ```
 ///
 /// which keeps the probability of a false alarm at each step below δ. Like
 /// the paper's ADWIN2, which only cuts at the boundaries of buckets of
