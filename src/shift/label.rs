@@ -1,19 +1,19 @@
 //! Label shift: the class proportions move, what each class looks like does
 //! not.
 //!
-//! The source has class priors \\(p(y)\\), the target \\(q(y)\\), and both share
-//! \\(p(x \mid y)\\) — diseases cause symptoms, and an epidemic changes how
+//! The source has class priors p(y), the target q(y), and both share
+//! p(x | y) — diseases cause symptoms, and an epidemic changes how
 //! common a disease is, not what it looks like. The weights are
-//! \\(w_y = q(y)/p(y)\\), one per class, and they can be estimated from
+//! w_y = q(y)/p(y), one per class, and they can be estimated from
 //! *unlabeled* target data:
 //!
 //! - [`bbse`] (black-box shift estimation, Lipton, Wang & Smola 2018) solves
-//!   the linear system \\(\hat C \hat w = \hat\mu\\), where \\(\hat C_{ij}\\) is
+//!   the linear system Ĉ ŵ = μ̂, where Ĉᵢⱼ is
 //!   the joint frequency of (prediction i, label j) on held-out source data
-//!   and \\(\hat\mu_i\\) the frequency of prediction i on the target;
+//!   and μ̂ᵢ the frequency of prediction i on the target;
 //! - [`em_priors`] (Saerens, Latinne & Decaestecker 2002) alternates between
-//!   reweighting the classifier's posteriors by \\(\hat q(y)/p(y)\\) and setting
-//!   \\(\hat q(y)\\) to their mean.
+//!   reweighting the classifier's posteriors by q̂(y)/p(y) and setting
+//!   q̂(y) to their mean.
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 use rand::seq::SliceRandom;
@@ -41,7 +41,7 @@ pub fn class_frequencies(labels: &[usize], k: usize) -> Array1<f64> {
     f / labels.len().max(1) as f64
 }
 
-/// The *joint* confusion matrix \\(\hat C_{ij} = \frac{1}{n}\#\{\hat y = i, y = j\}\\):
+/// The *joint* confusion matrix Ĉᵢⱼ = (1/n) #{ŷ = i, y = j}:
 /// its entries sum to 1 and its column j sums to the frequency of class j.
 ///
 /// ```
@@ -58,7 +58,7 @@ pub fn confusion_joint(predicted: &[usize], labels: &[usize], k: usize) -> Array
     c / labels.len().max(1) as f64
 }
 
-/// The *conditional* confusion matrix \\(P(\hat y = i \mid y = j)\\): the joint
+/// The *conditional* confusion matrix P(ŷ = i | y = j): the joint
 /// one with each column divided by its sum (columns of absent classes stay 0).
 ///
 /// ```
@@ -77,15 +77,16 @@ pub fn confusion_conditional(predicted: &[usize], labels: &[usize], k: usize) ->
     c
 }
 
-/// Black-box shift estimation: solves \\(\hat C \hat w = \hat\mu\\) for the
-/// class weights \\(\hat w_y \approx q(y)/p(y)\\), with `joint` the *joint*
+/// Black-box shift estimation: solves Ĉ ŵ = μ̂ for the
+/// class weights ŵ_y ≈ q(y)/p(y), with `joint` the *joint*
 /// confusion matrix of the classifier on held-out source data
 /// ([`confusion_joint`]) and `mu` the frequency of each prediction on the
 /// target ([`class_frequencies`] of the predictions).
 ///
-/// Why it holds: under label shift \\(q(\hat y = i) = \sum_j P(\hat y = i \mid y = j)\, q(y = j) = \sum_j P(\hat y = i, y = j)\,\frac{q(j)}{p(j)}\\).
+/// Why it holds: under label shift
+/// q(ŷ = i) = Σⱼ P(ŷ = i | y = j) q(y = j) = Σⱼ P(ŷ = i, y = j) q(j)/p(j).
 /// Negative solutions (possible with few samples) are clipped to 0. Fails
-/// when \\(\hat C\\) is singular.
+/// when Ĉ is singular.
 ///
 /// ```
 /// use ndarray::array;
@@ -113,22 +114,25 @@ pub fn bbse(joint: ArrayView2<f64>, mu: ArrayView1<f64>) -> Result<Array1<f64>, 
 /// What [`em_priors`] found.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EmPriors {
-    /// The estimated target priors \\(\hat q(y)\\).
+    /// The estimated target priors q̂(y).
     pub priors: Array1<f64>,
-    /// The weights \\(\hat q(y)/p(y)\\).
+    /// The weights q̂(y)/p(y).
     pub weights: Array1<f64>,
     /// Iterations used.
     pub iterations: usize,
 }
 
 /// The EM algorithm of Saerens, Latinne & Decaestecker (2002) for the target
-/// priors. `posteriors` holds the source classifier's \\(p(y \mid x)\\) for
+/// priors. `posteriors` holds the source classifier's p(y | x) for
 /// each target row, `counts` how many times each row occurs (`None`: once),
-/// `source_priors` the class priors \\(p(y)\\) it was trained under. From
-/// \\(\hat q^{(0)} = p\\), repeat until no prior moves by more than `tol`
+/// `source_priors` the class priors p(y) it was trained under. From
+/// q̂⁽⁰⁾ = p, repeat until no prior moves by more than `tol`
 /// (or `max_iter` times):
 ///
-/// \\[ \hat q^{(s)}(y \mid x_i) = \frac{\frac{\hat q^{(s)}(y)}{p(y)}\, p(y \mid x_i)}{\sum_{y'} \frac{\hat q^{(s)}(y')}{p(y')}\, p(y' \mid x_i)}, \qquad \hat q^{(s+1)}(y) = \frac{1}{m}\sum_{i=1}^m \hat q^{(s)}(y \mid x_i). \\]
+/// ```text
+/// q̂⁽ˢ⁾(y | xᵢ) = [q̂⁽ˢ⁾(y)/p(y)] p(y | xᵢ) / Σ_y′ [q̂⁽ˢ⁾(y′)/p(y′)] p(y′ | xᵢ),
+/// q̂⁽ˢ⁺¹⁾(y)    = (1/m) Σᵢ q̂⁽ˢ⁾(y | xᵢ).
+/// ```
 ///
 /// Unlike BBSE it trusts the posteriors to be *calibrated*.
 ///
@@ -219,8 +223,8 @@ pub fn em_priors(
 }
 
 /// Corrects a source classifier's posteriors for label shift: each row
-/// becomes \\(w_y\, p(y \mid x) / \sum_{y'} w_{y'}\, p(y' \mid x)\\), the
-/// posterior under the target priors (Bayes' rule; \\(p(x \mid y)\\) is shared).
+/// becomes w_y p(y | x) / Σ_y′ w_y′ p(y′ | x), the
+/// posterior under the target priors (Bayes' rule; p(x | y) is shared).
 ///
 /// ```
 /// use ndarray::array;
@@ -239,7 +243,7 @@ pub fn adjust_posteriors(posteriors: ArrayView2<f64>, weights: ArrayView1<f64>) 
 }
 
 /// Lipton et al.'s *tweak-one* shift on `k` classes: class `class` gets
-/// probability ρ, every other class \\((1-\rho)/(k-1)\\).
+/// probability ρ, every other class (1 − ρ)/(k − 1).
 ///
 /// ```
 /// let q = stable_learning::shift::label::tweak_one(10, 5, 0.5).unwrap();
@@ -266,7 +270,7 @@ pub fn tweak_one(k: usize, class: usize, rho: f64) -> Result<Vec<f64>, Error> {
         .collect())
 }
 
-/// Class priors drawn from a symmetric Dirichlet distribution \\(\mathrm{Dir}(\alpha)\\)
+/// Class priors drawn from a symmetric Dirichlet distribution Dir(α)
 /// on `k` classes: α large gives nearly uniform priors, α small puts most of
 /// the mass on a few classes.
 ///
@@ -288,8 +292,8 @@ pub fn dirichlet_priors(alpha: f64, k: usize, rng: &mut impl Rng) -> Result<Vec<
 /// Draws `m` row indices so that their classes follow `priors` and, within a
 /// class, row i is drawn with probability proportional to `row_weights[i]`
 /// (`None`: all rows equally likely), with replacement. With equal row
-/// weights this is a label-shifted sample that keeps \\(p(x \mid y)\\) of the
-/// pool `labels`; unequal ones change \\(p(x \mid y)\\) too, breaking the
+/// weights this is a label-shifted sample that keeps p(x | y) of the
+/// pool `labels`; unequal ones change p(x | y) too, breaking the
 /// label-shift assumption on purpose.
 ///
 /// ```
@@ -350,10 +354,10 @@ pub fn sample_with_priors(
 }
 
 /// What a sample drawn by [`sample_with_priors`] converges to as it grows:
-/// the fraction of the sample that is row i, \\(q_j\, v_i / \sum_{i' \in j} v_{i'}\\)
-/// for row i of class j with row weight \\(v_i\\) (all 1 for `None`), and
-/// \\(q\\) the priors normalized to sum to 1. Feeding these fractions to an
-/// estimator in place of a sample's counts gives its error for \\(m \to \infty\\)
+/// the fraction of the sample that is row i, q_j vᵢ / Σ_{i′ ∈ j} v_{i′}
+/// for row i of class j with row weight vᵢ (all 1 for `None`), and
+/// q the priors normalized to sum to 1. Feeding these fractions to an
+/// estimator in place of a sample's counts gives its error for m → ∞
 /// target samples, exactly, without sampling.
 ///
 /// ```
@@ -442,7 +446,7 @@ fn check_sampling(
     Ok(())
 }
 
-/// Tempers a classifier's posteriors: every row becomes \\(p^\tau\\),
+/// Tempers a classifier's posteriors: every row becomes p^τ,
 /// renormalized — for a softmax classifier the same as multiplying its logits
 /// by τ. τ > 1 sharpens the probabilities, τ < 1 softens them; the most
 /// probable class never changes.
@@ -464,7 +468,7 @@ pub fn temper(posteriors: ArrayView2<f64>, tau: f64) -> Array2<f64> {
     out
 }
 
-/// The mean log-loss \\(-\frac{1}{n}\sum_i \ln p(y_i \mid x_i)\\) of posteriors
+/// The mean log-loss −(1/n) Σᵢ ln p(yᵢ | xᵢ) of posteriors
 /// on labelled rows. The temperature τ that minimizes it on held-out data
 /// ([`temper`]) says whether a classifier is over-confident (τ < 1) or
 /// under-confident (τ > 1).
@@ -484,7 +488,7 @@ pub fn log_loss(posteriors: ArrayView2<f64>, labels: &[usize]) -> f64 {
         / labels.len().max(1) as f64
 }
 
-/// The Euclidean distance \\(\lVert \hat w - w \rVert_2\\) between estimated and
+/// The Euclidean distance ‖ŵ − w‖₂ between estimated and
 /// true weights.
 pub fn weight_error(estimated: ArrayView1<f64>, truth: ArrayView1<f64>) -> f64 {
     (&estimated - &truth).mapv(|v| v * v).sum().sqrt()
