@@ -5,13 +5,14 @@
 
 mod common;
 
-use common::{example_json, temp_dir};
+use common::{example_json, result, temp_dir};
 use ndarray::{Array1, Array2};
 use rand::{RngExt, SeedableRng, rngs::StdRng};
 use rand_distr::StandardNormal;
 use stable_learning::shift::covariate::normal_pdf;
 use stable_learning::shift::label::{
-    bbse, class_frequencies, confusion_joint, em_priors, weight_error,
+    BrokenAssumption, CorrectionAccuracy, ErrorVsM, Floors, SplitSummary, TwoShifts, bbse,
+    class_frequencies, confusion_joint, em_priors, weight_error,
 };
 
 fn text() -> String {
@@ -26,30 +27,32 @@ fn mentions(text: &str, needle: &str, what: &str) {
 fn example_results_match_the_chapter_and_the_claims() {
     let out = temp_dir("label-chapter");
     let doc = example_json("label_shift", &[], &out);
-    let r = &doc["results"];
-    let num = |k: &str| {
-        r[k].as_f64()
-            .unwrap_or_else(|| panic!("result {k} missing"))
-    };
+    let split: SplitSummary = result(&doc, "chapter_split");
+    let shifts: TwoShifts = result(&doc, "two_shifts");
+    let errors: ErrorVsM = result(&doc, "error_vs_m");
+    let accuracy: CorrectionAccuracy = result(&doc, "correction_accuracy");
+    let broken: BrokenAssumption = result(&doc, "broken_assumption");
+    let floors: Floors = result(&doc, "floors");
     let t = text();
 
     mentions(
         &t,
         &format!(
             "right on {:.3} of the held-out digits",
-            num("source_accuracy")
+            split.source_accuracy
         ),
         "the source accuracy",
     );
     mentions(
         &t,
-        &format!("a held-out source set ({})", r["held_out_size"]),
+        &format!("a held-out source set ({})", split.held_out_size),
         "the held-out size",
     );
     // d2l's equation read literally sums to about k = 10, not 1.
-    let d2l = num("d2l_joint_solution_sum");
+    let d2l = shifts.tweak_one.joint_solution_sum;
+    let conditional = shifts.tweak_one.conditional_solution_sum;
     assert!((d2l - 10.0).abs() < 1.0, "{d2l}");
-    assert!((num("conditional_solution_sum") - 1.0).abs() < 1e-9);
+    assert!((conditional - 1.0).abs() < 1e-9);
     mentions(
         &t,
         &format!("gives a vector that sums to {d2l:.2}"),
@@ -57,21 +60,20 @@ fn example_results_match_the_chapter_and_the_claims() {
     );
     mentions(
         &t,
-        &format!("sums to {:.6}", num("conditional_solution_sum")),
+        &format!("sums to {conditional:.6}"),
         "the conditional sum",
     );
 
     mentions(
         &t,
-        &format!("weight of class 5 is {:.2}", num("tweak_true_weight")),
+        &format!("weight of class 5 is {:.2}", shifts.tweaked_true_weight),
         "the tweaked weight",
     );
     mentions(
         &t,
         &format!(
             "off by {:.3} (BBSE) and {:.3} (EM)",
-            num("tweak_bbse_error"),
-            num("tweak_em_error")
+            shifts.tweak_one.bbse_error, shifts.tweak_one.em_error
         ),
         "the tweak-one errors",
     );
@@ -79,73 +81,73 @@ fn example_results_match_the_chapter_and_the_claims() {
         &t,
         &format!(
             "by {:.3} and {:.3}",
-            num("dirichlet_bbse_error"),
-            num("dirichlet_em_error")
+            shifts.dirichlet.bbse_error, shifts.dirichlet.em_error
         ),
         "the Dirichlet errors",
     );
 
     // The error shrinks like m^(-1/2) when Ĉ is exact: the fitted log-log
     // slope of 14..40-run means is within 0.1 of −½.
-    let slope = num("exact_slope");
+    let slope = errors.exact_slope;
     assert!((slope + 0.5).abs() < 0.1, "{slope}");
     mentions(&t, &format!("fitted slope {slope:.3}"), "the slope");
+    let at_max_m = |c: &[(f64, f64)]| c.last().expect("a point per m").1;
+    let exact_max_m = at_max_m(&errors.exact);
+    let bbse_max_m = at_max_m(&errors.bbse);
+    let small_max_m = at_max_m(&errors.small_source);
+    let em_max_m = at_max_m(&errors.em);
+    assert_eq!(errors.ms.last(), Some(&20_000));
     mentions(
         &t,
-        &format!("down to {:.4} at 20000", num("error_exact_max_m")),
+        &format!("down to {exact_max_m:.4} at 20000"),
         "the smallest error",
     );
     // With Ĉ estimated, more target samples stop helping: a floor, higher
     // for a smaller source set.
     assert!(
-        num("pool_tail_slope").abs() < 0.15,
+        errors.pool_tail_slope.abs() < 0.15,
         "the curve is flat at the end"
     );
     assert!(
-        num("error_bbse_max_m") < num("error_bbse_min_m"),
+        bbse_max_m < errors.bbse[0].1,
         "the error shrinks as samples grow"
     );
-    assert!(num("error_small_max_m") > 1.5 * num("error_bbse_max_m"));
-    assert!(
-        num("error_exact_max_m") < 0.1 && num("error_exact_max_m") < num("error_bbse_max_m") / 3.0
-    );
+    assert!(small_max_m > 1.5 * bbse_max_m);
+    assert!(exact_max_m < 0.1 && exact_max_m < bbse_max_m / 3.0);
     mentions(
         &t,
-        &format!("stops improving at about {:.3}", num("error_bbse_max_m")),
+        &format!("stops improving at about {bbse_max_m:.3}"),
         "the floor",
     );
     mentions(
         &t,
-        &format!("floor rises to {:.3}", num("error_small_max_m")),
+        &format!("floor rises to {small_max_m:.3}"),
         "the small-source floor",
     );
     mentions(
         &t,
-        &format!("also levels off, at {:.3}.", num("error_em_max_m")),
+        &format!("also levels off, at {em_max_m:.3}."),
         "EM's floor",
     );
     // The floors, computed exactly for m = ∞, are what the curves approach:
     // at m = 20000 each curve is within the error μ̂ alone still has there
     // (the exact-Ĉ curve's value).
-    let noise = num("error_exact_max_m");
-    for (curve, floor) in [
-        ("error_bbse_max_m", "floor_bbse"),
-        ("error_small_max_m", "floor_small"),
-        ("error_em_max_m", "floor_em"),
+    let noise = exact_max_m;
+    for (what, curve, floor) in [
+        ("BBSE", bbse_max_m, floors.bbse),
+        ("BBSE, small source", small_max_m, floors.small_source_bbse),
+        ("EM", em_max_m, floors.em),
     ] {
         assert!(
-            (num(curve) - num(floor)).abs() < noise,
-            "{curve} vs {floor}"
+            (curve - floor).abs() < noise,
+            "{what}: {curve} at m = 20000 vs floor {floor}"
         );
     }
     mentions(
         &t,
         &format!(
             "the floors are {:.3} for BBSE, {:.3} with \\\\(\\hat{{\\mathbf C}}\\\\) from {} digits, and {:.3} for EM",
-            num("floor_bbse"),
-            num("floor_small"),
-            r["small_size"],
-            num("floor_em")
+            floors.bbse, floors.small_source_bbse, floors.small_rows, floors.em
         ),
         "the exact floors",
     );
@@ -153,33 +155,37 @@ fn example_results_match_the_chapter_and_the_claims() {
     // raises BBSE's floor when it shrinks, the pool at least three quarters
     // as much as Ĉ's set ("as much"); the small pool raises EM's floor;
     // calibrated posteriors lower it.
-    let floors: Vec<[f64; 2]> = serde_json::from_value(r["resplit_floors"].clone()).unwrap();
-    let (base, small_source, small_pool, calibrated) = (floors[0], floors[1], floors[2], floors[3]);
+    let [base, small_source, small_pool, calibrated] = &floors.resplit[..] else {
+        panic!("four settings expected, got {}", floors.resplit.len());
+    };
+    assert!(!base.tempered && calibrated.tempered);
+    assert_eq!(small_source.held_rows, floors.small_rows);
+    assert_eq!(small_pool.target_rows, floors.small_rows);
     assert!(
-        small_source[0] > base[0] && small_pool[0] > base[0],
+        small_source.bbse > base.bbse && small_pool.bbse > base.bbse,
         "{floors:?}"
     );
     assert!(
-        small_pool[0] - base[0] > 0.75 * (small_source[0] - base[0]),
+        small_pool.bbse - base.bbse > 0.75 * (small_source.bbse - base.bbse),
         "{floors:?}"
     );
-    assert_eq!(small_source[1], base[1], "EM uses no Ĉ");
+    assert_eq!(small_source.em, base.em, "EM uses no Ĉ");
     assert!(
-        small_pool[1] > base[1] && calibrated[1] < base[1],
+        small_pool.em > base.em && calibrated.em < base.em,
         "{floors:?}"
     );
-    assert_eq!(r["resplits"], 40);
-    let others = r["held_out_size"].as_u64().unwrap() + r["pool_size"].as_u64().unwrap();
+    assert_eq!(floors.resplits, 40);
+    let others = split.held_out_size + split.pool_size;
     mentions(
         &t,
-        &format!("from a fixed pool of {} digits", r["pool_size"]),
+        &format!("from a fixed pool of {} digits", split.pool_size),
         "the pool's size",
     );
     mentions(
         &t,
         &format!(
             "averages the floors over {} random re-splits of the {others} digits",
-            r["resplits"]
+            floors.resplits
         ),
         "the re-splits",
     );
@@ -187,7 +193,7 @@ fn example_results_match_the_chapter_and_the_claims() {
         &t,
         &format!(
             "mean over {} random re-splits of the {others} digits the classifier never trained on into {} held-out digits and a pool of {}, with all or {} of each",
-            r["resplits"], r["held_out_size"], r["pool_size"], r["small_size"]
+            floors.resplits, split.held_out_size, split.pool_size, floors.small_rows
         ),
         "Table 6.1's caption",
     );
@@ -195,7 +201,7 @@ fn example_results_match_the_chapter_and_the_claims() {
         &t,
         &format!(
             "raises BBSE's mean floor from {:.3} to {:.3}; shrinking the pool to {} raises it to {:.3}",
-            base[0], small_source[0], r["small_size"], small_pool[0]
+            base.bbse, small_source.bbse, floors.small_rows, small_pool.bbse
         ),
         "BBSE's mean floors",
     );
@@ -203,32 +209,40 @@ fn example_results_match_the_chapter_and_the_claims() {
         &t,
         &format!(
             "EM's mean floor rises from {:.3} to {:.3} with the smaller pool, and falls to {:.3}",
-            base[1], small_pool[1], calibrated[1]
+            base.em, small_pool.em, calibrated.em
         ),
         "EM's mean floors",
     );
-    let curves: Vec<Vec<(f64, f64)>> = serde_json::from_value(r["error_curves"].clone()).unwrap();
     // Every curve decreases from m = 50 to m = 20000.
-    for c in &curves {
+    for c in [
+        &errors.exact,
+        &errors.bbse,
+        &errors.em,
+        &errors.small_source,
+    ] {
         assert!(c.last().unwrap().1 < c[0].1 / 1.5, "{c:?}");
     }
 
     // Correction: with the true weights accuracy rises under every shift;
     // with estimated weights under the strong ones.
-    let rows: Vec<Vec<f64>> = serde_json::from_value(r["accuracy_rows"].clone()).unwrap();
-    for row in &rows {
-        assert!(row[1] >= row[0], "{row:?}");
+    let rows = &accuracy.rows;
+    for row in rows {
+        assert!(row.true_weights >= row.uncorrected, "{row:?}");
     }
     for row in &rows[..3] {
-        assert!(row[2] > row[0] && row[3] > row[0], "{row:?}");
+        assert!(
+            row.bbse_weights > row.uncorrected && row.em_weights > row.uncorrected,
+            "{row:?}"
+        );
     }
     let strong = &rows[1];
+    assert_eq!(strong.shift, "tweak-one, ρ = 0.9");
     // Nine classes share 10% of 2000 target digits.
     mentions(
         &t,
         &format!(
             "each has about {:.0} samples in 2000",
-            num("rare_class_expected_count")
+            accuracy.rare_class_expected_count
         ),
         "the rare classes' count",
     );
@@ -236,26 +250,31 @@ fn example_results_match_the_chapter_and_the_claims() {
         &t,
         &format!(
             "right on {:.3} of the target digits, and correcting with the true weights lifts that to {:.3}",
-            strong[0], strong[1]
+            strong.uncorrected, strong.true_weights
         ),
         "the ρ = 0.9 row",
     );
     mentions(
         &t,
-        &format!("EM's weights get {:.3}, BBSE's {:.3}", strong[3], strong[2]),
+        &format!(
+            "EM's weights get {:.3}, BBSE's {:.3}",
+            strong.em_weights, strong.bbse_weights
+        ),
         "the ρ = 0.9 estimates",
     );
 
     // Breaking the assumption: the error grows several-fold.
+    let last = broken.strengths.len() - 1;
+    assert_eq!(broken.strengths[last], 2.0);
     let (b0, b1, e0, e1) = (
-        num("broken_bbse_k0"),
-        num("broken_bbse_kmax"),
-        num("broken_em_k0"),
-        num("broken_em_kmax"),
+        broken.bbse[0].1,
+        broken.bbse[last].1,
+        broken.em[0].1,
+        broken.em[last].1,
     );
     assert!(b1 > 3.0 * b0 && e1 > 2.0 * e0);
     // More target samples would not reduce it: at m = ∞ it is within 5%.
-    let limit = num("broken_bbse_kmax_limit");
+    let limit = broken.bbse_limit;
     assert!((limit - b1).abs() < 0.05 * b1, "{limit} vs {b1}");
     mentions(
         &t,

@@ -3,14 +3,15 @@
 
 mod common;
 
-use common::{assert_mentions, chapter, example_json, temp_dir};
+use common::{assert_mentions, chapter, example_json, result, temp_dir};
 use ndarray::Array1;
 use rand::seq::SliceRandom;
 use rand::{SeedableRng, rngs::StdRng};
 use stable_learning::nn::data::{CLASSES, Dataset};
 use stable_learning::shift::label::{
-    bbse, class_frequencies, confusion_conditional, confusion_joint, em_priors, expected_counts,
-    log_loss, sample_with_priors, temper, tweak_one, weight_error,
+    ChapterSplit, Floors, SplitSummary, bbse, chapter_split, class_frequencies,
+    confusion_conditional, confusion_joint, em_priors, expected_counts, log_loss,
+    sample_with_priors, temper, tweak_one, weight_error,
 };
 use stable_learning::shift::logistic::{Softmax, SoftmaxParams};
 
@@ -65,50 +66,35 @@ fn exercise_1_joint_or_conditional() {
     );
 }
 
-/// The chapter's classifier and split, as `examples/label_shift.rs` makes
-/// them at its default seed: the digits shuffled once, 40% to train the
-/// softmax regression, 30% held out, 30% the pool. (The test below checks
-/// that the numbers agree with the example's own.)
-fn chapter_split() -> (Softmax, Dataset, Dataset, Dataset) {
-    let digits = Dataset::digits();
-    let mut idx: Vec<usize> = (0..digits.len()).collect();
-    idx.shuffle(&mut StdRng::seed_from_u64(42));
-    let (n_train, n_held) = (digits.len() * 4 / 10, digits.len() * 3 / 10);
-    let train = digits.select(&idx[..n_train]);
-    let held = digits.select(&idx[n_train..n_train + n_held]);
-    let pool = digits.select(&idx[n_train + n_held..]);
-    let model = Softmax::fit(
-        train.x.view(),
-        &train.y,
-        CLASSES,
-        None,
-        SoftmaxParams::default(),
-    )
-    .unwrap();
-    (model, train, held, pool)
-}
-
-/// (τ, BBSE error, EM error) at m = ∞, and the fitted temperature.
+/// (τ, BBSE error, EM error) at m = ∞, and the fitted temperature, on the
+/// chapter's classifier and split as `examples/label_shift.rs` makes them at
+/// its default seed. (The test below checks that the numbers agree with the
+/// example's own.)
 fn calibration_errors() -> (Vec<(f64, f64, f64)>, f64) {
-    let (model, train, held, pool) = chapter_split();
-    let held_pred = model.predict(held.x.view());
-    let p = class_frequencies(&held.y, CLASSES);
-    let train_priors = class_frequencies(&train.y, CLASSES);
-    let joint = confusion_joint(&held_pred, &held.y, CLASSES);
+    let split = chapter_split(&mut StdRng::seed_from_u64(42));
+    let ChapterSplit {
+        model,
+        held,
+        pool,
+        train_priors,
+        p,
+        pool_post,
+        pool_pred,
+        ..
+    } = &split;
+    let joint = &split.c_joint;
     let q = Array1::from(tweak_one(CLASSES, 5, 0.5).unwrap());
-    let true_w = &q / &p;
-    let pool_post = model.probabilities(pool.x.view());
-    let pool_pred = model.predict(pool.x.view());
+    let true_w = &q / p;
     // ANCHOR: calibration
     // m = ∞: each pool row's share of an endless tweak-one target sample.
     let counts = expected_counts(&pool.y, q.as_slice().unwrap(), None).unwrap();
     let mut mu = Array1::<f64>::zeros(CLASSES);
-    for (&n, &i) in counts.iter().zip(&pool_pred) {
+    for (&n, &i) in counts.iter().zip(pool_pred) {
         mu[i] += n;
     }
     // BBSE sees only the predicted classes, which tempering never changes.
     let w = bbse(joint.view(), mu.view()).unwrap();
-    let bbse_q = &w * &p / (&w * &p).sum();
+    let bbse_q = &w * p / (&w * p).sum();
     // The temperature that fits the held-out digits best: lowest log-loss.
     let held_post = model.probabilities(held.x.view());
     let held_loss = |tau: f64| log_loss(temper(held_post.view(), tau).view(), &held.y);
@@ -127,8 +113,8 @@ fn calibration_errors() -> (Vec<(f64, f64, f64)>, f64) {
             1e-8,
         )
         .unwrap();
-        let e_bbse = weight_error((&bbse_q / &p).view(), true_w.view());
-        let e_em = weight_error((&em.priors / &p).view(), true_w.view());
+        let e_bbse = weight_error((&bbse_q / p).view(), true_w.view());
+        let e_em = weight_error((&em.priors / p).view(), true_w.view());
         println!("τ = {tau}: weight error BBSE {e_bbse:.3}, EM {e_em:.3}");
         rows.push((tau, e_bbse, e_em));
     }
@@ -141,8 +127,8 @@ fn exercise_2_em_needs_calibration_bbse_does_not() {
     let (rows, fitted) = calibration_errors();
     let out = temp_dir("label-calibration");
     let doc = example_json("label_shift", &[], &out);
-    let r = &doc["results"];
-    let num = |k: &str| r[k].as_f64().unwrap();
+    let split: SplitSummary = result(&doc, "chapter_split");
+    let floors: Floors = result(&doc, "floors");
     let text = chapter("label_shift.md")
         .split_whitespace()
         .collect::<Vec<_>>()
@@ -152,10 +138,10 @@ fn exercise_2_em_needs_calibration_bbse_does_not() {
     // rows are the example's floors. (1e-9: the posteriors of the pool are
     // computed there as part of a larger matrix product, which may round
     // differently in the last bits.)
-    assert_eq!(fitted, num("fitted_tau"));
-    assert!((calibrated.2 - num("floor_em")).abs() < 1e-9);
-    assert!((calibrated.1 - num("floor_bbse")).abs() < 1e-9);
-    assert!((fit.2 - num("floor_em_fitted_tau")).abs() < 1e-9);
+    assert_eq!(fitted, floors.fitted_tau);
+    assert!((calibrated.2 - floors.em).abs() < 1e-9);
+    assert!((calibrated.1 - floors.bbse).abs() < 1e-9);
+    assert!((fit.2 - floors.em_fitted_tau).abs() < 1e-9);
     // BBSE sees the same predictions at every temperature.
     for row in &rows {
         assert_eq!(row.1, calibrated.1);
@@ -165,7 +151,7 @@ fn exercise_2_em_needs_calibration_bbse_does_not() {
     // The classifier is under-confident: the best temperature sharpens, and
     // its mean top probability on the held-out digits is below its accuracy.
     assert!(fitted > 1.0);
-    let (top, acc) = (num("held_mean_top_probability"), num("source_accuracy"));
+    let (top, acc) = (split.held_mean_top_probability, split.source_accuracy);
     assert!(top < acc);
     assert_mentions(
         &text,
@@ -194,21 +180,21 @@ fn exercise_2_em_needs_calibration_bbse_does_not() {
     );
     // Averaged over the re-splits, calibration lowers EM's floor by far more
     // than on this one pool, and below BBSE's.
-    let floors: Vec<[f64; 2]> = serde_json::from_value(r["resplit_floors"].clone()).unwrap();
-    let (plain, tempered) = (floors[0], floors[3]);
+    let (plain, tempered) = (&floors.resplit[0], &floors.resplit[3]);
+    assert!(!plain.tempered && tempered.tempered);
     assert!(
-        tempered[1] < plain[1] && tempered[1] < plain[0],
+        tempered.em < plain.em && tempered.em < plain.bbse,
         "{floors:?}"
     );
     assert!(
-        calibrated.2 - fit.2 < (plain[1] - tempered[1]) / 2.0,
+        calibrated.2 - fit.2 < (plain.em - tempered.em) / 2.0,
         "the single pool hides most of the gain"
     );
     assert_mentions(
         &text,
         &format!(
             "calibration lowers EM's floor from {:.3} to {:.3}, below BBSE's {:.3}",
-            plain[1], tempered[1], plain[0]
+            plain.em, tempered.em, plain.bbse
         ),
         "the re-split means",
     );

@@ -1,26 +1,31 @@
 //! Label shift: the class proportions move, what each class looks like does
 //! not.
 //!
-//! The source has class priors \\(p(y)\\), the target \\(q(y)\\), and both share
-//! \\(p(x \mid y)\\) — diseases cause symptoms, and an epidemic changes how
+//! The source has class priors p(y), the target q(y), and both share
+//! p(x | y) — diseases cause symptoms, and an epidemic changes how
 //! common a disease is, not what it looks like. The weights are
-//! \\(w_y = q(y)/p(y)\\), one per class, and they can be estimated from
+//! w_y = q(y)/p(y), one per class, and they can be estimated from
 //! *unlabeled* target data:
 //!
 //! - [`bbse`] (black-box shift estimation, Lipton, Wang & Smola 2018) solves
-//!   the linear system \\(\hat C \hat w = \hat\mu\\), where \\(\hat C_{ij}\\) is
+//!   the linear system Ĉ ŵ = μ̂, where Ĉᵢⱼ is
 //!   the joint frequency of (prediction i, label j) on held-out source data
-//!   and \\(\hat\mu_i\\) the frequency of prediction i on the target;
+//!   and μ̂ᵢ the frequency of prediction i on the target;
 //! - [`em_priors`] (Saerens, Latinne & Decaestecker 2002) alternates between
-//!   reweighting the classifier's posteriors by \\(\hat q(y)/p(y)\\) and setting
-//!   \\(\hat q(y)\\) to their mean.
+//!   reweighting the classifier's posteriors by q̂(y)/p(y) and setting
+//!   q̂(y) to their mean.
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
+use rand::seq::SliceRandom;
 use rand::{Rng, RngExt};
 use rand_distr::Distribution;
 use rand_distr::multi::Dirichlet;
+use serde::{Deserialize, Serialize};
 
-use crate::{Error, Range};
+use crate::nn::data::{CLASSES, Dataset};
+use crate::numeric::stats::{mean, variance};
+use crate::shift::logistic::{Softmax, SoftmaxParams, accuracy, argmax_rows};
+use crate::{Error, Progress, Range};
 
 /// The fraction of `labels` in each class 0..k.
 ///
@@ -36,7 +41,7 @@ pub fn class_frequencies(labels: &[usize], k: usize) -> Array1<f64> {
     f / labels.len().max(1) as f64
 }
 
-/// The *joint* confusion matrix \\(\hat C_{ij} = \frac{1}{n}\#\{\hat y = i, y = j\}\\):
+/// The *joint* confusion matrix Ĉᵢⱼ = (1/n) #{ŷ = i, y = j}:
 /// its entries sum to 1 and its column j sums to the frequency of class j.
 ///
 /// ```
@@ -53,7 +58,7 @@ pub fn confusion_joint(predicted: &[usize], labels: &[usize], k: usize) -> Array
     c / labels.len().max(1) as f64
 }
 
-/// The *conditional* confusion matrix \\(P(\hat y = i \mid y = j)\\): the joint
+/// The *conditional* confusion matrix P(ŷ = i | y = j): the joint
 /// one with each column divided by its sum (columns of absent classes stay 0).
 ///
 /// ```
@@ -72,15 +77,16 @@ pub fn confusion_conditional(predicted: &[usize], labels: &[usize], k: usize) ->
     c
 }
 
-/// Black-box shift estimation: solves \\(\hat C \hat w = \hat\mu\\) for the
-/// class weights \\(\hat w_y \approx q(y)/p(y)\\), with `joint` the *joint*
+/// Black-box shift estimation: solves Ĉ ŵ = μ̂ for the
+/// class weights ŵ_y ≈ q(y)/p(y), with `joint` the *joint*
 /// confusion matrix of the classifier on held-out source data
 /// ([`confusion_joint`]) and `mu` the frequency of each prediction on the
 /// target ([`class_frequencies`] of the predictions).
 ///
-/// Why it holds: under label shift \\(q(\hat y = i) = \sum_j P(\hat y = i \mid y = j)\, q(y = j) = \sum_j P(\hat y = i, y = j)\,\frac{q(j)}{p(j)}\\).
+/// Why it holds: under label shift
+/// q(ŷ = i) = Σⱼ P(ŷ = i | y = j) q(y = j) = Σⱼ P(ŷ = i, y = j) q(j)/p(j).
 /// Negative solutions (possible with few samples) are clipped to 0. Fails
-/// when \\(\hat C\\) is singular.
+/// when Ĉ is singular.
 ///
 /// ```
 /// use ndarray::array;
@@ -108,22 +114,25 @@ pub fn bbse(joint: ArrayView2<f64>, mu: ArrayView1<f64>) -> Result<Array1<f64>, 
 /// What [`em_priors`] found.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EmPriors {
-    /// The estimated target priors \\(\hat q(y)\\).
+    /// The estimated target priors q̂(y).
     pub priors: Array1<f64>,
-    /// The weights \\(\hat q(y)/p(y)\\).
+    /// The weights q̂(y)/p(y).
     pub weights: Array1<f64>,
     /// Iterations used.
     pub iterations: usize,
 }
 
 /// The EM algorithm of Saerens, Latinne & Decaestecker (2002) for the target
-/// priors. `posteriors` holds the source classifier's \\(p(y \mid x)\\) for
+/// priors. `posteriors` holds the source classifier's p(y | x) for
 /// each target row, `counts` how many times each row occurs (`None`: once),
-/// `source_priors` the class priors \\(p(y)\\) it was trained under. From
-/// \\(\hat q^{(0)} = p\\), repeat until no prior moves by more than `tol`
+/// `source_priors` the class priors p(y) it was trained under. From
+/// q̂⁽⁰⁾ = p, repeat until no prior moves by more than `tol`
 /// (or `max_iter` times):
 ///
-/// \\[ \hat q^{(s)}(y \mid x_i) = \frac{\frac{\hat q^{(s)}(y)}{p(y)}\, p(y \mid x_i)}{\sum_{y'} \frac{\hat q^{(s)}(y')}{p(y')}\, p(y' \mid x_i)}, \qquad \hat q^{(s+1)}(y) = \frac{1}{m}\sum_{i=1}^m \hat q^{(s)}(y \mid x_i). \\]
+/// ```text
+/// q̂⁽ˢ⁾(y | xᵢ) = [q̂⁽ˢ⁾(y)/p(y)] p(y | xᵢ) / Σ_y′ [q̂⁽ˢ⁾(y′)/p(y′)] p(y′ | xᵢ),
+/// q̂⁽ˢ⁺¹⁾(y)    = (1/m) Σᵢ q̂⁽ˢ⁾(y | xᵢ).
+/// ```
 ///
 /// Unlike BBSE it trusts the posteriors to be *calibrated*.
 ///
@@ -214,8 +223,8 @@ pub fn em_priors(
 }
 
 /// Corrects a source classifier's posteriors for label shift: each row
-/// becomes \\(w_y\, p(y \mid x) / \sum_{y'} w_{y'}\, p(y' \mid x)\\), the
-/// posterior under the target priors (Bayes' rule; \\(p(x \mid y)\\) is shared).
+/// becomes w_y p(y | x) / Σ_y′ w_y′ p(y′ | x), the
+/// posterior under the target priors (Bayes' rule; p(x | y) is shared).
 ///
 /// ```
 /// use ndarray::array;
@@ -234,7 +243,7 @@ pub fn adjust_posteriors(posteriors: ArrayView2<f64>, weights: ArrayView1<f64>) 
 }
 
 /// Lipton et al.'s *tweak-one* shift on `k` classes: class `class` gets
-/// probability ρ, every other class \\((1-\rho)/(k-1)\\).
+/// probability ρ, every other class (1 − ρ)/(k − 1).
 ///
 /// ```
 /// let q = stable_learning::shift::label::tweak_one(10, 5, 0.5).unwrap();
@@ -261,7 +270,7 @@ pub fn tweak_one(k: usize, class: usize, rho: f64) -> Result<Vec<f64>, Error> {
         .collect())
 }
 
-/// Class priors drawn from a symmetric Dirichlet distribution \\(\mathrm{Dir}(\alpha)\\)
+/// Class priors drawn from a symmetric Dirichlet distribution Dir(α)
 /// on `k` classes: α large gives nearly uniform priors, α small puts most of
 /// the mass on a few classes.
 ///
@@ -283,8 +292,8 @@ pub fn dirichlet_priors(alpha: f64, k: usize, rng: &mut impl Rng) -> Result<Vec<
 /// Draws `m` row indices so that their classes follow `priors` and, within a
 /// class, row i is drawn with probability proportional to `row_weights[i]`
 /// (`None`: all rows equally likely), with replacement. With equal row
-/// weights this is a label-shifted sample that keeps \\(p(x \mid y)\\) of the
-/// pool `labels`; unequal ones change \\(p(x \mid y)\\) too, breaking the
+/// weights this is a label-shifted sample that keeps p(x | y) of the
+/// pool `labels`; unequal ones change p(x | y) too, breaking the
 /// label-shift assumption on purpose.
 ///
 /// ```
@@ -345,10 +354,10 @@ pub fn sample_with_priors(
 }
 
 /// What a sample drawn by [`sample_with_priors`] converges to as it grows:
-/// the fraction of the sample that is row i, \\(q_j\, v_i / \sum_{i' \in j} v_{i'}\\)
-/// for row i of class j with row weight \\(v_i\\) (all 1 for `None`), and
-/// \\(q\\) the priors normalized to sum to 1. Feeding these fractions to an
-/// estimator in place of a sample's counts gives its error for \\(m \to \infty\\)
+/// the fraction of the sample that is row i, q_j vᵢ / Σ_{i′ ∈ j} v_{i′}
+/// for row i of class j with row weight vᵢ (all 1 for `None`), and
+/// q the priors normalized to sum to 1. Feeding these fractions to an
+/// estimator in place of a sample's counts gives its error for m → ∞
 /// target samples, exactly, without sampling.
 ///
 /// ```
@@ -437,7 +446,7 @@ fn check_sampling(
     Ok(())
 }
 
-/// Tempers a classifier's posteriors: every row becomes \\(p^\tau\\),
+/// Tempers a classifier's posteriors: every row becomes p^τ,
 /// renormalized — for a softmax classifier the same as multiplying its logits
 /// by τ. τ > 1 sharpens the probabilities, τ < 1 softens them; the most
 /// probable class never changes.
@@ -459,7 +468,7 @@ pub fn temper(posteriors: ArrayView2<f64>, tau: f64) -> Array2<f64> {
     out
 }
 
-/// The mean log-loss \\(-\frac{1}{n}\sum_i \ln p(y_i \mid x_i)\\) of posteriors
+/// The mean log-loss −(1/n) Σᵢ ln p(yᵢ | xᵢ) of posteriors
 /// on labelled rows. The temperature τ that minimizes it on held-out data
 /// ([`temper`]) says whether a classifier is over-confident (τ < 1) or
 /// under-confident (τ > 1).
@@ -479,11 +488,804 @@ pub fn log_loss(posteriors: ArrayView2<f64>, labels: &[usize]) -> f64 {
         / labels.len().max(1) as f64
 }
 
-/// The Euclidean distance \\(\lVert \hat w - w \rVert_2\\) between estimated and
+/// The Euclidean distance ‖ŵ − w‖₂ between estimated and
 /// true weights.
 pub fn weight_error(estimated: ArrayView1<f64>, truth: ArrayView1<f64>) -> f64 {
     (&estimated - &truth).mapv(|v| v * v).sum().sqrt()
 }
+
+// The chapter's experiments.
+
+/// The parameters of the chapter's experiments; `Default` gives the book's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LabelShiftParams {
+    /// Unlabelled target samples for the weights figure, the accuracy table
+    /// and the broken-assumption figure.
+    pub m: usize,
+    /// The largest number of target samples in the error-against-samples
+    /// figure.
+    pub max_m: usize,
+    /// Repetitions per point of the error-against-samples and
+    /// broken-assumption figures and per row of the accuracy table, and
+    /// re-splits behind the table of floors.
+    pub trials: usize,
+    /// Tweak-one shift: the probability ρ of the tweaked class.
+    pub rho: f64,
+    /// Tweak-one shift: the tweaked class.
+    pub class: usize,
+    /// Dirichlet shift: the concentration α of Dir(α).
+    pub alpha: f64,
+    /// Held-out source rows in the "small source" settings.
+    pub small_source: usize,
+    /// The largest within-class covariate shift k when the assumption breaks.
+    pub covariate: f64,
+}
+
+impl Default for LabelShiftParams {
+    fn default() -> Self {
+        LabelShiftParams {
+            m: 2000,
+            max_m: 20_000,
+            trials: 40,
+            rho: 0.5,
+            class: 5,
+            alpha: 1.0,
+            small_source: 150,
+            covariate: 2.0,
+        }
+    }
+}
+
+/// The chapter's data and classifier, made by [`chapter_split`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChapterSplit {
+    /// The classifier's training set: 40% of the digits.
+    pub train: Dataset,
+    /// The held-out source set (30%), on which Ĉ is measured.
+    pub held: Dataset,
+    /// The pool (the other 30%) the label-shifted target samples are drawn
+    /// from.
+    pub pool: Dataset,
+    /// The digits the classifier never trained on: `held`, then `pool`.
+    pub others: Dataset,
+    /// The softmax regression trained on `train`.
+    pub model: Softmax,
+    /// The class frequencies of `train`: the priors the classifier's
+    /// posteriors were learned under.
+    pub train_priors: Array1<f64>,
+    /// The classifier's posteriors p(y | x) on `held`, one row per digit.
+    pub held_post: Array2<f64>,
+    /// Its predicted classes on `held`.
+    pub held_pred: Vec<usize>,
+    /// The joint confusion matrix Ĉ on `held` ([`confusion_joint`]).
+    pub c_joint: Array2<f64>,
+    /// The class frequencies p̂ of `held` (the column sums of Ĉ).
+    pub p: Array1<f64>,
+    /// The classifier's posteriors on `pool`.
+    pub pool_post: Array2<f64>,
+    /// Its predicted classes on `pool`.
+    pub pool_pred: Vec<usize>,
+}
+
+// ANCHOR: setup
+/// The chapter's split: three disjoint parts of the digits, shuffled by
+/// `rng` — the classifier's training set, a held-out source set on which we
+/// measure its confusion matrix, and a pool the label-shifted target samples
+/// are drawn from — and the softmax regression trained on the first.
+pub fn chapter_split(rng: &mut impl Rng) -> ChapterSplit {
+    let digits = Dataset::digits();
+    let mut idx: Vec<usize> = (0..digits.len()).collect();
+    idx.shuffle(rng);
+    let (n_train, n_held) = (digits.len() * 4 / 10, digits.len() * 3 / 10);
+    let train = digits.select(&idx[..n_train]);
+    let held = digits.select(&idx[n_train..n_train + n_held]);
+    let pool = digits.select(&idx[n_train + n_held..]);
+    let others = digits.select(&idx[n_train..]);
+    let model = Softmax::fit(
+        train.x.view(),
+        &train.y,
+        CLASSES,
+        None,
+        SoftmaxParams::default(),
+    )
+    .expect("the classifier fits");
+    let train_priors = class_frequencies(&train.y, CLASSES);
+    // On held-out source data: the joint confusion matrix Ĉ and p(y).
+    let held_post = model.probabilities(held.x.view());
+    let held_pred = argmax_rows(held_post.view());
+    let c_joint = confusion_joint(&held_pred, &held.y, CLASSES);
+    let p = class_frequencies(&held.y, CLASSES);
+    // On the pool: predictions and posteriors, computed once.
+    let pool_post = model.probabilities(pool.x.view());
+    let pool_pred = argmax_rows(pool_post.view());
+    ChapterSplit {
+        train,
+        held,
+        pool,
+        others,
+        model,
+        train_priors,
+        held_post,
+        held_pred,
+        c_joint,
+        p,
+        pool_post,
+        pool_pred,
+    }
+}
+// ANCHOR_END: setup
+
+/// The sizes of the chapter's split and how its classifier does on the
+/// held-out digits ([`ChapterSplit::summary`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SplitSummary {
+    /// Digits the classifier trained on.
+    pub train_size: usize,
+    /// Held-out source digits (Ĉ and p̂).
+    pub held_out_size: usize,
+    /// Pool digits (the targets).
+    pub pool_size: usize,
+    /// The classifier's accuracy on the held-out digits.
+    pub source_accuracy: f64,
+    /// The mean of its largest posterior probability on the held-out digits:
+    /// below `source_accuracy` for an under-confident classifier.
+    pub held_mean_top_probability: f64,
+}
+
+impl ChapterSplit {
+    /// The split's sizes and the classifier's accuracy and confidence on the
+    /// held-out digits.
+    pub fn summary(&self) -> SplitSummary {
+        let top: Vec<f64> = self
+            .held_post
+            .rows()
+            .into_iter()
+            .map(|r| r.fold(0.0f64, |a, &b| a.max(b)))
+            .collect();
+        SplitSummary {
+            train_size: self.train.len(),
+            held_out_size: self.held.len(),
+            pool_size: self.pool.len(),
+            source_accuracy: accuracy(&self.held_pred, &self.held.y, None),
+            held_mean_top_probability: mean(&top),
+        }
+    }
+}
+
+/// Two estimates of the target priors q̂ from one target sample
+/// ([`estimate_priors`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Estimates {
+    /// BBSE's: q̂ = ŵ ⊙ p̂, renormalized after clipping.
+    pub bbse: Array1<f64>,
+    /// EM's ([`em_priors`]).
+    pub em: Array1<f64>,
+}
+
+// ANCHOR: estimate
+/// BBSE and EM from a target sample, given as how often each row of `post`
+/// (posteriors) and `pred` (predicted classes) occurs in it (`counts`): each
+/// returns its estimate of the target priors q̂. BBSE's `p` is the class
+/// frequencies of the rows its joint confusion matrix `c` was measured on
+/// (Ĉ's columns sum to them); EM's `train_priors` are the training set's, the
+/// priors the classifier's posteriors were learned under. `None` if Ĉ is
+/// singular.
+pub fn estimate_priors(
+    counts: &[f64],
+    post: ArrayView2<f64>,
+    pred: &[usize],
+    c: ArrayView2<f64>,
+    p: ArrayView1<f64>,
+    train_priors: ArrayView1<f64>,
+) -> Option<Estimates> {
+    let mut mu = Array1::<f64>::zeros(p.len());
+    for (&n, &i) in counts.iter().zip(pred) {
+        mu[i] += n;
+    }
+    mu /= mu.sum();
+    let w = bbse(c, mu.view()).ok()?;
+    let bbse_q = &w * &p / (&w * &p).sum(); // q̂ = ŵ ⊙ p̂, renormalized after clipping
+    let em = em_priors(post, Some(counts), train_priors, 1000, 1e-8).ok()?;
+    Some(Estimates {
+        bbse: bbse_q,
+        em: em.priors,
+    })
+}
+// ANCHOR_END: estimate
+
+/// How often each of `rows` rows occurs in a sample of row indices (as
+/// drawn by [`sample_with_priors`]).
+///
+/// ```
+/// assert_eq!(stable_learning::shift::label::row_counts(&[2, 0, 2], 3), vec![1.0, 0.0, 2.0]);
+/// ```
+pub fn row_counts(sample: &[usize], rows: usize) -> Vec<f64> {
+    let mut counts = vec![0.0; rows];
+    for &i in sample {
+        counts[i] += 1.0;
+    }
+    counts
+}
+
+/// The least-squares slope of ln y against ln x through `points` (x, y): the
+/// exponent a of a power law y ∝ xᵃ.
+///
+/// ```
+/// let pts = [(1.0, 1.0), (4.0, 0.5), (16.0, 0.25)];
+/// assert!((stable_learning::shift::label::log_log_slope(&pts) + 0.5).abs() < 1e-12);
+/// ```
+pub fn log_log_slope(points: &[(f64, f64)]) -> f64 {
+    let (xs, ys): (Vec<f64>, Vec<f64>) = points.iter().map(|&(x, y)| (x.ln(), y.ln())).unzip();
+    let (mx, my) = (mean(&xs), mean(&ys));
+    let cov: f64 = xs.iter().zip(&ys).map(|(x, y)| (x - mx) * (y - my)).sum();
+    let var: f64 = xs.iter().map(|x| (x - mx).powi(2)).sum();
+    cov / var
+}
+
+/// One panel of Figure 6.1 ([`two_shifts`]): a target shift, its true class
+/// weights, and the weights BBSE's and EM's estimates imply.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShiftWeights {
+    /// The target priors q.
+    pub priors: Vec<f64>,
+    /// The true weights w = q/p̂, one per class.
+    pub true_weights: Vec<f64>,
+    /// BBSE's weights q̂/p̂.
+    pub bbse_weights: Vec<f64>,
+    /// EM's weights q̂/p̂.
+    pub em_weights: Vec<f64>,
+    /// ‖q̂/p̂ − w‖₂ for BBSE ([`weight_error`]).
+    pub bbse_error: f64,
+    /// ‖q̂/p̂ − w‖₂ for EM.
+    pub em_error: f64,
+    /// Σ x for d2l's equation read literally: x solves Ĉ x = μ̂ with the
+    /// *joint* Ĉ. It is about Σ q/p̂, not 1.
+    pub joint_solution_sum: f64,
+    /// Σ x when x solves the same system with the *conditional* Ĉ: 1 up to
+    /// rounding.
+    pub conditional_solution_sum: f64,
+}
+
+/// What [`two_shifts`] found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TwoShifts {
+    /// The tweak-one shift: class `class` has probability ρ.
+    pub tweak_one: ShiftWeights,
+    /// The Dirichlet shift: priors drawn from Dir(α).
+    pub dirichlet: ShiftWeights,
+    /// The true weight of the tweaked class, q(class)/p̂(class).
+    pub tweaked_true_weight: f64,
+}
+
+// ANCHOR: two_shifts
+/// Figure 6.1: one target sample of `m` pool digits for a tweak-one shift and
+/// one for a Dirichlet shift (its priors drawn first), and the weights BBSE
+/// and EM estimate from each; also the sums of the solutions of Ĉ x = μ̂ with
+/// the joint and the conditional Ĉ (d2l's equation).
+pub fn two_shifts(
+    split: &ChapterSplit,
+    params: &LabelShiftParams,
+    rng: &mut impl Rng,
+) -> TwoShifts {
+    let s = split;
+    let tweak =
+        Array1::from(tweak_one(CLASSES, params.class, params.rho).expect("valid tweak-one"));
+    let dirichlet = Array1::from(dirichlet_priors(params.alpha, CLASSES, rng).expect("valid α"));
+    let [tweak_one, dirichlet] = [&tweak, &dirichlet].map(|q| {
+        let sample = sample_with_priors(&s.pool.y, q.as_slice().unwrap(), None, params.m, rng)
+            .expect("every class is in the pool");
+        let counts = row_counts(&sample, s.pool.len());
+        let est = estimate_priors(
+            &counts,
+            s.pool_post.view(),
+            &s.pool_pred,
+            s.c_joint.view(),
+            s.p.view(),
+            s.train_priors.view(),
+        )
+        .expect("Ĉ is invertible");
+        let (w, w_bbse, w_em) = (q / &s.p, &est.bbse / &s.p, &est.em / &s.p);
+        // d2l's equation read literally: solve Ĉ x = μ̂ with the *joint* Ĉ
+        // and call x the target priors. It sums to about Σ q/p, not to 1.
+        let predicted: Vec<usize> = sample.iter().map(|&i| s.pool_pred[i]).collect();
+        let mu = class_frequencies(&predicted, CLASSES);
+        let x = crate::numeric::solve::solve(s.c_joint.view(), mu.view()).unwrap();
+        let c_cond = confusion_conditional(&s.held_pred, &s.held.y, CLASSES);
+        let q_cond = crate::numeric::solve::solve(c_cond.view(), mu.view()).unwrap();
+        ShiftWeights {
+            priors: q.to_vec(),
+            bbse_error: weight_error(w_bbse.view(), w.view()),
+            em_error: weight_error(w_em.view(), w.view()),
+            true_weights: w.to_vec(),
+            bbse_weights: w_bbse.to_vec(),
+            em_weights: w_em.to_vec(),
+            joint_solution_sum: x.sum(),
+            conditional_solution_sum: q_cond.sum(),
+        }
+    });
+    TwoShifts {
+        tweaked_true_weight: tweak[params.class] / s.p[params.class],
+        tweak_one,
+        dirichlet,
+    }
+}
+// ANCHOR_END: two_shifts
+
+/// What [`error_vs_m`] found: for each target sample size m, the mean weight
+/// error ‖q̂/p̂ − w‖₂ over `trials` samples, as points (m, error).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorVsM {
+    /// The target sample sizes m: 50, 100, 200, 500, … up to `max_m`.
+    pub ms: Vec<usize>,
+    /// BBSE with Ĉ exactly the confusion matrix of the distribution the
+    /// target is drawn from (targets drawn from the held-out set itself).
+    pub exact: Vec<(f64, f64)>,
+    /// BBSE with targets from the pool and Ĉ from all held-out rows.
+    pub bbse: Vec<(f64, f64)>,
+    /// EM on the same targets.
+    pub em: Vec<(f64, f64)>,
+    /// BBSE on the same targets with Ĉ from `small_rows` held-out rows.
+    pub small_source: Vec<(f64, f64)>,
+    /// The held-out rows behind `bbse`'s Ĉ.
+    pub held_rows: usize,
+    /// The held-out rows behind `small_source`'s Ĉ.
+    pub small_rows: usize,
+    /// The log-log slope of `exact` ([`log_log_slope`]): −½ in theory.
+    pub exact_slope: f64,
+    /// The log-log slope of the last three points of `bbse`: about 0 once it
+    /// has reached its floor.
+    pub pool_tail_slope: f64,
+}
+
+// ANCHOR: error_vs_m
+/// Figure 6.2: the weight error against the number m of target samples for
+/// the tweak-one shift. Four curves: BBSE when Ĉ is exactly the confusion
+/// matrix of the distribution the target is drawn from (targets drawn from
+/// the held-out set itself: the limit of plentiful source data); BBSE and EM
+/// with targets from the independent pool, Ĉ from all held-out rows; and
+/// BBSE with Ĉ from only `small_source` of them.
+pub fn error_vs_m(
+    split: &ChapterSplit,
+    params: &LabelShiftParams,
+    rng: &mut impl Rng,
+    progress: Progress,
+) -> ErrorVsM {
+    let s = split;
+    let tweak =
+        Array1::from(tweak_one(CLASSES, params.class, params.rho).expect("valid tweak-one"));
+    let small: Vec<usize> = (0..params.small_source.min(s.held.len())).collect();
+    let small_held = s.held.select(&small);
+    let small_pred: Vec<usize> = small.iter().map(|&i| s.held_pred[i]).collect();
+    let c_small = confusion_joint(&small_pred, &small_held.y, CLASSES);
+    let p_small = class_frequencies(&small_held.y, CLASSES);
+    let ms: Vec<usize> = [
+        50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000,
+        1_000_000,
+    ]
+    .into_iter()
+    .filter(|&m| m <= params.max_m)
+    .collect();
+    let true_w = &tweak / &s.p;
+    let error = |q: &Array1<f64>| weight_error((q / &s.p).view(), true_w.view());
+    let mut curves = vec![Vec::new(); 4];
+    for (done, &m) in ms.iter().enumerate() {
+        let mut errs = vec![Vec::new(); 4];
+        for trial in 0..params.trials {
+            let exact = sample_with_priors(&s.held.y, tweak.as_slice().unwrap(), None, m, rng)
+                .expect("every class is held out");
+            let e = estimate_priors(
+                &row_counts(&exact, s.held.len()),
+                s.held_post.view(),
+                &s.held_pred,
+                s.c_joint.view(),
+                s.p.view(),
+                s.train_priors.view(),
+            )
+            .expect("Ĉ is invertible");
+            errs[0].push(error(&e.bbse));
+            let target = sample_with_priors(&s.pool.y, tweak.as_slice().unwrap(), None, m, rng)
+                .expect("every class is in the pool");
+            let target = row_counts(&target, s.pool.len());
+            let (post, pred) = (s.pool_post.view(), &s.pool_pred);
+            let e = estimate_priors(
+                &target,
+                post,
+                pred,
+                s.c_joint.view(),
+                s.p.view(),
+                s.train_priors.view(),
+            )
+            .expect("Ĉ is invertible");
+            errs[1].push(error(&e.bbse));
+            errs[2].push(error(&e.em));
+            let e = estimate_priors(
+                &target,
+                post,
+                pred,
+                c_small.view(),
+                p_small.view(),
+                s.train_priors.view(),
+            )
+            .expect("Ĉ from the small source is invertible");
+            errs[3].push(error(&e.bbse));
+            progress(done * params.trials + trial + 1, ms.len() * params.trials);
+        }
+        for (curve, e) in curves.iter_mut().zip(&errs) {
+            curve.push((m as f64, mean(e)));
+        }
+    }
+    let [exact, bbse, em, small_source] = <[_; 4]>::try_from(curves).expect("four curves");
+    ErrorVsM {
+        exact_slope: log_log_slope(&exact),
+        pool_tail_slope: log_log_slope(&bbse[bbse.len().saturating_sub(3)..]),
+        ms,
+        exact,
+        bbse,
+        em,
+        small_source,
+        held_rows: s.held.len(),
+        small_rows: small.len(),
+    }
+}
+// ANCHOR_END: error_vs_m
+
+// ANCHOR: correct
+/// The accuracy on target rows `sample` (indices into `post` and `labels`)
+/// after correcting the classifier's posteriors for target priors `q`: each
+/// row's p(y | x) times q(y)/p_train(y), renormalized ([`adjust_posteriors`]).
+pub fn corrected_accuracy(
+    post: ArrayView2<f64>,
+    labels: &[usize],
+    sample: &[usize],
+    q: ArrayView1<f64>,
+    train_priors: ArrayView1<f64>,
+) -> f64 {
+    let post = post.select(Axis(0), sample);
+    let adjusted = adjust_posteriors(post.view(), (&q / &train_priors).view());
+    let labels: Vec<usize> = sample.iter().map(|&i| labels[i]).collect();
+    accuracy(&argmax_rows(adjusted.view()), &labels, None)
+}
+// ANCHOR_END: correct
+
+/// One row of Table 6.2 ([`correction_accuracy`]): mean target accuracy
+/// under one kind of shift.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccuracyRow {
+    /// The shift, as the table names it ("tweak-one, ρ = 0.9", "Dirichlet, α = 1", …).
+    pub shift: String,
+    /// Without correction.
+    pub uncorrected: f64,
+    /// Corrected with the true priors.
+    pub true_weights: f64,
+    /// Corrected with BBSE's estimate.
+    pub bbse_weights: f64,
+    /// Corrected with EM's estimate.
+    pub em_weights: f64,
+}
+
+/// What [`correction_accuracy`] found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CorrectionAccuracy {
+    /// Tweak-one with ρ = `rho` and 0.9, then Dirichlet with α = 0.1, 1 and 10.
+    pub rows: Vec<AccuracyRow>,
+    /// How many of `m` target samples each of the nine rare classes of the
+    /// ρ = 0.9 tweak-one shift gets on average: m · 0.1 / 9.
+    pub rare_class_expected_count: f64,
+}
+
+// ANCHOR: correction_accuracy
+/// Table 6.2: for five target shifts, `trials` target samples of `m` pool
+/// digits each (for a Dirichlet shift, new priors for every sample), and the
+/// mean accuracy of the classifier on them before and after correcting its
+/// posteriors ([`corrected_accuracy`]) with the true and the estimated priors.
+pub fn correction_accuracy(
+    split: &ChapterSplit,
+    params: &LabelShiftParams,
+    rng: &mut impl Rng,
+    progress: Progress,
+) -> CorrectionAccuracy {
+    let s = split;
+    let shifts: Vec<(String, Option<f64>)> = vec![
+        (format!("tweak-one, ρ = {}", params.rho), None),
+        ("tweak-one, ρ = 0.9".to_string(), None),
+        ("Dirichlet, α = 0.1".to_string(), Some(0.1)),
+        ("Dirichlet, α = 1".to_string(), Some(1.0)),
+        ("Dirichlet, α = 10".to_string(), Some(10.0)),
+    ];
+    let correct = |sample: &[usize], q: &Array1<f64>| {
+        let train = s.train_priors.view();
+        corrected_accuracy(s.pool_post.view(), &s.pool.y, sample, q.view(), train)
+    };
+    let mut rows = Vec::new();
+    for (i, (shift, alpha)) in shifts.into_iter().enumerate() {
+        let mut acc = vec![Vec::new(); 4];
+        for trial in 0..params.trials {
+            let q = match alpha {
+                Some(a) => Array1::from(dirichlet_priors(a, CLASSES, rng).expect("valid α")),
+                None => {
+                    let rho = if i == 0 { params.rho } else { 0.9 };
+                    Array1::from(tweak_one(CLASSES, params.class, rho).expect("valid tweak-one"))
+                }
+            };
+            let sample = sample_with_priors(&s.pool.y, q.as_slice().unwrap(), None, params.m, rng)
+                .expect("every class is in the pool");
+            let est = estimate_priors(
+                &row_counts(&sample, s.pool.len()),
+                s.pool_post.view(),
+                &s.pool_pred,
+                s.c_joint.view(),
+                s.p.view(),
+                s.train_priors.view(),
+            )
+            .expect("Ĉ is invertible");
+            acc[0].push(correct(&sample, &s.train_priors));
+            acc[1].push(correct(&sample, &q));
+            acc[2].push(correct(&sample, &est.bbse));
+            acc[3].push(correct(&sample, &est.em));
+            progress(i * params.trials + trial + 1, 5 * params.trials);
+        }
+        rows.push(AccuracyRow {
+            shift,
+            uncorrected: mean(&acc[0]),
+            true_weights: mean(&acc[1]),
+            bbse_weights: mean(&acc[2]),
+            em_weights: mean(&acc[3]),
+        });
+    }
+    CorrectionAccuracy {
+        rows,
+        rare_class_expected_count: params.m as f64 * (1.0 - 0.9) / (CLASSES - 1) as f64,
+    }
+}
+// ANCHOR_END: correction_accuracy
+
+/// What [`broken_assumption`] found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BrokenAssumption {
+    /// The within-class shifts k: 0 to `covariate` in eight steps.
+    pub strengths: Vec<f64>,
+    /// BBSE's mean weight error at each k, as points (k, error).
+    pub bbse: Vec<(f64, f64)>,
+    /// EM's, likewise.
+    pub em: Vec<(f64, f64)>,
+    /// BBSE's error at the largest k for m → ∞ target samples, computed
+    /// exactly ([`expected_counts`]).
+    pub bbse_limit: f64,
+    /// EM's, likewise.
+    pub em_limit: f64,
+}
+
+// ANCHOR: broken
+/// Figure 6.3: the target's classes follow the tweak-one priors, and within
+/// each class it prefers heavily inked images: row i is drawn ∝ exp(k·zᵢ),
+/// z the standardized mean pixel. Now p(x | y) differs between source and
+/// target, and BBSE's equation no longer holds. More target samples would
+/// not help: the errors at the largest k for m → ∞ show it, exactly.
+pub fn broken_assumption(
+    split: &ChapterSplit,
+    params: &LabelShiftParams,
+    rng: &mut impl Rng,
+    progress: Progress,
+) -> BrokenAssumption {
+    let s = split;
+    let tweak =
+        Array1::from(tweak_one(CLASSES, params.class, params.rho).expect("valid tweak-one"));
+    let true_w = &tweak / &s.p;
+    let ink: Vec<f64> = s.pool.x.mean_axis(Axis(1)).unwrap().to_vec();
+    let (ink_mean, ink_std) = (mean(&ink), variance(&ink).sqrt());
+    let z: Vec<f64> = ink.iter().map(|v| (v - ink_mean) / ink_std).collect();
+    let strengths: Vec<f64> = (0..=8).map(|i| params.covariate * i as f64 / 8.0).collect();
+    let errors = |counts: &[f64]| {
+        let (post, pred) = (s.pool_post.view(), &s.pool_pred);
+        let e = estimate_priors(
+            counts,
+            post,
+            pred,
+            s.c_joint.view(),
+            s.p.view(),
+            s.train_priors.view(),
+        )
+        .expect("Ĉ is invertible");
+        [
+            weight_error((&e.bbse / &s.p).view(), true_w.view()),
+            weight_error((&e.em / &s.p).view(), true_w.view()),
+        ]
+    };
+    let (mut bbse, mut em) = (Vec::new(), Vec::new());
+    for (done, &k) in strengths.iter().enumerate() {
+        let row_w: Vec<f64> = z.iter().map(|z| (k * z).exp()).collect();
+        let (mut eb, mut ee) = (Vec::new(), Vec::new());
+        for trial in 0..params.trials {
+            let q = tweak.as_slice().unwrap();
+            let sample = sample_with_priors(&s.pool.y, q, Some(&row_w), params.m, rng)
+                .expect("every class is in the pool");
+            let [b, e] = errors(&row_counts(&sample, s.pool.len()));
+            eb.push(b);
+            ee.push(e);
+            progress(
+                done * params.trials + trial + 1,
+                strengths.len() * params.trials,
+            );
+        }
+        bbse.push((k, mean(&eb)));
+        em.push((k, mean(&ee)));
+    }
+    // m → ∞ at the largest k: each row's share of an endless sample.
+    let k_max = strengths[strengths.len() - 1];
+    let row_w: Vec<f64> = z.iter().map(|z| (k_max * z).exp()).collect();
+    let limit = expected_counts(&s.pool.y, tweak.as_slice().unwrap(), Some(&row_w))
+        .expect("every class is in the pool");
+    let [bbse_limit, em_limit] = errors(&limit);
+    BrokenAssumption {
+        strengths,
+        bbse,
+        em,
+        bbse_limit,
+        em_limit,
+    }
+}
+// ANCHOR_END: broken
+
+/// One setting of Table 6.1 ([`floors`]): its mean floors over the re-splits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FloorSetting {
+    /// Held-out digits behind Ĉ and p̂.
+    pub held_rows: usize,
+    /// Pool digits the targets are drawn from.
+    pub target_rows: usize,
+    /// Whether EM reads the posteriors tempered by the τ fitted to the
+    /// held-out digits ([`temper`]), or as trained.
+    pub tempered: bool,
+    /// BBSE's mean floor.
+    pub bbse: f64,
+    /// EM's mean floor.
+    pub em: f64,
+}
+
+/// What [`floors`] found: the weight error for m → ∞ target samples
+/// (computed exactly) under the tweak-one shift.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Floors {
+    /// BBSE's floor on the chapter's split.
+    pub bbse: f64,
+    /// EM's floor on the chapter's split.
+    pub em: f64,
+    /// BBSE's floor with Ĉ from only `small_rows` held-out digits.
+    pub small_source_bbse: f64,
+    /// The size of the small sets: `small_source`, at most the held-out set
+    /// and the pool.
+    pub small_rows: usize,
+    /// The temperature τ with the lowest log-loss on the chapter's held-out
+    /// digits (a grid from 0.5 to 4 in steps of 0.05).
+    pub fitted_tau: f64,
+    /// EM's floor on the chapter's split with its posteriors tempered by
+    /// `fitted_tau`.
+    pub em_fitted_tau: f64,
+    /// Re-splits in the means of `resplit` (those whose small Ĉ is
+    /// invertible).
+    pub resplits: usize,
+    /// The mean fitted τ over the re-splits.
+    pub resplit_mean_tau: f64,
+    /// Table 6.1's rows: all rows; Ĉ from `small_rows` held-out rows;
+    /// targets from `small_rows` pool rows; EM's posteriors tempered.
+    pub resplit: Vec<FloorSetting>,
+}
+
+// ANCHOR: floors
+/// Table 6.1, and the floors of Figure 6.2, exactly: as m → ∞ a target
+/// sample holds row i of class j a fraction q_j / n_j of the time
+/// ([`expected_counts`]), and BBSE and EM fed those fractions give the errors
+/// the curves level off at. First on the chapter's split, then on `trials`
+/// random re-splits of the same digits, four settings each.
+pub fn floors(
+    split: &ChapterSplit,
+    params: &LabelShiftParams,
+    rng: &mut impl Rng,
+    progress: Progress,
+) -> Floors {
+    let s = split;
+    let tweak =
+        Array1::from(tweak_one(CLASSES, params.class, params.rho).expect("valid tweak-one"));
+    // `others` holds the digits the classifier never trained on, the
+    // held-out set first, then the pool. Ĉ comes from rows `c_rows`, p̂ from
+    // rows `p_rows` (a set that contains them), targets from rows
+    // `target_rows`, and EM reads the posteriors tempered by τ.
+    let others_post = s.model.probabilities(s.others.x.view());
+    let others_pred = argmax_rows(others_post.view()); // the same at every τ
+    let labels_of = |rows: &[usize]| rows.iter().map(|&i| s.others.y[i]).collect::<Vec<_>>();
+    let floor = |c_rows: &[usize], p_rows: &[usize], target_rows: &[usize], tau: f64| {
+        let pred_of = |rows: &[usize]| rows.iter().map(|&i| others_pred[i]).collect::<Vec<_>>();
+        let c = confusion_joint(&pred_of(c_rows), &labels_of(c_rows), CLASSES);
+        let p_c = class_frequencies(&labels_of(c_rows), CLASSES);
+        let p_ref = class_frequencies(&labels_of(p_rows), CLASSES);
+        let counts =
+            expected_counts(&labels_of(target_rows), tweak.as_slice().unwrap(), None).ok()?;
+        let post = temper(others_post.select(Axis(0), target_rows).view(), tau);
+        let pred = pred_of(target_rows);
+        let train = s.train_priors.view();
+        let e = estimate_priors(&counts, post.view(), &pred, c.view(), p_c.view(), train)?;
+        let w = &tweak / &p_ref;
+        Some([
+            weight_error((&e.bbse / &p_ref).view(), w.view()),
+            weight_error((&e.em / &p_ref).view(), w.view()),
+        ])
+    };
+    // The temperature that fits rows `rows` best: the lowest log-loss on a
+    // grid from 0.5 to 4 in steps of 0.05.
+    let best_tau = |rows: &[usize]| {
+        let post = others_post.select(Axis(0), rows);
+        let labels = labels_of(rows);
+        (10..=80)
+            .map(|i| i as f64 / 20.0)
+            .map(|tau| (tau, log_loss(temper(post.view(), tau).view(), &labels)))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .expect("a non-empty grid")
+            .0
+    };
+    let (n_held, n_pool) = (s.held.len(), s.pool.len());
+    let n_small = params.small_source.min(n_held).min(n_pool);
+    // The chapter's own split first: the floors its curves approach.
+    let held_rows: Vec<usize> = (0..n_held).collect();
+    let pool_rows: Vec<usize> = (n_held..s.others.len()).collect();
+    let at_infinity = floor(&held_rows, &held_rows, &pool_rows, 1.0).expect("Ĉ is invertible");
+    let small_at_infinity =
+        floor(&held_rows[..n_small], &held_rows, &pool_rows, 1.0).expect("Ĉ is invertible");
+    let fitted_tau = best_tau(&held_rows);
+    let em_fitted_tau =
+        floor(&held_rows, &held_rows, &pool_rows, fitted_tau).expect("Ĉ is invertible")[1];
+    // Then `trials` random re-splits of the same digits, four settings each.
+    let mut settings_floors: Vec<Vec<[f64; 2]>> = vec![Vec::new(); 4];
+    let mut taus = Vec::new();
+    for trial in 0..params.trials {
+        let mut rows: Vec<usize> = (0..s.others.len()).collect();
+        rows.shuffle(rng);
+        let (h, t) = rows.split_at(n_held);
+        let tau = best_tau(h);
+        let settings = [
+            floor(h, h, t, 1.0),
+            floor(&h[..n_small], h, t, 1.0),
+            floor(h, h, &t[..n_small], 1.0),
+            floor(h, h, t, tau),
+        ];
+        // A re-split whose small Ĉ is singular is skipped, in every setting.
+        if settings.iter().all(Option::is_some) {
+            for (f, v) in settings_floors.iter_mut().zip(settings) {
+                f.push(v.expect("checked"));
+            }
+            taus.push(tau);
+        }
+        progress(trial + 1, params.trials);
+    }
+    let shapes = [
+        (n_held, n_pool, false),
+        (n_small, n_pool, false),
+        (n_held, n_small, false),
+        (n_held, n_pool, true),
+    ];
+    let resplit = shapes
+        .into_iter()
+        .zip(&settings_floors)
+        .map(|((held_rows, target_rows, tempered), f)| FloorSetting {
+            held_rows,
+            target_rows,
+            tempered,
+            bbse: mean(&f.iter().map(|v| v[0]).collect::<Vec<_>>()),
+            em: mean(&f.iter().map(|v| v[1]).collect::<Vec<_>>()),
+        })
+        .collect();
+    Floors {
+        bbse: at_infinity[0],
+        em: at_infinity[1],
+        small_source_bbse: small_at_infinity[0],
+        small_rows: n_small,
+        fitted_tau,
+        em_fitted_tau,
+        resplits: taus.len(),
+        resplit_mean_tau: mean(&taus),
+        resplit,
+    }
+}
+// ANCHOR_END: floors
 
 #[cfg(test)]
 mod tests {
