@@ -1,14 +1,15 @@
 //! Chapter "Vanishing and exploding gradients": the exercises' solutions.
-//! The chapter includes the anchored parts; the assertions check the answers
-//! the chapter gives.
+//! The chapter includes each anchored solution function whole; the tests call
+//! them and check the answers the chapter gives.
 
 use rand::{SeedableRng, rngs::StdRng};
 use stable_learning::deep::gradients::gaussian_product_growth_rate;
 use stable_learning::numeric::linalg::gaussian_matrix;
 
-#[test]
-fn exercise_1_underflow() {
-    // ANCHOR: underflow
+// ANCHOR: underflow
+/// Exercise 1: multiplies 1 by sigmoid's steepest slope, 1/4, once per layer,
+/// and returns the depths at which the value becomes subnormal and then zero.
+fn underflow() -> (Option<usize>, Option<usize>) {
     let mut value = 1.0f64;
     let mut depth = 0;
     let (mut subnormal_at, mut zero_at) = (None, None);
@@ -23,14 +24,22 @@ fn exercise_1_underflow() {
         }
     }
     println!("below MIN_POSITIVE at L = {subnormal_at:?}, zero at L = {zero_at:?}");
-    // ANCHOR_END: underflow
+    (subnormal_at, zero_at)
+}
+// ANCHOR_END: underflow
+
+#[test]
+fn exercise_1_underflow() {
+    let (subnormal_at, zero_at) = underflow();
     assert_eq!(subnormal_at, Some(512));
     assert_eq!(zero_at, Some(538));
     assert_eq!(0.25f64.powi(511), f64::MIN_POSITIVE);
 }
 
-fn scaled_rates() -> Vec<(usize, f64, f64)> {
-    // ANCHOR: scaled_products
+// ANCHOR: scaled_products
+/// Exercise 2: the growth rate per factor of a long product of n×n Gaussian
+/// matrices scaled by 1/√n, measured and from theory, as (n, measured, theory).
+fn scaled_products() -> Vec<(usize, f64, f64)> {
     let mut rng = StdRng::seed_from_u64(1);
     let mut rates = Vec::new();
     for n in [2, 4, 16, 64] {
@@ -51,9 +60,9 @@ fn scaled_rates() -> Vec<(usize, f64, f64)> {
         println!("n = {n:2}: measured {measured:.3}, theory {theory:.3}");
         rates.push((n, measured, theory));
     }
-    // ANCHOR_END: scaled_products
     rates
 }
+// ANCHOR_END: scaled_products
 
 #[test]
 fn exercise_2_scaled_products_shrink() {
@@ -62,7 +71,7 @@ fn exercise_2_scaled_products_shrink() {
         "/chapters/gradients.md"
     ))
     .unwrap();
-    for (n, measured, theory) in scaled_rates() {
+    for (n, measured, theory) in scaled_products() {
         let stated = format!("{theory:.2} for \\\\(n = {n}\\\\)");
         assert!(
             chapter.contains(&stated),
@@ -78,9 +87,10 @@ fn exercise_2_scaled_products_shrink() {
     }
 }
 
-#[test]
-fn exercise_3_clip_direction() {
-    // ANCHOR: clip_direction
+// ANCHOR: clip_direction
+/// Exercise 3: how far clipping g = (3, 0.1) by value (to [-1, 1]) and by
+/// norm (to length 1) turns its direction, in degrees: (by value, by norm).
+fn clip_direction() -> (f64, f64) {
     let g = [3.0f64, 0.1];
     let angle = |v: [f64; 2]| v[1].atan2(v[0]).to_degrees();
     let by_value = g.map(|x| x.clamp(-1.0, 1.0));
@@ -91,7 +101,13 @@ fn exercise_3_clip_direction() {
     println!(
         "value clipping turns the gradient by {turned_by_value:.2}°, norm clipping by {turned_by_norm:.2}°"
     );
-    // ANCHOR_END: clip_direction
+    (turned_by_value, turned_by_norm)
+}
+// ANCHOR_END: clip_direction
+
+#[test]
+fn exercise_3_clip_direction() {
+    let (turned_by_value, turned_by_norm) = clip_direction();
     assert!((turned_by_value - 3.8).abs() < 0.05);
     assert!(turned_by_norm.abs() < 1e-12);
 }

@@ -1,5 +1,6 @@
 //! Chapter "Breaking the symmetry": the exercises' solutions. The chapter
-//! includes the anchored parts; the assertions check the answers it gives.
+//! includes each anchored solution function whole; the tests call them and
+//! check the answers it gives.
 
 use rand::{SeedableRng, rngs::StdRng};
 use stable_learning::deep::symmetry::unit_spread;
@@ -11,9 +12,10 @@ use stable_learning::nn::optim::Sgd;
 use stable_learning::nn::train::{Training, train};
 use stable_learning::numeric::linalg::gaussian_matrix;
 
-#[test]
-fn exercise_2_softmax_regression_from_equal_weights() {
-    // ANCHOR: softmax_regression
+// ANCHOR: softmax_regression
+/// Exercise 2: trains softmax regression on the digits from all-zero, equal
+/// and random weights, and returns the three test errors in that order.
+fn softmax_regression() -> Vec<f64> {
     // Softmax regression is an MLP with no hidden layer: 64 pixels → 10 logits.
     let mut rng = StdRng::seed_from_u64(0);
     let (train_set, test_set) = Dataset::digits().split(0.25, &mut rng);
@@ -38,7 +40,13 @@ fn exercise_2_softmax_regression_from_equal_weights() {
         );
         errors.push(error);
     }
-    // ANCHOR_END: softmax_regression
+    errors
+}
+// ANCHOR_END: softmax_regression
+
+#[test]
+fn exercise_2_softmax_regression_from_equal_weights() {
+    let errors = softmax_regression();
     // All three reach the same optimum of a convex loss, up to SGD noise:
     // within 2 percentage points (9 of 449 test digits) of each other.
     let (lo, hi) = errors
@@ -54,9 +62,10 @@ fn exercise_2_softmax_regression_from_equal_weights() {
     );
 }
 
-#[test]
-fn exercise_3_a_tiny_perturbation_breaks_the_symmetry() {
-    // ANCHOR: perturbation
+// ANCHOR: perturbation
+/// Exercise 3: trains a tanh network from equal weights perturbed by 10⁻⁸ and
+/// returns the largest difference between its hidden units at every step.
+fn perturbation() -> Vec<f64> {
     let mut rng = StdRng::seed_from_u64(1);
     let (train_set, test_set) = Dataset::digits().split(0.25, &mut rng);
     let mut net = Mlp::new(
@@ -89,7 +98,13 @@ fn exercise_3_a_tiny_perturbation_breaks_the_symmetry() {
         "test error after training: {:.1}%",
         100.0 * history.last().unwrap().test_error
     );
-    // ANCHOR_END: perturbation
+    spread
+}
+// ANCHOR_END: perturbation
+
+#[test]
+fn exercise_3_a_tiny_perturbation_breaks_the_symmetry() {
+    let spread = perturbation();
     assert!(spread[0] < 1e-7, "starts within the perturbation");
     assert!(*spread.last().unwrap() > 1e-2, "the units have separated");
     assert!(spread[400] > 100.0 * spread[0], "the spread grows");

@@ -1,4 +1,6 @@
 //! Chapter "Default and Xavier initialization": the exercises' solutions.
+//! The chapter includes each anchored solution function whole; the tests call
+//! them and check the answers it gives.
 
 use rand::{SeedableRng, rngs::StdRng};
 use stable_learning::deep::propagation::Snapshot;
@@ -11,9 +13,11 @@ use stable_learning::nn::train::{Training, train};
 use stable_learning::numeric::linalg::gaussian_matrix;
 use stable_learning::numeric::linalg::singular_values;
 
-#[test]
-fn exercise_1_singular_values_of_a_product() {
-    // ANCHOR: product_bounds
+// ANCHOR: product_bounds
+/// Exercise 1: checks the bounds on the extreme singular values and on the
+/// condition number of a product on 20 pairs of random 30×30 matrices.
+/// Panics if a bound fails.
+fn product_bounds() {
     let mut rng = StdRng::seed_from_u64(0);
     for trial in 0..20 {
         let a = gaussian_matrix(30, 30, &mut rng);
@@ -32,12 +36,19 @@ fn exercise_1_singular_values_of_a_product() {
         // Condition numbers multiply at worst.
         assert!(ab_max / ab_min <= (a_max / a_min) * (b_max / b_min) * (1.0 + 1e-6));
     }
-    // ANCHOR_END: product_bounds
 }
+// ANCHOR_END: product_bounds
 
 #[test]
-fn exercise_2_tanh_gain() {
-    // ANCHOR: tanh_gain
+fn exercise_1_singular_values_of_a_product() {
+    product_bounds();
+}
+
+// ANCHOR: tanh_gain
+/// Exercise 2: the variance of each hidden layer's activations in a deep tanh
+/// network, with Xavier's gain 1 and with gain 5/3, and the layer-to-layer
+/// ratios with gain 5/3: (gain 1, gain 5/3, ratios).
+fn tanh_gain() -> (Vec<f64>, Vec<f64>, Vec<f64>) {
     let mut rng = StdRng::seed_from_u64(1);
     let batch = Dataset::digits().sample(300, &mut rng);
     let sizes = [64, 1000, 1000, 1000, 1000, 1000, 10];
@@ -54,7 +65,13 @@ fn exercise_2_tanh_gain() {
     let ratios: Vec<f64> = gained.windows(2).map(|w| w[1] / w[0]).collect();
     println!("Var(h) per layer, gain 1: {plain:.3?}");
     println!("Var(h) per layer, gain 5/3: {gained:.3?}, ratios {ratios:.3?}");
-    // ANCHOR_END: tanh_gain
+    (plain, gained, ratios)
+}
+// ANCHOR_END: tanh_gain
+
+#[test]
+fn exercise_2_tanh_gain() {
+    let (plain, gained, ratios) = tanh_gain();
     // The gain grows the variance at first (ratio well above 1) and the
     // growth slows layer by layer as tanh saturates.
     assert!(ratios[0] > 1.5, "{ratios:?}");
@@ -74,9 +91,11 @@ fn exercise_2_tanh_gain() {
     );
 }
 
-#[test]
-fn exercise_3_sigmoid_depth() {
-    // ANCHOR: sigmoid_depth
+// ANCHOR: sigmoid_depth
+/// Exercise 3: the test errors of sigmoid networks with 1, 2 and 3 hidden
+/// layers, trained from the standard and from Xavier's initialization:
+/// (standard, Xavier).
+fn sigmoid_depth() -> ([f64; 3], [f64; 3]) {
     // The example's training set-up: 128 units per layer, minibatch 10,
     // learning rate 0.05, 10 epochs.
     let mut rng = StdRng::seed_from_u64(2);
@@ -102,7 +121,13 @@ fn exercise_3_sigmoid_depth() {
     };
     let standard = [1, 2, 3].map(|d| error(d, Init::GLOROT_STANDARD, &mut rng));
     let xavier = [1, 2, 3].map(|d| error(d, Init::XavierUniform { gain: 1.0 }, &mut rng));
-    // ANCHOR_END: sigmoid_depth
+    (standard, xavier)
+}
+// ANCHOR_END: sigmoid_depth
+
+#[test]
+fn exercise_3_sigmoid_depth() {
+    let (standard, xavier) = sigmoid_depth();
     assert!(
         standard[0] < 0.25 && xavier[0] < 0.15,
         "one layer learns: {standard:?} {xavier:?}"
