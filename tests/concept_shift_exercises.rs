@@ -1,17 +1,22 @@
 //! Chapter "Concept shift": the exercises' solutions. The chapter includes
-//! the anchored parts; the assertions check the answers it gives.
+//! the anchored functions; the tests check the answers they give.
 
 mod common;
 
 use common::{assert_mentions, chapter};
 use rand::{RngExt, SeedableRng, rngs::StdRng};
 use stable_learning::numeric::stats::quantile;
-use stable_learning::shift::concept::{DetectionDelays, DriftKind, StrategyComparison, alarms};
+use stable_learning::shift::concept::{
+    ConceptShiftParams, DetectionDelays, DriftKind, StrategyComparison, alarms, detection_delays,
+    strategy_comparison,
+};
 use stable_learning::shift::drift::PageHinkley;
 
-/// (λ, median delay, false alarms per 1000 samples without change)
+// ANCHOR: threshold
+/// Exercise 1: Page–Hinkley's median delay and false alarms against its
+/// threshold λ. Returns the rows (λ, median delay, false alarms per 1000
+/// samples without change).
 fn threshold_sweep() -> Vec<(f64, f64, f64)> {
-    // ANCHOR: threshold
     // Error streams like the chapter's static model: 12% errors, then 38.5%
     // from sample 1000 on; and streams that stay at 12% for 3000 samples.
     let mut rng = StdRng::seed_from_u64(11);
@@ -44,9 +49,9 @@ fn threshold_sweep() -> Vec<(f64, f64, f64)> {
         );
         rows.push((lambda, quantile(&delays, 0.5), per_1000));
     }
-    // ANCHOR_END: threshold
     rows
 }
+// ANCHOR_END: threshold
 
 #[test]
 fn exercise_1_page_hinkley_threshold() {
@@ -67,20 +72,30 @@ fn exercise_1_page_hinkley_threshold() {
     }
 }
 
-#[test]
-fn exercise_3_a_small_turn() {
-    // ANCHOR: small_turn
-    let out = common::temp_dir("concept-small-turn");
-    let doc = common::example_json("concept_shift", &["--angle", "20"], &out);
-    let delays: DetectionDelays = common::result(&doc, "detection_delays");
+// ANCHOR: small_turn
+/// Exercise 3: the chapter's experiments with a 20° turn, as `cargo run
+/// --example concept_shift -- --angle 20` runs them (seed 42).
+fn small_turn() -> (StrategyComparison, DetectionDelays) {
+    let params = ConceptShiftParams {
+        angle: 20.0,
+        ..ConceptShiftParams::default()
+    };
+    let mut rng = StdRng::seed_from_u64(42);
+    let comparison = strategy_comparison(&params, &mut rng, &mut |_, _| {});
+    let delays = detection_delays(&params, &mut rng, &mut |_, _| {});
     for d in &delays.detectors {
         println!(
             "{}: median delay {:?}, missed {} of 100",
             d.detector, d.median_delay, d.missed
         );
     }
-    // ANCHOR_END: small_turn
-    let comparison: StrategyComparison = common::result(&doc, "strategy_comparison");
+    (comparison, delays)
+}
+// ANCHOR_END: small_turn
+
+#[test]
+fn exercise_3_a_small_turn() {
+    let (comparison, delays) = small_turn();
     let accuracy = |strategy: &str| {
         comparison
             .run(DriftKind::Sudden, strategy)

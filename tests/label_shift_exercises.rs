@@ -1,5 +1,5 @@
 //! Chapter "Label shift": the exercises' solutions. The chapter includes the
-//! anchored parts; the assertions check the answers it gives.
+//! anchored functions; the tests check the answers they give.
 
 mod common;
 
@@ -33,15 +33,16 @@ fn classifier_and_held_out() -> (Softmax, Dataset, Dataset) {
     (model, train, held)
 }
 
-#[test]
-fn exercise_1_joint_or_conditional() {
-    let (model, _, held) = classifier_and_held_out();
+// ANCHOR: joint_or_conditional
+/// Exercise 1: solve the BBSE system for a target sample drawn from `held`
+/// with tweak-one priors, once with `model`'s joint and once with its
+/// conditional confusion matrix. Returns q̂ and max |w ⊙ p − q̂|.
+fn joint_or_conditional(model: &Softmax, held: &Dataset) -> (Array1<f64>, f64) {
     let pred = model.predict(held.x.view());
     let q = tweak_one(CLASSES, 5, 0.5).unwrap();
     let sample =
         sample_with_priors(&held.y, &q, None, 5000, &mut StdRng::seed_from_u64(8)).unwrap();
     let predicted: Vec<usize> = sample.iter().map(|&i| pred[i]).collect();
-    // ANCHOR: joint_or_conditional
     let mu = class_frequencies(&predicted, CLASSES);
     let p = class_frequencies(&held.y, CLASSES);
     // Joint Ĉ: the solution is the weight vector w = q/p ...
@@ -58,7 +59,14 @@ fn exercise_1_joint_or_conditional() {
         w.sum(),
         q_hat.sum()
     );
-    // ANCHOR_END: joint_or_conditional
+    (q_hat, difference)
+}
+// ANCHOR_END: joint_or_conditional
+
+#[test]
+fn exercise_1_joint_or_conditional() {
+    let (model, _, held) = classifier_and_held_out();
+    let (q_hat, difference) = joint_or_conditional(&model, &held);
     assert!(difference < 1e-12);
     assert!(
         (q_hat.sum() - 1.0).abs() < 1e-12,
@@ -66,10 +74,11 @@ fn exercise_1_joint_or_conditional() {
     );
 }
 
-/// (τ, BBSE error, EM error) at m = ∞, and the fitted temperature, on the
-/// chapter's classifier and split as `examples/label_shift.rs` makes them at
-/// its default seed. (The test below checks that the numbers agree with the
-/// example's own.)
+// ANCHOR: calibration
+/// Exercise 2: the weight errors of BBSE and EM at m = ∞ when the
+/// classifier's probabilities are tempered by τ, on the chapter's classifier
+/// and split (seed 42, as `cargo run --example label_shift` makes them).
+/// Returns the rows (τ, BBSE error, EM error) and the fitted temperature.
 fn calibration_errors() -> (Vec<(f64, f64, f64)>, f64) {
     let split = chapter_split(&mut StdRng::seed_from_u64(42));
     let ChapterSplit {
@@ -85,7 +94,6 @@ fn calibration_errors() -> (Vec<(f64, f64, f64)>, f64) {
     let joint = &split.c_joint;
     let q = Array1::from(tweak_one(CLASSES, 5, 0.5).unwrap());
     let true_w = &q / p;
-    // ANCHOR: calibration
     // m = ∞: each pool row's share of an endless tweak-one target sample.
     let counts = expected_counts(&pool.y, q.as_slice().unwrap(), None).unwrap();
     let mut mu = Array1::<f64>::zeros(CLASSES);
@@ -118,9 +126,9 @@ fn calibration_errors() -> (Vec<(f64, f64, f64)>, f64) {
         println!("τ = {tau}: weight error BBSE {e_bbse:.3}, EM {e_em:.3}");
         rows.push((tau, e_bbse, e_em));
     }
-    // ANCHOR_END: calibration
     (rows, fitted)
 }
+// ANCHOR_END: calibration
 
 #[test]
 fn exercise_2_em_needs_calibration_bbse_does_not() {
