@@ -10,14 +10,15 @@ use rand::{RngExt, SeedableRng, rngs::StdRng};
 use rand_distr::StandardNormal;
 use stable_learning::nn::data::Dataset;
 use stable_learning::shift::covariate::{
-    DomainClassifier, ShimodairaRegression, domain_classifier_test, normal_pdf, polyval,
-    weighted_polyfit,
+    DomainClassifier, RegressionParams, ShiftTest, ShimodairaRegression, domain_classifier_test,
+    normal_pdf, polyval, shimodaira_regression, weighted_polyfit,
 };
 use stable_learning::shift::effective_sample_size;
 
-#[test]
-fn exercise_2_a_detector_on_the_digits() {
-    // ANCHOR: detector
+// ANCHOR: detector
+/// Exercise 2: the chapter's detector on the digits, for a random split (no
+/// shift) and for light against heavy digits (a covariate shift).
+fn detector() -> (ShiftTest, ShiftTest) {
     let digits = Dataset::digits();
     let ink: Vec<f64> = digits.x.mean_axis(Axis(1)).unwrap().to_vec();
     let median = stable_learning::numeric::stats::median(&ink);
@@ -46,7 +47,13 @@ fn exercise_2_a_detector_on_the_digits() {
     )
     .unwrap();
     println!("random split: {same:?}; light vs heavy: {shifted:?}");
-    // ANCHOR_END: detector
+    (same, shifted)
+}
+// ANCHOR_END: detector
+
+#[test]
+fn exercise_2_a_detector_on_the_digits() {
+    let (same, shifted) = detector();
     // Without shift, the held-out AUC of ~450 against ~450 rows has a
     // standard error of about 0.02: 0.1 is five of them.
     assert!((same.auc - 0.5).abs() < 0.1, "{same:?}");
@@ -62,8 +69,10 @@ fn exercise_2_a_detector_on_the_digits() {
     }
 }
 
+// ANCHOR: ess
+/// Exercise 4: what 1000 training points from 𝒩(0.5, 0.5²) are worth,
+/// weighted for a test distribution 𝒩(μ, 0.3²).
 fn ess_for(mu: f64) -> f64 {
-    // ANCHOR: ess
     let mut rng = StdRng::seed_from_u64(5);
     let train: Vec<f64> = (0..1000)
         .map(|_| 0.5 + 0.5 * rng.sample::<f64, _>(StandardNormal))
@@ -74,9 +83,9 @@ fn ess_for(mu: f64) -> f64 {
         .collect();
     let ess = effective_sample_size(&beta);
     println!("test mean {mu}: 1000 training points are worth {ess:.0}");
-    // ANCHOR_END: ess
     ess
 }
+// ANCHOR_END: ess
 
 #[test]
 fn exercise_4_effective_sample_size_collapses() {
@@ -110,9 +119,30 @@ fn exercise_4_effective_sample_size_collapses() {
     assert!((values[0] / (1000.0 / second_moment) - 1.0).abs() < 0.15);
 }
 
+// ANCHOR: far_target
+/// Exercise 5: the chapter's regression with the test inputs moved to
+/// 𝒩(1.5, 0.3²), as `cargo run --example covariate_shift -- --test-mean 1.5`
+/// runs it (seed 42; the regression comes first in the example's random stream).
+fn far_target() -> ShimodairaRegression {
+    let params = RegressionParams {
+        test_mean: 1.5,
+        ..RegressionParams::default()
+    };
+    let r = shimodaira_regression(&params, &mut StdRng::seed_from_u64(42), &mut |_, _| {});
+    let ess = r.effective_sample_size;
+    let (plain, weighted) = (r.test_error_unweighted, r.test_error_true_weights);
+    println!(
+        "ESS {ess:.1} of 100; test error {plain:.3} unweighted, {weighted:.3} weighted; best λ {}",
+        r.best_lambda
+    );
+    r
+}
+// ANCHOR_END: far_target
+
 #[test]
 fn exercise_5_a_far_target() {
-    // ANCHOR: far_target
+    let r = far_target();
+    // The example at `--test-mean 1.5` records the very same result.
     let out = temp_dir("covariate-far");
     let doc = example_json(
         "covariate_shift",
@@ -126,14 +156,10 @@ fn exercise_5_a_far_target() {
         ],
         &out,
     );
-    let r: ShimodairaRegression = result(&doc, "shimodaira_regression");
+    let recorded: ShimodairaRegression = result(&doc, "shimodaira_regression");
+    assert_eq!(recorded, r, "the example's regression at --test-mean 1.5");
     let ess = r.effective_sample_size;
     let (plain, weighted) = (r.test_error_unweighted, r.test_error_true_weights);
-    println!(
-        "ESS {ess:.1} of 100; test error {plain:.3} unweighted, {weighted:.3} weighted; best λ {}",
-        r.best_lambda
-    );
-    // ANCHOR_END: far_target
     let text = chapter("covariate_shift.md");
     assert!(ess < 10.0);
     assert_mentions(&text, &format!("about {ess:.1} of the 100"), "the ESS");
@@ -148,6 +174,7 @@ fn exercise_5_a_far_target() {
     assert!(weighted > 5.0 * 0.09, "far above the noise floor");
 }
 
+// ANCHOR: sugiyama
 /// The normalized sinc, sin(πx)/(πx).
 fn sinc(x: f64) -> f64 {
     if x == 0.0 {
@@ -157,9 +184,21 @@ fn sinc(x: f64) -> f64 {
     }
 }
 
-#[test]
-fn exercise_6_sugiyamas_problem() {
-    // ANCHOR: sugiyama
+/// What Exercise 6's solution finds over its draws.
+struct Sugiyama {
+    /// Mean test error of the unweighted line.
+    err_plain: f64,
+    /// Mean test error of the line weighted by the domain classifier.
+    err_weighted: f64,
+    /// Draws in which the weighted line had the smaller test error.
+    wins: usize,
+    /// The number of draws.
+    trials: usize,
+}
+
+/// Exercise 6: Sugiyama, Krauledat and Müller's setting, a straight line
+/// fitted with and without importance weights from a domain classifier.
+fn sugiyama() -> Sugiyama {
     let mut rng = StdRng::seed_from_u64(6);
     let features =
         |xs: &[f64]| Array2::from_shape_fn((xs.len(), 2), |(i, j)| xs[i].powi(j as i32 + 1));
@@ -196,7 +235,23 @@ fn exercise_6_sugiyamas_problem() {
     println!(
         "test MSE: {err_plain:.4} unweighted, {err_weighted:.4} weighted; weighted better in {wins} of {trials}"
     );
-    // ANCHOR_END: sugiyama
+    Sugiyama {
+        err_plain,
+        err_weighted,
+        wins,
+        trials,
+    }
+}
+// ANCHOR_END: sugiyama
+
+#[test]
+fn exercise_6_sugiyamas_problem() {
+    let Sugiyama {
+        err_plain,
+        err_weighted,
+        wins,
+        trials,
+    } = sugiyama();
     assert!(err_weighted < err_plain);
     assert!(wins > trials / 2, "{wins} of {trials}");
     let text = chapter("covariate_shift.md");
