@@ -171,6 +171,98 @@ fn every_include_and_anchor_exists() {
     assert!(seen > 0);
 }
 
+/// The lines between `// ANCHOR: name` and `// ANCHOR_END: name` in `content`.
+fn anchored<'a>(content: &'a str, anchor: &str) -> Vec<&'a str> {
+    content
+        .lines()
+        .skip_while(|l| l.trim() != format!("// ANCHOR: {anchor}"))
+        .skip(1)
+        .take_while(|l| l.trim() != format!("// ANCHOR_END: {anchor}"))
+        .filter(|l| !l.trim_start().starts_with("// ANCHOR"))
+        .collect()
+}
+
+#[test]
+fn every_included_listing_is_a_whole_item() {
+    // A listing the reader sees is a complete function, type or impl (with
+    // its doc comment), never a fragment of a longer body: it starts at an
+    // item, ends with the item's closing brace, and its braces balance.
+    let starts = [
+        "pub fn ",
+        "fn ",
+        "pub struct ",
+        "struct ",
+        "pub enum ",
+        "enum ",
+        "impl",
+        "pub const ",
+        "const ",
+        "#[",
+        "///",
+        "//!",
+        "use ",
+        "pub type ",
+    ];
+    let mut seen = 0;
+    for (name, text) in chapters() {
+        for directive in between(&text, "{{#include ", "}}") {
+            let Some((file, anchor)) = directive.trim().split_once(':') else {
+                continue;
+            };
+            if !file.ends_with(".rs") {
+                continue;
+            }
+            seen += 1;
+            let content = std::fs::read_to_string(root().join("chapters").join(file)).unwrap();
+            let lines = anchored(&content, anchor);
+            let first = lines
+                .iter()
+                .find(|l| !l.trim().is_empty())
+                .map(|l| l.trim());
+            let last = lines
+                .iter()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .map(|l| l.trim());
+            let what = format!("{name}: {{{{#include {}}}}}", directive.trim());
+            assert!(
+                first.is_some_and(|f| starts.iter().any(|s| f.starts_with(s))),
+                "{what} does not start at an item: {first:?}"
+            );
+            assert!(
+                last.is_some_and(|l| l == "}" || l.ends_with(';')),
+                "{what} does not end an item: {last:?}"
+            );
+            let body: String = lines.join("\n");
+            let opened = body.matches('{').count();
+            let closed = body.matches('}').count();
+            assert_eq!(opened, closed, "{what}: braces do not balance");
+        }
+    }
+    assert!(seen >= 7, "expected the chapters' listings, found {seen}");
+}
+
+#[test]
+fn every_example_main_is_short() {
+    // The examples are the chapters' command lines: `main` calls the
+    // experiments and their reports; the experiments live in the library.
+    for entry in std::fs::read_dir(root().join("examples")).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let start = lines
+            .iter()
+            .position(|l| l.starts_with("fn main()"))
+            .unwrap_or_else(|| panic!("{} has no main", path.display()));
+        let len = lines[start..].iter().position(|l| *l == "}").unwrap() + 1;
+        assert!(
+            len <= 60,
+            "{}: main is {len} lines (at most 60)",
+            path.display()
+        );
+    }
+}
+
 /// Byte-for-byte: each chapters/figures/NAME/ equals a fresh default run of
 /// the example NAME (written elsewhere with --out).
 #[test]
