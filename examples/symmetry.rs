@@ -8,7 +8,7 @@ use clap::Parser;
 use rand::{SeedableRng, rngs::StdRng};
 use serde::Serialize;
 use stable_learning::book::figure::{Figure, Legend, LineChart};
-use stable_learning::book::runner::{Common, Experiment, Run, float_in, int_in};
+use stable_learning::book::runner::{Common, Experiment, Run, number_in, whole_in};
 use stable_learning::deep::symmetry::{SymmetryParams, ThreeStarts, three_starts};
 
 /// Breaking the symmetry: a one-hidden-layer network on the digits, started
@@ -20,22 +20,22 @@ struct Args {
     #[command(flatten)]
     common: Common,
     /// Hidden units (2..=1024)
-    #[arg(long, default_value_t = 32, value_parser = int_in(2, 1024))]
+    #[arg(long, default_value_t = 32, value_parser = whole_in(SymmetryParams::HIDDEN))]
     hidden: usize,
     /// Value of every weight in the symmetric start (-10..=10)
-    #[arg(long, default_value_t = 0.05, value_parser = float_in(-10.0, 10.0))]
+    #[arg(long, default_value_t = 0.05, value_parser = number_in(SymmetryParams::VALUE))]
     value: f64,
     /// Passes over the training set (1..=1000)
-    #[arg(long, default_value_t = 30, value_parser = int_in(1, 1000))]
+    #[arg(long, default_value_t = 30, value_parser = whole_in(SymmetryParams::EPOCHS))]
     epochs: usize,
     /// Examples per SGD step (1..=1797)
-    #[arg(long, default_value_t = 32, value_parser = int_in(1, 1797))]
+    #[arg(long, default_value_t = 32, value_parser = whole_in(SymmetryParams::BATCH))]
     batch: usize,
     /// Learning rate (1e-6..=10)
-    #[arg(long, default_value_t = 0.2, value_parser = float_in(1e-6, 10.0))]
+    #[arg(long, default_value_t = 0.2, value_parser = number_in(SymmetryParams::LR))]
     lr: f64,
     /// Dropout probability for the hidden units in the dropout run (0.01..=0.95)
-    #[arg(long, default_value_t = 0.5, value_parser = float_in(0.01, 0.95))]
+    #[arg(long, default_value_t = 0.5, value_parser = number_in(SymmetryParams::DROPOUT))]
     dropout: f64,
 }
 
@@ -57,11 +57,8 @@ fn main() {
     };
     let mut rng = StdRng::seed_from_u64(args.common.seed);
 
-    let starts = three_starts(
-        &params,
-        &mut rng,
-        &mut run.progress_fn("training three networks"),
-    );
+    let progress = &mut run.progress_fn("training three networks");
+    let starts = run.check(three_starts(&params, &mut rng, progress));
     report_three_starts(&mut run, &params, &starts);
     run.record("three_starts", &starts);
 

@@ -125,6 +125,17 @@ impl Run {
         &self.out_dir
     }
 
+    /// The value of an experiment's result, or, if the library refused its
+    /// parameters, one line naming the parameter and its range on stderr and
+    /// exit status 2 (the command line checks the same ranges first, so
+    /// this is a second line of defence).
+    pub fn check<T>(&self, result: Result<T, crate::Error>) -> T {
+        result.unwrap_or_else(|e| {
+            eprintln!("error: {}: {e}", self.name);
+            std::process::exit(2);
+        })
+    }
+
     /// Prints a line for the reader (stdout, or stderr under `--json`).
     pub fn say(&self, text: impl AsRef<str>) {
         if self.json {
@@ -274,40 +285,55 @@ fn check_writable(dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// A clap value parser for a whole number in `lo..=hi` ([`Range::whole`],
-/// the same check the library makes).
+/// A clap value parser for a whole number in `range`: the same [`Range`]
+/// the library's parameter check uses (for example
+/// `whole_in(SymmetryParams::HIDDEN)`), so a flag and the library agree on
+/// what is allowed, and the message names the range.
 ///
 /// ```
-/// let p = stable_learning::book::runner::int_in(1, 10);
+/// use stable_learning::Range;
+/// let p = stable_learning::book::runner::whole_in(Range::whole(1, 10));
 /// assert_eq!(p("3"), Ok(3));
 /// assert!(p("0").unwrap_err().contains("1..=10"));
 /// ```
-pub fn int_in(
-    lo: usize,
-    hi: usize,
+pub fn whole_in(
+    range: Range,
 ) -> impl Fn(&str) -> Result<usize, String> + Clone + Send + Sync + 'static {
-    let range = Range::whole(lo, hi);
     move |s| match s.trim().parse::<usize>() {
         Ok(v) if range.contains(v as f64) => Ok(v),
         _ => Err(format!("must be {range}")),
     }
 }
 
-/// A clap value parser for a finite number in `[lo, hi]` ([`Range::closed`],
-/// the same check the library makes).
+/// A clap value parser for a finite number in `range` (see [`whole_in`]).
 ///
 /// ```
-/// let p = stable_learning::book::runner::float_in(0.0, 1.0);
+/// use stable_learning::Range;
+/// let p = stable_learning::book::runner::number_in(Range::closed(0.0, 1.0));
 /// assert_eq!(p("0.5"), Ok(0.5));
 /// assert!(p("NaN").is_err() && p("inf").is_err() && p("2").is_err());
 /// ```
-pub fn float_in(
-    lo: f64,
-    hi: f64,
+pub fn number_in(
+    range: Range,
 ) -> impl Fn(&str) -> Result<f64, String> + Clone + Send + Sync + 'static {
-    let range = Range::closed(lo, hi);
     move |s| match s.trim().parse::<f64>() {
         Ok(v) if range.contains(v) => Ok(v),
         _ => Err(format!("must be {range}")),
     }
+}
+
+/// [`whole_in`] for `lo..=hi` ([`Range::whole`]).
+pub fn int_in(
+    lo: usize,
+    hi: usize,
+) -> impl Fn(&str) -> Result<usize, String> + Clone + Send + Sync + 'static {
+    whole_in(Range::whole(lo, hi))
+}
+
+/// [`number_in`] for `[lo, hi]` ([`Range::closed`]).
+pub fn float_in(
+    lo: f64,
+    hi: f64,
+) -> impl Fn(&str) -> Result<f64, String> + Clone + Send + Sync + 'static {
+    number_in(Range::closed(lo, hi))
 }

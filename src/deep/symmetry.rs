@@ -5,13 +5,13 @@
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::Progress;
 use crate::nn::activation::Activation;
 use crate::nn::data::Dataset;
 use crate::nn::init::Init;
 use crate::nn::mlp::Mlp;
 use crate::nn::optim::Sgd;
 use crate::nn::train::{EpochStats, Training, train};
+use crate::{Error, Progress, Range};
 
 /// The largest difference between any hidden unit of layer `layer` (1-based:
 /// the first hidden layer is 1) and that layer's first unit, over everything
@@ -62,6 +62,33 @@ pub struct SymmetryParams {
     pub lr: f64,
     /// Dropout probability of the hidden units in the dropout run.
     pub dropout: f64,
+}
+
+impl SymmetryParams {
+    /// Allowed hidden units.
+    pub const HIDDEN: Range = Range::whole(2, 1024);
+    /// Allowed values of the symmetric start.
+    pub const VALUE: Range = Range::closed(-10.0, 10.0);
+    /// Allowed numbers of epochs.
+    pub const EPOCHS: Range = Range::whole(1, 1000);
+    /// Allowed minibatch sizes (up to every digit).
+    pub const BATCH: Range = Range::whole(1, 1797);
+    /// Allowed learning rates.
+    pub const LR: Range = Range::closed(1e-6, 10.0);
+    /// Allowed dropout probabilities.
+    pub const DROPOUT: Range = Range::closed(0.01, 0.95);
+
+    /// Checks every parameter against its range ([`Error::Parameter`] names
+    /// the first one out of range).
+    pub fn check(&self) -> Result<(), Error> {
+        Self::HIDDEN.check_whole("hidden", self.hidden)?;
+        Self::VALUE.check("value", self.value)?;
+        Self::EPOCHS.check_whole("epochs", self.epochs)?;
+        Self::BATCH.check_whole("batch", self.batch)?;
+        Self::LR.check("lr", self.lr)?;
+        Self::DROPOUT.check("dropout", self.dropout)?;
+        Ok(())
+    }
 }
 
 impl Default for SymmetryParams {
@@ -117,7 +144,8 @@ pub fn three_starts(
     params: &SymmetryParams,
     rng: &mut impl Rng,
     progress: Progress,
-) -> ThreeStarts {
+) -> Result<ThreeStarts, Error> {
+    params.check()?;
     let (train_set, test_set) = Dataset::digits().split(0.25, rng);
     let sizes = [64, params.hidden, 10];
     let equal = Init::Constant {
@@ -156,10 +184,38 @@ pub fn three_starts(
         });
         progress(i + 1, starts.len());
     }
-    ThreeStarts {
+    Ok(ThreeStarts {
         train_size: train_set.len(),
         test_size: test_set.len(),
         runs,
-    }
+    })
 }
 // ANCHOR_END: three_starts
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{SeedableRng, rngs::StdRng};
+
+    #[test]
+    fn out_of_range_parameters_are_refused_before_any_work() {
+        let params = SymmetryParams {
+            dropout: 1.0,
+            ..SymmetryParams::default()
+        };
+        let err =
+            three_starts(&params, &mut StdRng::seed_from_u64(0), &mut crate::quiet).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Parameter {
+                    name: "dropout",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(err.to_string().contains("[0.01, 0.95]"), "{err}");
+        assert_eq!(SymmetryParams::default().check(), Ok(()));
+    }
+}
