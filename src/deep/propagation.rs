@@ -70,7 +70,7 @@ pub fn flat(a: &Array2<f64>) -> Vec<f64> {
 
 /// The Jacobian ∂h⁽ˡ⁺¹⁾/∂h⁽ˡ⁾ = diag(φ'(z⁽ˡ⁺¹⁾)) W⁽ˡ⁺¹⁾ᵀ of layer l+1 for one
 /// example (row `example` of the batch); `l` counts from 1 (the first hidden
-/// layer's output) as in Glorot & Bengio's ∂z^{i+1}/∂z^i.
+/// layer's output) as in Glorot & Bengio's ∂z⁽ⁱ⁺¹⁾/∂z⁽ⁱ⁾.
 pub fn layer_jacobian(net: &Mlp, forward: &Forward, l: usize, example: usize) -> Array2<f64> {
     let layer = &net.layers[l];
     let slopes = forward.pre[l]

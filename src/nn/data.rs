@@ -100,7 +100,7 @@ impl Dataset {
     }
 
     /// The chapters' training/test split of the digits: a quarter of the rows
-    /// (450) held out for testing, drawn from `rng`.
+    /// (449 of the 1797 digits) held out for testing, drawn from `rng`.
     pub fn train_test(&self, rng: &mut impl Rng) -> (Dataset, Dataset) {
         self.split(TEST_FRACTION, rng)
     }

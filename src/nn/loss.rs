@@ -43,7 +43,8 @@ pub fn softmax(logits: ArrayView2<f64>) -> Array2<f64> {
     out
 }
 
-/// Softmax cross-entropy L = −(1/n) Σᵢ log softmax(oᵢ)_{yᵢ} for integer labels,
+/// Softmax cross-entropy L = −(1/n) Σᵢ log pᵢ(yᵢ), where pᵢ = softmax(oᵢ) and
+/// pᵢ(yᵢ) is its entry for the true label yᵢ, for integer labels,
 /// with ∂L/∂o = (softmax(o) − onehot(y))/n. Computed with the log-sum-exp
 /// shift, so large logits give a large loss rather than inf or NaN.
 ///

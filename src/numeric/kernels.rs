@@ -32,7 +32,7 @@ use ndarray::{Array2, ArrayView2, Axis};
 /// where fma(x, y, s) = x·y + s rounded once. IEEE 754 defines fma exactly,
 /// so every CPU that follows it computes the same bits for the same chain.
 /// The kernel below only chooses *which entries are computed side by side*
-/// (a block of 4 rows × 8 columns at a time, 4 or 8 entries per vector
+/// (a block of 6 rows × 8 columns at a time, 4 or 8 entries per vector
 /// instruction); it never splits or reorders one entry's chain. So the
 /// product is the same whatever the vector width, the instruction set or the
 /// memory layout — unlike a BLAS or the `gemm` crate, whose kernels (chosen

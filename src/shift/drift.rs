@@ -146,8 +146,8 @@ impl DriftDetector for Ddm {
 
 /// The Page–Hinkley test for an increase of the mean. With x̄ₜ the
 /// running mean of the first t values, it accumulates
-/// m_T = Σ_{t ≤ T} (xₜ − x̄ₜ − δ), tracks
-/// M_T = min_{t ≤ T} mₜ and fires when m_T − M_T > λ, after
+/// m_T = Σₜ (xₜ − x̄ₜ − δ) over t = 1 … T, tracks its lowest value so
+/// far, M_T = minₜ mₜ over t ≤ T, and fires when m_T − M_T > λ, after
 /// at least `min_instances` values. δ is the size of change it tolerates,
 /// λ the evidence it needs.
 ///

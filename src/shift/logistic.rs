@@ -57,7 +57,7 @@ fn check_weights(weights: Option<&[f64]>, rows: usize) -> Result<Vec<f64>, Error
     Ok(w.to_vec())
 }
 
-/// The logistic function σ(z) = 1/(1 + e^{−z}), the same one the networks
+/// The logistic function σ(z) = 1/(1 + e⁻ᶻ), the same one the networks
 /// use ([`crate::nn::activation::sigmoid`]), re-exported where logistic
 /// regression needs it.
 ///
@@ -243,7 +243,7 @@ pub struct Softmax {
 impl Softmax {
     /// Fits W and b by full-batch gradient descent with Nesterov momentum 0.9
     /// on the weighted cross-entropy plus (λ/2)‖W‖²; the gradient with respect
-    /// to the logits is βᵢ(softmax(oᵢ) − e_{yᵢ})/Σβ.
+    /// to the logits is βᵢ(softmax(oᵢ) − onehot(yᵢ))/Σβ.
     ///
     /// ```
     /// use ndarray::array;
