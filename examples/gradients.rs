@@ -9,11 +9,11 @@ use clap::Parser;
 use rand::{SeedableRng, rngs::StdRng};
 use serde::Serialize;
 use stable_learning::book::figure::{Figure, Legend, LineChart, Marker, format_number};
-use stable_learning::book::runner::{Common, Experiment, Run, float_in, int_in};
+use stable_learning::book::runner::{Common, Experiment, Run, number_in, whole_in};
 use stable_learning::deep::gradients::{
-    ChainStep, Clipping, ClippingParams, DeepMlpAtInit, DeepMlpParams, MatrixProductParams,
-    MatrixProducts, ScalarChains, SigmoidSaturation, clipping, deep_mlp_at_init, matrix_products,
-    scalar_chains, sigmoid_saturation,
+    CHAIN_DEPTH, ChainStep, Clipping, ClippingParams, DeepMlpAtInit, DeepMlpParams,
+    MatrixProductParams, MatrixProducts, ScalarChains, SigmoidSaturation, clipping,
+    deep_mlp_at_init, matrix_products, scalar_chains, sigmoid_saturation,
 };
 
 /// Vanishing and exploding gradients: products of many factors, saturating
@@ -24,34 +24,34 @@ struct Args {
     #[command(flatten)]
     common: Common,
     /// Layers in the scalar identity network (1..=1000)
-    #[arg(long, default_value_t = 30, value_parser = int_in(1, 1000))]
+    #[arg(long, default_value_t = 30, value_parser = whole_in(CHAIN_DEPTH))]
     chain_depth: usize,
     /// Random matrices multiplied together in each trial (1..=10000)
-    #[arg(long, default_value_t = 100, value_parser = int_in(1, 10_000))]
+    #[arg(long, default_value_t = 100, value_parser = whole_in(MatrixProductParams::FACTORS))]
     factors: usize,
     /// Size n of the n×n random matrices (1..=64)
-    #[arg(long, default_value_t = 4, value_parser = int_in(1, 64))]
+    #[arg(long, default_value_t = 4, value_parser = whole_in(MatrixProductParams::DIM))]
     dim: usize,
     /// Independent trials (seeds) of the matrix product (1..=10000)
-    #[arg(long, default_value_t = 200, value_parser = int_in(1, 10_000))]
+    #[arg(long, default_value_t = 200, value_parser = whole_in(MatrixProductParams::TRIALS))]
     trials: usize,
     /// Hidden layers of the deep MLP (1..=1000)
-    #[arg(long, default_value_t = 50, value_parser = int_in(1, 1000))]
+    #[arg(long, default_value_t = 50, value_parser = whole_in(DeepMlpParams::DEPTH))]
     depth: usize,
     /// Units per hidden layer of the deep MLP (1..=1024)
-    #[arg(long, default_value_t = 64, value_parser = int_in(1, 1024))]
+    #[arg(long, default_value_t = 64, value_parser = whole_in(DeepMlpParams::WIDTH))]
     width: usize,
     /// Digits images in the batch pushed through the deep MLP (1..=1797)
-    #[arg(long, default_value_t = 256, value_parser = int_in(1, 1797))]
+    #[arg(long, default_value_t = 256, value_parser = whole_in(DeepMlpParams::BATCH))]
     batch: usize,
     /// Factor multiplying the weights' standard deviation in the "scaled up" panel (0.01..=100)
-    #[arg(long, default_value_t = 4.0, value_parser = float_in(0.01, 100.0))]
+    #[arg(long, default_value_t = 4.0, value_parser = number_in(DeepMlpParams::SCALE))]
     scale: f64,
     /// Learning rate for the clipping demonstration (1e-6..=10)
-    #[arg(long, default_value_t = 0.01, value_parser = float_in(1e-6, 10.0))]
+    #[arg(long, default_value_t = 0.01, value_parser = number_in(ClippingParams::LR))]
     lr: f64,
     /// Clipping threshold τ on the gradient norm (1e-6..=1e6)
-    #[arg(long, default_value_t = 1.0, value_parser = float_in(1e-6, 1e6))]
+    #[arg(long, default_value_t = 1.0, value_parser = number_in(ClippingParams::CLIP))]
     clip: f64,
 }
 
@@ -65,7 +65,7 @@ fn main() {
     let (args, mut run) = Run::start::<Args>("gradients");
     let mut rng = StdRng::seed_from_u64(args.common.seed);
 
-    let chains = scalar_chains(args.chain_depth);
+    let chains = run.check(scalar_chains(args.chain_depth));
     report_scalar_chains(&mut run, args.chain_depth, &chains);
     run.record("scalar_chains", &chains);
 
@@ -78,11 +78,8 @@ fn main() {
         dim: args.dim,
         trials: args.trials,
     };
-    let products = matrix_products(
-        &product_params,
-        &mut rng,
-        &mut run.progress_fn("matrix products"),
-    );
+    let progress = &mut run.progress_fn("matrix products");
+    let products = run.check(matrix_products(&product_params, &mut rng, progress));
     report_matrix_products(&mut run, &product_params, &products);
     run.record("matrix_products", &products);
 
@@ -92,7 +89,7 @@ fn main() {
         batch: args.batch,
         scale: args.scale,
     };
-    let mlp = deep_mlp_at_init(&mlp_params, &mut rng);
+    let mlp = run.check(deep_mlp_at_init(&mlp_params, &mut rng));
     report_deep_mlp_at_init(&mut run, &mlp_params, &mlp);
     run.record("deep_mlp_at_init", &mlp);
 
@@ -101,7 +98,7 @@ fn main() {
         clip: args.clip,
         ..ClippingParams::default()
     };
-    let clipped = clipping(&clip_params);
+    let clipped = run.check(clipping(&clip_params));
     report_clipping(&mut run, &clip_params, &clipped);
     run.record("clipping", &clipped);
 

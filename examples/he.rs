@@ -8,7 +8,7 @@ use clap::Parser;
 use rand::{SeedableRng, rngs::StdRng};
 use serde::Serialize;
 use stable_learning::book::figure::{Figure, Legend, LineChart, Marker, format_number};
-use stable_learning::book::runner::{Common, Experiment, Run, float_in, int_in};
+use stable_learning::book::runner::{Common, Experiment, Run, number_in, whole_in};
 use stable_learning::deep::he::{
     DeepReluTraining, HeParams, VariancePerLayer, VeryDeep, train_deep_relu, variance_per_layer,
     very_deep,
@@ -26,10 +26,10 @@ struct Args {
     #[command(flatten)]
     common: Common,
     /// Hidden layers of the ReLU network (1..=200)
-    #[arg(long, default_value_t = 30, value_parser = int_in(1, 200))]
+    #[arg(long, default_value_t = 30, value_parser = whole_in(HeParams::DEPTH))]
     depth: usize,
     /// Units per hidden layer at initialization (2..=2000)
-    #[arg(long, default_value_t = 256, value_parser = int_in(2, 2000))]
+    #[arg(long, default_value_t = 256, value_parser = whole_in(HeParams::WIDTH))]
     width: usize,
     /// The initialization compared with He (he-normal). One of: torch-linear
     /// (= standard), xavier-uniform, xavier-normal, he-uniform, he-normal,
@@ -38,25 +38,25 @@ struct Args {
     #[arg(long, default_value = "xavier-normal")]
     init: Init,
     /// Digits pushed through the network at initialization (1..=1797)
-    #[arg(long, default_value_t = 100, value_parser = int_in(1, 1797))]
+    #[arg(long, default_value_t = 100, value_parser = whole_in(HeParams::BATCH))]
     batch: usize,
     /// Units per hidden layer for the training runs (2..=1000)
-    #[arg(long, default_value_t = 48, value_parser = int_in(2, 1000))]
+    #[arg(long, default_value_t = 48, value_parser = whole_in(HeParams::TRAIN_WIDTH))]
     train_width: usize,
     /// Training epochs (1..=500)
-    #[arg(long, default_value_t = 20, value_parser = int_in(1, 500))]
+    #[arg(long, default_value_t = 20, value_parser = whole_in(HeParams::EPOCHS))]
     epochs: usize,
     /// Learning rate for training (1e-6..=10)
-    #[arg(long, default_value_t = 0.003, value_parser = float_in(1e-6, 10.0))]
+    #[arg(long, default_value_t = 0.003, value_parser = number_in(HeParams::LR))]
     lr: f64,
     /// Minibatch size for training (1..=1797)
-    #[arg(long, default_value_t = 16, value_parser = int_in(1, 1797))]
+    #[arg(long, default_value_t = 16, value_parser = whole_in(HeParams::MINIBATCH))]
     minibatch: usize,
     /// Layers in the very deep signal-propagation experiment (1..=100000)
-    #[arg(long, default_value_t = 2000, value_parser = int_in(1, 100_000))]
+    #[arg(long, default_value_t = 2000, value_parser = whole_in(HeParams::DEEP_DEPTH))]
     deep_depth: usize,
     /// Units per layer in the very deep experiment (2..=512)
-    #[arg(long, default_value_t = 64, value_parser = int_in(2, 512))]
+    #[arg(long, default_value_t = 64, value_parser = whole_in(HeParams::DEEP_WIDTH))]
     deep_width: usize,
 }
 
@@ -82,20 +82,18 @@ fn main() {
     };
     let mut rng = StdRng::seed_from_u64(args.common.seed);
 
-    let variance = variance_per_layer(&params, &mut rng);
+    let variance = run.check(variance_per_layer(&params, &mut rng));
     report_variance(&mut run, &params, &variance);
     run.record("variance_per_layer", &variance);
 
     let what = format!("training {}-layer ReLU networks", params.depth);
-    let training = train_deep_relu(&params, &mut rng, &mut run.progress_fn(&what));
+    let progress = &mut run.progress_fn(&what);
+    let training = run.check(train_deep_relu(&params, &mut rng, progress));
     report_training(&mut run, &params, &training);
     run.record("train_deep_relu", &training);
 
-    let deep = very_deep(
-        &params,
-        &mut rng,
-        &mut run.progress_fn("very deep propagation"),
-    );
+    let progress = &mut run.progress_fn("very deep propagation");
+    let deep = run.check(very_deep(&params, &mut rng, progress));
     report_very_deep(&mut run, &params, &deep);
     run.record("very_deep", &deep);
 

@@ -8,7 +8,7 @@ use clap::Parser;
 use rand::{SeedableRng, rngs::StdRng};
 use serde::Serialize;
 use stable_learning::book::figure::{Figure, Legend, LineChart, Marker, format_number};
-use stable_learning::book::runner::{Common, Experiment, Run, float_in, int_in};
+use stable_learning::book::runner::{Common, Experiment, Run, number_in, whole_in};
 use stable_learning::deep::xavier::{
     AtInit, GlorotAtInit, TanhSigmoidTraining, TorchDefault, XavierParams, glorot_at_init,
     torch_default, train_tanh_sigmoid,
@@ -27,10 +27,10 @@ struct Args {
     #[command(flatten)]
     common: Common,
     /// Hidden layers of the network studied at initialization (1..=100)
-    #[arg(long, default_value_t = 5, value_parser = int_in(1, 100))]
+    #[arg(long, default_value_t = 5, value_parser = whole_in(XavierParams::DEPTH))]
     depth: usize,
     /// Units per hidden layer at initialization (2..=2000)
-    #[arg(long, default_value_t = 1000, value_parser = int_in(2, 2000))]
+    #[arg(long, default_value_t = 1000, value_parser = whole_in(XavierParams::WIDTH))]
     width: usize,
     /// Hidden activation at initialization: identity, sigmoid, tanh, relu, leaky-relu
     #[arg(long, default_value = "tanh")]
@@ -42,19 +42,19 @@ struct Args {
     #[arg(long, default_value = "xavier-uniform")]
     init: Init,
     /// Digits pushed through the network at initialization (1..=1797)
-    #[arg(long, default_value_t = 100, value_parser = int_in(1, 1797))]
+    #[arg(long, default_value_t = 100, value_parser = whole_in(XavierParams::BATCH))]
     batch: usize,
     /// Units per hidden layer for the training runs (2..=2000)
-    #[arg(long, default_value_t = 64, value_parser = int_in(2, 2000))]
+    #[arg(long, default_value_t = 64, value_parser = whole_in(XavierParams::TRAIN_WIDTH))]
     train_width: usize,
     /// Training epochs (1..=500)
-    #[arg(long, default_value_t = 10, value_parser = int_in(1, 500))]
+    #[arg(long, default_value_t = 10, value_parser = whole_in(XavierParams::EPOCHS))]
     epochs: usize,
     /// Learning rate for training (1e-6..=10)
-    #[arg(long, default_value_t = 0.05, value_parser = float_in(1e-6, 10.0))]
+    #[arg(long, default_value_t = 0.05, value_parser = number_in(XavierParams::LR))]
     lr: f64,
     /// Minibatch size for training (Glorot & Bengio used 10) (1..=1797)
-    #[arg(long, default_value_t = 10, value_parser = int_in(1, 1797))]
+    #[arg(long, default_value_t = 10, value_parser = whole_in(XavierParams::MINIBATCH))]
     minibatch: usize,
 }
 
@@ -79,19 +79,16 @@ fn main() {
     };
     let mut rng = StdRng::seed_from_u64(args.common.seed);
 
-    let torch = torch_default(1000, &mut rng);
+    let torch = run.check(torch_default(1000, &mut rng));
     report_torch_default(&run, &torch);
     run.record("torch_default", &torch);
 
-    let at_init = glorot_at_init(&params, &mut rng);
+    let at_init = run.check(glorot_at_init(&params, &mut rng));
     report_glorot_at_init(&mut run, &params, &at_init);
     run.record("glorot_at_init", &at_init);
 
-    let training = train_tanh_sigmoid(
-        &params,
-        &mut rng,
-        &mut run.progress_fn("training tanh and sigmoid networks"),
-    );
+    let progress = &mut run.progress_fn("training tanh and sigmoid networks");
+    let training = run.check(train_tanh_sigmoid(&params, &mut rng, progress));
     report_training(&mut run, &params, &training);
     run.record("train_tanh_sigmoid", &training);
 

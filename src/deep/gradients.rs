@@ -19,7 +19,6 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
-use crate::Progress;
 use crate::nn::activation::{Activation, sigmoid};
 use crate::nn::data::Dataset;
 use crate::nn::init::Init;
@@ -28,6 +27,7 @@ use crate::nn::mlp::{Mlp, layer_sizes};
 use crate::nn::optim::clip_factor;
 use crate::numeric::linalg::{frobenius, gaussian_matrix};
 use crate::numeric::stats::{Faults, quantile};
+use crate::{Error, Progress, Range};
 
 /// The output of an identity network with scalar weight `w` in every layer,
 /// after l = 0, 1, …, `depth` layers, for input 1: the values wˡ, computed
@@ -243,16 +243,20 @@ pub struct ScalarChains {
     pub sigmoid_bound: Vec<f64>,
 }
 
+/// Allowed depths of [`scalar_chains`].
+pub const CHAIN_DEPTH: Range = Range::whole(1, 1000);
+
 // ANCHOR: scalar_chains
 /// An identity network with one scalar weight per layer, `depth` layers
 /// deep, for the weights 0.2, 5 and 0.25: after l layers the output is wˡ.
 /// Small weights vanish, large ones explode.
-pub fn scalar_chains(depth: usize) -> ScalarChains {
-    ScalarChains {
+pub fn scalar_chains(depth: usize) -> Result<ScalarChains, Error> {
+    CHAIN_DEPTH.check_whole("depth", depth)?;
+    Ok(ScalarChains {
         small: scalar_chain(0.2, depth),
         large: scalar_chain(5.0, depth),
         sigmoid_bound: scalar_chain(0.25, depth),
-    }
+    })
 }
 // ANCHOR_END: scalar_chains
 
@@ -300,6 +304,24 @@ pub struct MatrixProductParams {
     pub dim: usize,
     /// Independent trials, each with its own seed.
     pub trials: usize,
+}
+
+impl MatrixProductParams {
+    /// Allowed numbers of factors.
+    pub const FACTORS: Range = Range::whole(1, 10_000);
+    /// Allowed matrix sizes n.
+    pub const DIM: Range = Range::whole(1, 64);
+    /// Allowed numbers of trials.
+    pub const TRIALS: Range = Range::whole(1, 10_000);
+
+    /// Checks every parameter against its range ([`Error::Parameter`] names
+    /// the first one out of range).
+    pub fn check(&self) -> Result<(), Error> {
+        Self::FACTORS.check_whole("factors", self.factors)?;
+        Self::DIM.check_whole("dim", self.dim)?;
+        Self::TRIALS.check_whole("trials", self.trials)?;
+        Ok(())
+    }
 }
 
 impl Default for MatrixProductParams {
@@ -379,7 +401,8 @@ pub fn matrix_products(
     params: &MatrixProductParams,
     rng: &mut impl Rng,
     progress: Progress,
-) -> MatrixProducts {
+) -> Result<MatrixProducts, Error> {
+    params.check()?;
     let mut trials = Vec::with_capacity(params.trials);
     for t in 0..params.trials {
         let mut trial_rng = StdRng::seed_from_u64(rng.next_u64());
@@ -397,12 +420,12 @@ pub fn matrix_products(
         .iter()
         .map(|t| growth_rate(t, 10.min(t.len() / 2)))
         .collect();
-    MatrixProducts {
+    Ok(MatrixProducts {
         largest_entry,
         growth_rate: quantile(&growth_rates, 0.5),
         growth_rate_theory: gaussian_product_growth_rate(params.dim),
         growth_rates,
-    }
+    })
 }
 // ANCHOR_END: matrix_products
 
@@ -417,6 +440,27 @@ pub struct DeepMlpParams {
     pub batch: usize,
     /// The factor multiplying the weights' standard deviation in the scaled-up runs.
     pub scale: f64,
+}
+
+impl DeepMlpParams {
+    /// Allowed numbers of hidden layers.
+    pub const DEPTH: Range = Range::whole(1, 1000);
+    /// Allowed units per hidden layer.
+    pub const WIDTH: Range = Range::whole(1, 1024);
+    /// Allowed batch sizes (up to every digit).
+    pub const BATCH: Range = Range::whole(1, 1797);
+    /// Allowed factors on the weights' standard deviation.
+    pub const SCALE: Range = Range::closed(0.01, 100.0);
+
+    /// Checks every parameter against its range ([`Error::Parameter`] names
+    /// the first one out of range).
+    pub fn check(&self) -> Result<(), Error> {
+        Self::DEPTH.check_whole("depth", self.depth)?;
+        Self::WIDTH.check_whole("width", self.width)?;
+        Self::BATCH.check_whole("batch", self.batch)?;
+        Self::SCALE.check("scale", self.scale)?;
+        Ok(())
+    }
 }
 
 impl Default for DeepMlpParams {
@@ -474,7 +518,11 @@ impl DeepMlpAtInit {
 /// A deep MLP at initialization on a batch of real digits: the norm of the
 /// weight gradient in every layer, for three activations, with PyTorch's
 /// default initialization and with the weights scaled up.
-pub fn deep_mlp_at_init(params: &DeepMlpParams, rng: &mut impl Rng) -> DeepMlpAtInit {
+pub fn deep_mlp_at_init(
+    params: &DeepMlpParams,
+    rng: &mut impl Rng,
+) -> Result<DeepMlpAtInit, Error> {
+    params.check()?;
     let batch = Dataset::digits().sample(params.batch, rng);
     let mut runs = Vec::new();
     for activation in [Activation::Sigmoid, Activation::Tanh, Activation::Relu] {
@@ -504,10 +552,10 @@ pub fn deep_mlp_at_init(params: &DeepMlpParams, rng: &mut impl Rng) -> DeepMlpAt
             });
         }
     }
-    DeepMlpAtInit {
+    Ok(DeepMlpAtInit {
         batch_size: batch.len(),
         runs,
-    }
+    })
 }
 // ANCHOR_END: deep_mlp_at_init
 
@@ -526,6 +574,33 @@ pub struct ClippingParams {
     pub steps: usize,
     /// The clipping threshold τ on the gradient norm.
     pub clip: f64,
+}
+
+impl ClippingParams {
+    /// Allowed numbers of weights in the chain.
+    pub const DEPTH: Range = Range::whole(1, 1000);
+    /// Allowed starting values of the weights.
+    pub const W0: Range = Range::closed(-10.0, 10.0);
+    /// Allowed targets of the chain's output.
+    pub const TARGET: Range = Range::closed(-1e6, 1e6);
+    /// Allowed learning rates.
+    pub const LR: Range = Range::closed(1e-6, 10.0);
+    /// Allowed numbers of steps.
+    pub const STEPS: Range = Range::whole(1, 100_000);
+    /// Allowed clipping thresholds.
+    pub const CLIP: Range = Range::closed(1e-6, 1e6);
+
+    /// Checks every parameter against its range ([`Error::Parameter`] names
+    /// the first one out of range).
+    pub fn check(&self) -> Result<(), Error> {
+        Self::DEPTH.check_whole("depth", self.depth)?;
+        Self::W0.check("w0", self.w0)?;
+        Self::TARGET.check("target", self.target)?;
+        Self::LR.check("lr", self.lr)?;
+        Self::STEPS.check_whole("steps", self.steps)?;
+        Self::CLIP.check("clip", self.clip)?;
+        Ok(())
+    }
 }
 
 impl Default for ClippingParams {
@@ -568,19 +643,20 @@ pub struct Clipping {
 /// `w0` (the book's 1.1³⁰ ≈ 17.45, target 1), without and with clipping the
 /// gradient to norm `clip`: without clipping the first steps overshoot into a
 /// region where the gradient explodes; with clipping they cannot.
-pub fn clipping(params: &ClippingParams) -> Clipping {
+pub fn clipping(params: &ClippingParams) -> Result<Clipping, Error> {
+    params.check()?;
     let p = params;
     let plain = descend_scalar_chain(p.depth, p.w0, p.target, p.lr, p.steps, None);
     let clipped = descend_scalar_chain(p.depth, p.w0, p.target, p.lr, p.steps, Some(p.clip));
     let final_loss = |h: &[ChainStep]| h.last().map_or(f64::NAN, |s| s.loss);
-    Clipping {
+    Ok(Clipping {
         blowup_step: plain.iter().position(|s| !s.loss.is_finite()),
         first_grad_norm: plain.first().map_or(f64::NAN, |s| s.grad_norm),
         final_loss_plain: final_loss(&plain),
         final_loss_clipped: final_loss(&clipped),
         plain,
         clipped,
-    }
+    })
 }
 // ANCHOR_END: clipping
 
@@ -670,6 +746,43 @@ mod tests {
     use super::*;
 
     #[test]
+    fn out_of_range_parameters_are_refused_before_any_work() {
+        let params = MatrixProductParams {
+            dim: 0,
+            ..MatrixProductParams::default()
+        };
+        let err =
+            matrix_products(&params, &mut StdRng::seed_from_u64(0), &mut crate::quiet).unwrap_err();
+        assert!(matches!(err, Error::Parameter { name: "dim", .. }), "{err}");
+        assert!(err.to_string().contains("1..=64"), "{err}");
+        let params = DeepMlpParams {
+            scale: 0.0,
+            ..DeepMlpParams::default()
+        };
+        let err = deep_mlp_at_init(&params, &mut StdRng::seed_from_u64(0)).unwrap_err();
+        assert!(
+            matches!(err, Error::Parameter { name: "scale", .. }),
+            "{err}"
+        );
+        let params = ClippingParams {
+            clip: f64::NAN,
+            ..ClippingParams::default()
+        };
+        let err = clipping(&params).unwrap_err();
+        assert!(
+            matches!(err, Error::Parameter { name: "clip", .. }),
+            "{err}"
+        );
+        assert!(matches!(
+            scalar_chains(0),
+            Err(Error::Parameter { name: "depth", .. })
+        ));
+        assert_eq!(MatrixProductParams::default().check(), Ok(()));
+        assert_eq!(DeepMlpParams::default().check(), Ok(()));
+        assert_eq!(ClippingParams::default().check(), Ok(()));
+    }
+
+    #[test]
     fn digamma_known_values() {
         // ψ(1) = −γ, ψ(2) = 1 − γ, ψ(3/2) = 2 − γ − 2 ln 2.
         let g = 0.5772156649015329;
@@ -680,7 +793,7 @@ mod tests {
 
     #[test]
     fn infinities_round_trip_through_json() {
-        let c = clipping(&ClippingParams::default());
+        let c = clipping(&ClippingParams::default()).unwrap();
         assert!(c.final_loss_plain.is_infinite());
         let json = serde_json::to_string(&c).unwrap();
         assert!(json.contains("\"inf\""), "{json}");

@@ -6,7 +6,6 @@
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::Progress;
 use crate::deep::propagation::{flat, propagate_deep};
 use crate::nn::activation::Activation;
 use crate::nn::data::Dataset;
@@ -16,6 +15,7 @@ use crate::nn::optim::Sgd;
 use crate::nn::train::{EpochStats, Training, train};
 use crate::numeric::linalg::gaussian_matrix;
 use crate::numeric::stats::{Faults, variance};
+use crate::{Error, Progress, Range};
 
 /// The parameters of the chapter's experiments; `Default` gives the book's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -40,6 +40,43 @@ pub struct HeParams {
     pub deep_depth: usize,
     /// Units per layer in the very deep experiment.
     pub deep_width: usize,
+}
+
+impl HeParams {
+    /// Allowed numbers of hidden layers.
+    pub const DEPTH: Range = Range::whole(1, 200);
+    /// Allowed units per hidden layer at initialization.
+    pub const WIDTH: Range = Range::whole(2, 2000);
+    /// Allowed batch sizes at initialization (up to every digit).
+    pub const BATCH: Range = Range::whole(1, 1797);
+    /// Allowed units per hidden layer in training.
+    pub const TRAIN_WIDTH: Range = Range::whole(2, 1000);
+    /// Allowed numbers of epochs.
+    pub const EPOCHS: Range = Range::whole(1, 500);
+    /// Allowed learning rates.
+    pub const LR: Range = Range::closed(1e-6, 10.0);
+    /// Allowed minibatch sizes (up to every digit).
+    pub const MINIBATCH: Range = Range::whole(1, 1797);
+    /// Allowed numbers of layers in the very deep experiment.
+    pub const DEEP_DEPTH: Range = Range::whole(1, 100_000);
+    /// Allowed units per layer in the very deep experiment.
+    pub const DEEP_WIDTH: Range = Range::whole(2, 512);
+
+    /// Checks every parameter against its range ([`Error::Parameter`] names
+    /// the first one out of range; `init`'s number against [`Init::NUMBER`]).
+    pub fn check(&self) -> Result<(), Error> {
+        Self::DEPTH.check_whole("depth", self.depth)?;
+        Self::WIDTH.check_whole("width", self.width)?;
+        self.init.check("init")?;
+        Self::BATCH.check_whole("batch", self.batch)?;
+        Self::TRAIN_WIDTH.check_whole("train_width", self.train_width)?;
+        Self::EPOCHS.check_whole("epochs", self.epochs)?;
+        Self::LR.check("lr", self.lr)?;
+        Self::MINIBATCH.check_whole("minibatch", self.minibatch)?;
+        Self::DEEP_DEPTH.check_whole("deep_depth", self.deep_depth)?;
+        Self::DEEP_WIDTH.check_whole("deep_width", self.deep_width)?;
+        Ok(())
+    }
 }
 
 impl Default for HeParams {
@@ -88,7 +125,11 @@ pub struct VariancePerLayer {
 /// A deep ReLU network (`depth` hidden layers of `width` units) at
 /// initialization, on a batch of digits: the variance of the pre-activations
 /// z⁽ˡ⁾ of every hidden layer, for the compared initialization and for He.
-pub fn variance_per_layer(params: &HeParams, rng: &mut impl Rng) -> VariancePerLayer {
+pub fn variance_per_layer(
+    params: &HeParams,
+    rng: &mut impl Rng,
+) -> Result<VariancePerLayer, Error> {
+    params.check()?;
     let batch = Dataset::digits().sample(params.batch, rng);
     let sizes = layer_sizes(64, params.width, params.depth, 10);
     let mut profile = |init: Init| {
@@ -109,7 +150,7 @@ pub fn variance_per_layer(params: &HeParams, rng: &mut impl Rng) -> VariancePerL
     };
     let compared = profile(params.init);
     let he = profile(Init::HE_RELU);
-    VariancePerLayer { compared, he }
+    Ok(VariancePerLayer { compared, he })
 }
 // ANCHOR_END: variance_per_layer
 
@@ -148,7 +189,8 @@ pub fn train_deep_relu(
     params: &HeParams,
     rng: &mut impl Rng,
     progress: Progress,
-) -> DeepReluTraining {
+) -> Result<DeepReluTraining, Error> {
+    params.check()?;
     let (train_set, test_set) = Dataset::digits().train_test(rng);
     let sizes = layer_sizes(64, params.train_width, params.depth, 10);
     let cfg = Training {
@@ -176,12 +218,12 @@ pub fn train_deep_relu(
     let compared = run(params.init);
     let he = run(Init::HE_RELU);
     progress(total, total);
-    DeepReluTraining {
+    Ok(DeepReluTraining {
         train_size: train_set.len(),
         test_size: test_set.len(),
         compared,
         he,
-    }
+    })
 }
 // ANCHOR_END: train_deep_relu
 
@@ -214,7 +256,12 @@ pub struct VeryDeep {
 /// A batch of 32 random vectors pushed through `deep_depth` square layers of
 /// `deep_width` units ([`propagate_deep`]): Gaussian weights with Var = 1/n
 /// against random orthogonal weights, each linear and with tanh.
-pub fn very_deep(params: &HeParams, rng: &mut impl Rng, progress: Progress) -> VeryDeep {
+pub fn very_deep(
+    params: &HeParams,
+    rng: &mut impl Rng,
+    progress: Progress,
+) -> Result<VeryDeep, Error> {
+    params.check()?;
     let x = gaussian_matrix(32, params.deep_width, rng);
     let acts = [Activation::Identity, Activation::Tanh];
     let n = params.deep_width as f64;
@@ -249,9 +296,53 @@ pub fn very_deep(params: &HeParams, rng: &mut impl Rng, progress: Progress) -> V
         }
     }
     progress(total, total);
-    VeryDeep {
+    Ok(VeryDeep {
         input_rms: runs[0].rms[0],
         runs,
-    }
+    })
 }
 // ANCHOR_END: very_deep
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{SeedableRng, rngs::StdRng};
+
+    #[test]
+    fn out_of_range_parameters_are_refused_before_any_work() {
+        // Depth 0 would index the variance of hidden layer 0.
+        let params = HeParams {
+            depth: 0,
+            ..HeParams::default()
+        };
+        let err = variance_per_layer(&params, &mut StdRng::seed_from_u64(0)).unwrap_err();
+        assert!(
+            matches!(err, Error::Parameter { name: "depth", .. }),
+            "{err}"
+        );
+        assert!(err.to_string().contains("1..=200"), "{err}");
+        let params = HeParams {
+            deep_width: 1,
+            ..HeParams::default()
+        };
+        let err = very_deep(&params, &mut StdRng::seed_from_u64(0), &mut crate::quiet).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Parameter {
+                    name: "deep_width",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let params = HeParams {
+            lr: 0.0,
+            ..HeParams::default()
+        };
+        let err =
+            train_deep_relu(&params, &mut StdRng::seed_from_u64(0), &mut crate::quiet).unwrap_err();
+        assert!(matches!(err, Error::Parameter { name: "lr", .. }), "{err}");
+        assert_eq!(HeParams::default().check(), Ok(()));
+    }
+}

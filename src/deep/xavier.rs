@@ -7,7 +7,6 @@
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::Progress;
 use crate::deep::propagation::{LayerStats, Snapshot, flat, layer_jacobian, mean_singular_value};
 use crate::nn::activation::Activation;
 use crate::nn::data::Dataset;
@@ -16,6 +15,7 @@ use crate::nn::mlp::{Forward, Mlp, layer_sizes};
 use crate::nn::optim::Sgd;
 use crate::nn::train::{EpochStats, Training, train};
 use crate::numeric::stats::{Faults, Histogram, quantile, variance};
+use crate::{Error, Progress, Range};
 
 /// The parameters of the chapter's experiments; `Default` gives the book's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -38,6 +38,37 @@ pub struct XavierParams {
     pub lr: f64,
     /// Examples per SGD step in training (Glorot & Bengio used 10).
     pub minibatch: usize,
+}
+
+impl XavierParams {
+    /// Allowed numbers of hidden layers.
+    pub const DEPTH: Range = Range::whole(1, 100);
+    /// Allowed units per hidden layer at initialization.
+    pub const WIDTH: Range = Range::whole(2, 2000);
+    /// Allowed batch sizes at initialization (up to every digit).
+    pub const BATCH: Range = Range::whole(1, 1797);
+    /// Allowed units per hidden layer in training.
+    pub const TRAIN_WIDTH: Range = Range::whole(2, 2000);
+    /// Allowed numbers of epochs.
+    pub const EPOCHS: Range = Range::whole(1, 500);
+    /// Allowed learning rates.
+    pub const LR: Range = Range::closed(1e-6, 10.0);
+    /// Allowed minibatch sizes (up to every digit).
+    pub const MINIBATCH: Range = Range::whole(1, 1797);
+
+    /// Checks every parameter against its range ([`Error::Parameter`] names
+    /// the first one out of range; `init`'s number against [`Init::NUMBER`]).
+    pub fn check(&self) -> Result<(), Error> {
+        Self::DEPTH.check_whole("depth", self.depth)?;
+        Self::WIDTH.check_whole("width", self.width)?;
+        self.init.check("init")?;
+        Self::BATCH.check_whole("batch", self.batch)?;
+        Self::TRAIN_WIDTH.check_whole("train_width", self.train_width)?;
+        Self::EPOCHS.check_whole("epochs", self.epochs)?;
+        Self::LR.check("lr", self.lr)?;
+        Self::MINIBATCH.check_whole("minibatch", self.minibatch)?;
+        Ok(())
+    }
 }
 
 impl Default for XavierParams {
@@ -69,20 +100,24 @@ pub struct TorchDefault {
     pub bound: f64,
 }
 
+/// Allowed fans n of [`torch_default`].
+pub const TORCH_FAN: Range = Range::whole(2, 2000);
+
 // ANCHOR: torch_default
 /// PyTorch's `nn.Linear` default, `kaiming_uniform_(a = √5)`, sampled at
 /// fan_in = fan_out = `n`: n·Var(W) should be 1/3, the largest weight at
 /// most 1/√n.
-pub fn torch_default(n: usize, rng: &mut impl Rng) -> TorchDefault {
+pub fn torch_default(n: usize, rng: &mut impl Rng) -> Result<TorchDefault, Error> {
+    TORCH_FAN.check_whole("n", n)?;
     let torch = Init::TorchLinear.weights(n, n, rng);
     let n_var = n as f64 * variance(torch.as_slice().unwrap());
     let largest = torch.iter().fold(0.0f64, |m, w| m.max(w.abs()));
-    TorchDefault {
+    Ok(TorchDefault {
         n,
         n_var,
         largest,
         bound: 1.0 / (n as f64).sqrt(),
-    }
+    })
 }
 // ANCHOR_END: torch_default
 
@@ -132,7 +167,8 @@ pub struct GlorotAtInit {
 /// forward and backward pass per network gives every hidden layer's
 /// statistics, the histograms of their Figures 6–8, and the Jacobian of
 /// their §4.2.2 ([`middle_jacobian`]).
-pub fn glorot_at_init(params: &XavierParams, rng: &mut impl Rng) -> GlorotAtInit {
+pub fn glorot_at_init(params: &XavierParams, rng: &mut impl Rng) -> Result<GlorotAtInit, Error> {
+    params.check()?;
     let batch = Dataset::digits().sample(params.batch, rng);
     let sizes = layer_sizes(64, params.width, params.depth, 10);
     let nets: Vec<(Init, Mlp, Snapshot)> = [Init::GLOROT_STANDARD, params.init]
@@ -166,12 +202,12 @@ pub fn glorot_at_init(params: &XavierParams, rng: &mut impl Rng) -> GlorotAtInit
             jacobian_mean_sv: middle_jacobian(net, &snap.forward),
         }
     });
-    GlorotAtInit {
+    Ok(GlorotAtInit {
         standard: measured.next().unwrap(),
         chosen: measured.next().unwrap(),
         histogram_layers: shown.iter().map(|l| l + 1).collect(),
         jacobian_layer: (params.depth >= 2).then_some(params.depth / 2),
-    }
+    })
 }
 // ANCHOR_END: glorot_at_init
 
@@ -287,7 +323,8 @@ pub fn train_tanh_sigmoid(
     params: &XavierParams,
     rng: &mut impl Rng,
     progress: Progress,
-) -> TanhSigmoidTraining {
+) -> Result<TanhSigmoidTraining, Error> {
+    params.check()?;
     let (train_set, test_set) = Dataset::digits().train_test(rng);
     let sizes = layer_sizes(64, params.train_width, params.depth, 10);
     let cfg = Training {
@@ -316,10 +353,48 @@ pub fn train_tanh_sigmoid(
         }
     }
     progress(total, total);
-    TanhSigmoidTraining {
+    Ok(TanhSigmoidTraining {
         train_size: train_set.len(),
         test_size: test_set.len(),
         runs,
-    }
+    })
 }
 // ANCHOR_END: train_tanh_sigmoid
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{SeedableRng, rngs::StdRng};
+
+    #[test]
+    fn out_of_range_parameters_are_refused_before_any_work() {
+        let params = XavierParams {
+            minibatch: 0,
+            ..XavierParams::default()
+        };
+        let err = train_tanh_sigmoid(&params, &mut StdRng::seed_from_u64(0), &mut crate::quiet)
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Parameter {
+                    name: "minibatch",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(err.to_string().contains("1..=1797"), "{err}");
+        let params = XavierParams {
+            init: Init::Normal { std: -1.0 },
+            ..XavierParams::default()
+        };
+        let err = glorot_at_init(&params, &mut StdRng::seed_from_u64(0)).unwrap_err();
+        assert!(
+            matches!(err, Error::Parameter { name: "init", .. }),
+            "{err}"
+        );
+        assert!(torch_default(0, &mut StdRng::seed_from_u64(0)).is_err());
+        assert_eq!(XavierParams::default().check(), Ok(()));
+    }
+}

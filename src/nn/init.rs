@@ -14,6 +14,8 @@ use ndarray::{Array1, Array2};
 use rand::{Rng, RngExt};
 use rand_distr::StandardNormal;
 
+use crate::{Error, Range};
+
 /// Which fan a He (Kaiming) initializer keeps the variance for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FanMode {
@@ -218,6 +220,42 @@ impl Init {
         }
     }
 
+    /// Allowed values of a scheme's number (its gain, std, bound, value or
+    /// factor), as `name:NUMBER` parses it.
+    pub const NUMBER: Range = Range::closed(0.0, 1e6);
+
+    /// The scheme's number: its gain, std, bound, value or factor (`None`
+    /// for [`Init::TorchLinear`], which has none).
+    ///
+    /// ```
+    /// use stable_learning::nn::init::Init;
+    /// assert_eq!("normal:0.5".parse::<Init>().unwrap().number(), Some(0.5));
+    /// assert_eq!(Init::TorchLinear.number(), None);
+    /// ```
+    pub fn number(self) -> Option<f64> {
+        match self {
+            Init::Constant { value } => Some(value),
+            Init::Normal { std } => Some(std),
+            Init::Uniform { bound } => Some(bound),
+            Init::XavierUniform { gain }
+            | Init::XavierNormal { gain }
+            | Init::HeUniform { gain, .. }
+            | Init::HeNormal { gain, .. }
+            | Init::Orthogonal { gain } => Some(gain),
+            Init::TorchLinear => None,
+            Init::ScaledTorchLinear { factor } => Some(factor),
+        }
+    }
+
+    /// Checks the scheme's number against [`Init::NUMBER`]
+    /// ([`Error::Parameter`] names it `name`).
+    pub fn check(self, name: &'static str) -> Result<(), Error> {
+        match self.number() {
+            Some(v) => Init::NUMBER.check(name, v).map(|_| ()),
+            None => Ok(()),
+        }
+    }
+
     /// The names [`Init::from_str`](std::str::FromStr) accepts, for `--help`.
     pub const NAMES: &'static str = "standard (Glorot & Bengio's, biases 0), torch-linear, xavier-uniform, xavier-normal, \
 he-uniform, he-normal, he-uniform-fan-out, he-normal-fan-out, orthogonal, \
@@ -244,7 +282,7 @@ impl std::str::FromStr for Init {
                 let v: f64 = v
                     .parse()
                     .ok()
-                    .filter(|v: &f64| v.is_finite() && *v >= 0.0 && *v <= 1e6)
+                    .filter(|v: &f64| Init::NUMBER.contains(*v))
                     .ok_or_else(|| format!("'{v}' in '{s}' must be a finite number in [0, 1e6]"))?;
                 (n, Some(v))
             }
