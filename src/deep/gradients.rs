@@ -178,7 +178,7 @@ pub struct ChainStep {
 }
 
 /// Gradient descent on the scalar chain f(w) = w₁w₂⋯w_L with loss
-/// ½(f(w) − y)², every wₗ starting at `w0`. ∂L/∂wₖ = (f − y) ∏_{j≠k} wⱼ.
+/// ½(f(w) − y)², every wₗ starting at `w0`. ∂L/∂wₖ = (f − y) · (the product of every wⱼ but wₖ).
 /// With `clip = Some(τ)` the gradient is rescaled to norm ≤ τ.
 /// Stops early, after recording it, when the loss stops being finite.
 ///
