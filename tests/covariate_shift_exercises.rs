@@ -129,6 +129,7 @@ fn far_target() -> ShimodairaRegression {
         ..RegressionParams::default()
     };
     let r = shimodaira_regression(&params, &mut StdRng::seed_from_u64(42), &mut |_, _| {});
+    let r = r.unwrap();
     let ess = r.effective_sample_size;
     let (plain, weighted) = (r.test_error_unweighted, r.test_error_true_weights);
     println!(
