@@ -9,7 +9,7 @@ use clap::Parser;
 use rand::{SeedableRng, rngs::StdRng};
 use serde::Serialize;
 use stable_learning::book::figure::{Figure, Legend, LineChart, Marker, PALETTE};
-use stable_learning::book::runner::{Common, Experiment, Run, float_in, int_in};
+use stable_learning::book::runner::{Common, Experiment, Run, number_in, whole_in};
 use stable_learning::shift::concept::{
     ConceptShiftParams, DetectionDelays, DriftKind, StrategyComparison, detection_delays,
     strategy_comparison,
@@ -24,52 +24,52 @@ struct Args {
     #[command(flatten)]
     common: Common,
     /// Samples in each stream (500..=1000000)
-    #[arg(long, default_value_t = 6000, value_parser = int_in(500, 1_000_000))]
+    #[arg(long, default_value_t = 6000, value_parser = whole_in(ConceptShiftParams::LENGTH))]
     length: usize,
     /// Where the change starts, as a fraction of the stream (0.05..=0.95)
-    #[arg(long, default_value_t = 0.25, value_parser = float_in(0.05, 0.95))]
+    #[arg(long, default_value_t = 0.25, value_parser = number_in(ConceptShiftParams::CHANGE_AT))]
     change_at: f64,
     /// Angle in degrees between the old and the new decision boundary (0..=180)
-    #[arg(long, default_value_t = 60.0, value_parser = float_in(0.0, 180.0))]
+    #[arg(long, default_value_t = 60.0, value_parser = number_in(ConceptShiftParams::ANGLE))]
     angle: f64,
     /// Probability that a label is flipped (0..=0.45)
-    #[arg(long, default_value_t = 0.1, value_parser = float_in(0.0, 0.45))]
+    #[arg(long, default_value_t = 0.1, value_parser = number_in(ConceptShiftParams::NOISE))]
     noise: f64,
     /// Samples over which a gradual change completes (1..=100000)
-    #[arg(long, default_value_t = 1000, value_parser = int_in(1, 100_000))]
+    #[arg(long, default_value_t = 1000, value_parser = whole_in(ConceptShiftParams::WIDTH))]
     width: usize,
     /// Samples between switches of a recurring change (1..=100000)
-    #[arg(long, default_value_t = 1000, value_parser = int_in(1, 100_000))]
+    #[arg(long, default_value_t = 1000, value_parser = whole_in(ConceptShiftParams::PERIOD))]
     period: usize,
     /// Samples the initial model is trained on (10..=10000)
-    #[arg(long, default_value_t = 200, value_parser = int_in(10, 10_000))]
+    #[arg(long, default_value_t = 200, value_parser = whole_in(ConceptShiftParams::INITIAL))]
     initial: usize,
     /// Learning rate of the continually updated (SGD) model (0.0001..=10)
-    #[arg(long, default_value_t = 0.05, value_parser = float_in(1e-4, 10.0))]
+    #[arg(long, default_value_t = 0.05, value_parser = number_in(ConceptShiftParams::LR))]
     lr: f64,
     /// Samples the sliding-window model is refitted on (10..=100000)
-    #[arg(long, default_value_t = 300, value_parser = int_in(10, 100_000))]
+    #[arg(long, default_value_t = 300, value_parser = whole_in(ConceptShiftParams::WINDOW))]
     window: usize,
     /// Samples between refits of the sliding-window model (1..=10000)
-    #[arg(long, default_value_t = 25, value_parser = int_in(1, 10_000))]
+    #[arg(long, default_value_t = 25, value_parser = whole_in(ConceptShiftParams::EVERY))]
     every: usize,
     /// DDM: drift level in standard deviations (warning at the smaller of 2 and this) (0.5..=10)
-    #[arg(long, default_value_t = 3.0, value_parser = float_in(0.5, 10.0))]
+    #[arg(long, default_value_t = 3.0, value_parser = number_in(ConceptShiftParams::DDM_DRIFT))]
     ddm_drift: f64,
     /// Page–Hinkley: tolerated change δ (0..=1)
-    #[arg(long, default_value_t = 0.005, value_parser = float_in(0.0, 1.0))]
+    #[arg(long, default_value_t = 0.005, value_parser = number_in(ConceptShiftParams::PH_DELTA))]
     ph_delta: f64,
     /// Page–Hinkley: threshold λ (0.1..=10000)
-    #[arg(long, default_value_t = 50.0, value_parser = float_in(0.1, 10_000.0))]
+    #[arg(long, default_value_t = 50.0, value_parser = number_in(ConceptShiftParams::PH_LAMBDA))]
     ph_lambda: f64,
     /// ADWIN: confidence δ (1e-9..=0.5)
-    #[arg(long, default_value_t = 0.002, value_parser = float_in(1e-9, 0.5))]
+    #[arg(long, default_value_t = 0.002, value_parser = number_in(ConceptShiftParams::ADWIN_DELTA))]
     adwin_delta: f64,
     /// Samples per point of the accuracy-over-time curves (10..=10000)
-    #[arg(long, default_value_t = 100, value_parser = int_in(10, 10_000))]
+    #[arg(long, default_value_t = 100, value_parser = whole_in(ConceptShiftParams::BLOCK))]
     block: usize,
     /// Streams behind the table of detection delays and false alarms (1..=10000)
-    #[arg(long, default_value_t = 100, value_parser = int_in(1, 10_000))]
+    #[arg(long, default_value_t = 100, value_parser = whole_in(ConceptShiftParams::TRIALS))]
     trials: usize,
 }
 
@@ -102,11 +102,13 @@ fn main() {
     // One random stream: the strategies' streams first, then the detectors'.
     let mut rng = StdRng::seed_from_u64(args.common.seed);
 
-    let comparison = strategy_comparison(&params, &mut rng, &mut run.progress_fn("streams"));
+    let progress = &mut run.progress_fn("streams");
+    let comparison = run.check(strategy_comparison(&params, &mut rng, progress));
     report_strategy_comparison(&mut run, &params, &comparison);
     run.record("strategy_comparison", &comparison);
 
-    let delays = detection_delays(&params, &mut rng, &mut run.progress_fn("detector trials"));
+    let progress = &mut run.progress_fn("detector trials");
+    let delays = run.check(detection_delays(&params, &mut rng, progress));
     report_detection_delays(&mut run, &params, &delays);
     run.record("detection_delays", &delays);
 

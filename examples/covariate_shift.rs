@@ -9,7 +9,7 @@ use clap::Parser;
 use rand::{SeedableRng, rngs::StdRng};
 use serde::Serialize;
 use stable_learning::book::figure::{Figure, Legend, LineChart, Marker};
-use stable_learning::book::runner::{Common, Experiment, Run, float_in, int_in};
+use stable_learning::book::runner::{Common, Experiment, Run, number_in, whole_in};
 use stable_learning::numeric::stats::Histogram;
 use stable_learning::shift::covariate::{
     DetectionPower, DetectorParams, DigitsShift, DigitsShiftParams, LambdaPoint, RegressionParams,
@@ -26,52 +26,52 @@ struct Args {
     #[command(flatten)]
     common: Common,
     /// Labelled training (source) samples of the regression (10..=100000)
-    #[arg(long, default_value_t = 100, value_parser = int_in(10, 100_000))]
+    #[arg(long, default_value_t = 100, value_parser = whole_in(RegressionParams::N_TRAIN))]
     n_train: usize,
     /// Unlabelled target samples the domain classifier sees (10..=100000)
-    #[arg(long, default_value_t = 400, value_parser = int_in(10, 100_000))]
+    #[arg(long, default_value_t = 400, value_parser = whole_in(RegressionParams::N_TARGET))]
     n_target: usize,
     /// Mean of the training inputs (-3..=3)
-    #[arg(long, default_value_t = 0.5, value_parser = float_in(-3.0, 3.0))]
+    #[arg(long, default_value_t = 0.5, value_parser = number_in(RegressionParams::TRAIN_MEAN))]
     train_mean: f64,
     /// Standard deviation of the training inputs (0.05..=3)
-    #[arg(long, default_value_t = 0.5, value_parser = float_in(0.05, 3.0))]
+    #[arg(long, default_value_t = 0.5, value_parser = number_in(RegressionParams::TRAIN_STD))]
     train_std: f64,
     /// Mean of the test inputs (-3..=3)
-    #[arg(long, default_value_t = 0.0, value_parser = float_in(-3.0, 3.0))]
+    #[arg(long, default_value_t = 0.0, value_parser = number_in(RegressionParams::TEST_MEAN))]
     test_mean: f64,
     /// Standard deviation of the test inputs (0.05..=3)
-    #[arg(long, default_value_t = 0.3, value_parser = float_in(0.05, 3.0))]
+    #[arg(long, default_value_t = 0.3, value_parser = number_in(RegressionParams::TEST_STD))]
     test_std: f64,
     /// Standard deviation of the label noise (0..=3)
-    #[arg(long, default_value_t = 0.3, value_parser = float_in(0.0, 3.0))]
+    #[arg(long, default_value_t = 0.3, value_parser = number_in(RegressionParams::NOISE))]
     noise: f64,
     /// Repetitions of the regression, each with fresh samples (1..=10000)
-    #[arg(long, default_value_t = 200, value_parser = int_in(1, 10_000))]
+    #[arg(long, default_value_t = 200, value_parser = whole_in(RegressionParams::TRIALS))]
     trials: usize,
     /// Clip the estimated weights at this value in the clipping comparison (0.01..=1e6)
-    #[arg(long, default_value_t = 2.0, value_parser = float_in(0.01, 1e6))]
+    #[arg(long, default_value_t = 2.0, value_parser = number_in(RegressionParams::CLIP))]
     clip: f64,
     /// Samples per domain in each run of the shift detector (4..=10000)
-    #[arg(long, default_value_t = 100, value_parser = int_in(4, 10_000))]
+    #[arg(long, default_value_t = 100, value_parser = whole_in(DetectorParams::N))]
     power_n: usize,
     /// Runs of the detector per shift size (1..=10000)
-    #[arg(long, default_value_t = 100, value_parser = int_in(1, 10_000))]
+    #[arg(long, default_value_t = 100, value_parser = whole_in(DetectorParams::TRIALS))]
     power_trials: usize,
     /// Label permutations behind each p-value (1..=100000)
-    #[arg(long, default_value_t = 199, value_parser = int_in(1, 100_000))]
+    #[arg(long, default_value_t = 199, value_parser = whole_in(DetectorParams::PERMUTATIONS))]
     permutations: usize,
     /// Significance level of the detector (0.001..=0.5)
-    #[arg(long, default_value_t = 0.05, value_parser = float_in(0.001, 0.5))]
+    #[arg(long, default_value_t = 0.05, value_parser = number_in(DetectorParams::ALPHA))]
     alpha: f64,
     /// Largest mean shift (in standard deviations) in the detector's power curve (0.01..=5)
-    #[arg(long, default_value_t = 0.8, value_parser = float_in(0.01, 5.0))]
+    #[arg(long, default_value_t = 0.8, value_parser = number_in(DetectorParams::MAX_SHIFT))]
     max_shift: f64,
     /// Strength k of the digits' covariate shift: P(source) = σ(−k·ink), P(target) = σ(k·ink) (0..=10)
-    #[arg(long, default_value_t = 1.5, value_parser = float_in(0.0, 10.0))]
+    #[arg(long, default_value_t = 1.5, value_parser = number_in(DigitsShiftParams::K))]
     digits_shift: f64,
     /// Random source/target splits of the digits (1..=100)
-    #[arg(long, default_value_t = 5, value_parser = int_in(1, 100))]
+    #[arg(long, default_value_t = 5, value_parser = whole_in(DigitsShiftParams::REPEATS))]
     digits_repeats: usize,
 }
 
@@ -109,27 +109,22 @@ fn main() {
     // One random stream, in this order: the regression, the detector, the digits.
     let mut rng = StdRng::seed_from_u64(args.common.seed);
 
-    let regression = shimodaira_regression(
+    let progress = &mut run.progress_fn("regression trials");
+    let regression = run.check(shimodaira_regression(
         &regression_params,
         &mut rng,
-        &mut run.progress_fn("regression trials"),
-    );
+        progress,
+    ));
     report_shimodaira_regression(&mut run, &regression_params, &regression);
     run.record("shimodaira_regression", &regression);
 
-    let power = detection_power(
-        &detector_params,
-        &mut rng,
-        &mut run.progress_fn("detection power"),
-    );
+    let progress = &mut run.progress_fn("detection power");
+    let power = run.check(detection_power(&detector_params, &mut rng, progress));
     report_detection_power(&mut run, &detector_params, &power);
     run.record("detection_power", &power);
 
-    let digits = digits_shift(
-        &digits_params,
-        &mut rng,
-        &mut run.progress_fn("digit splits"),
-    );
+    let progress = &mut run.progress_fn("digit splits");
+    let digits = run.check(digits_shift(&digits_params, &mut rng, progress));
     report_digits_shift(&mut run, &digits_params, &digits);
     run.record("digits_shift", &digits);
 

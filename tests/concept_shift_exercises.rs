@@ -81,8 +81,8 @@ fn small_turn() -> (StrategyComparison, DetectionDelays) {
         ..ConceptShiftParams::default()
     };
     let mut rng = StdRng::seed_from_u64(42);
-    let comparison = strategy_comparison(&params, &mut rng, &mut |_, _| {});
-    let delays = detection_delays(&params, &mut rng, &mut |_, _| {});
+    let comparison = strategy_comparison(&params, &mut rng, &mut |_, _| {}).unwrap();
+    let delays = detection_delays(&params, &mut rng, &mut |_, _| {}).unwrap();
     for d in &delays.detectors {
         println!(
             "{}: median delay {:?}, missed {} of 100",

@@ -429,6 +429,61 @@ impl Default for ConceptShiftParams {
 }
 
 impl ConceptShiftParams {
+    /// Allowed stream lengths.
+    pub const LENGTH: Range = Range::whole(500, 1_000_000);
+    /// Allowed starts of the change, as a fraction of the stream.
+    pub const CHANGE_AT: Range = Range::closed(0.05, 0.95);
+    /// Allowed angles in degrees.
+    pub const ANGLE: Range = Range::closed(0.0, 180.0);
+    /// Allowed probabilities of a flipped label.
+    pub const NOISE: Range = Range::closed(0.0, 0.45);
+    /// Allowed lengths of a gradual change.
+    pub const WIDTH: Range = Range::whole(1, 100_000);
+    /// Allowed periods of a recurring change.
+    pub const PERIOD: Range = Range::whole(1, 100_000);
+    /// Allowed sizes of the initial training set.
+    pub const INITIAL: Range = Range::whole(10, 10_000);
+    /// Allowed learning rates of the SGD model.
+    pub const LR: Range = Range::closed(1e-4, 10.0);
+    /// Allowed sizes of the sliding window.
+    pub const WINDOW: Range = Range::whole(10, 100_000);
+    /// Allowed numbers of samples between the window's refits.
+    pub const EVERY: Range = Range::whole(1, 10_000);
+    /// Allowed DDM drift levels, in standard deviations.
+    pub const DDM_DRIFT: Range = Range::closed(0.5, 10.0);
+    /// Allowed Page–Hinkley tolerances δ.
+    pub const PH_DELTA: Range = Range::closed(0.0, 1.0);
+    /// Allowed Page–Hinkley thresholds λ.
+    pub const PH_LAMBDA: Range = Range::closed(0.1, 10_000.0);
+    /// Allowed ADWIN confidences δ.
+    pub const ADWIN_DELTA: Range = Range::closed(1e-9, 0.5);
+    /// Allowed samples per point of the accuracy curves.
+    pub const BLOCK: Range = Range::whole(10, 10_000);
+    /// Allowed numbers of streams behind [`detection_delays`].
+    pub const TRIALS: Range = Range::whole(1, 10_000);
+
+    /// Checks every parameter against its range ([`Error::Parameter`] names
+    /// the first one out of range).
+    pub fn check(&self) -> Result<(), Error> {
+        Self::LENGTH.check_whole("length", self.length)?;
+        Self::CHANGE_AT.check("change_at", self.change_at)?;
+        Self::ANGLE.check("angle", self.angle)?;
+        Self::NOISE.check("noise", self.noise)?;
+        Self::WIDTH.check_whole("width", self.width)?;
+        Self::PERIOD.check_whole("period", self.period)?;
+        Self::INITIAL.check_whole("initial", self.initial)?;
+        Self::LR.check("lr", self.lr)?;
+        Self::WINDOW.check_whole("window", self.window)?;
+        Self::EVERY.check_whole("every", self.every)?;
+        Self::DDM_DRIFT.check("ddm_drift", self.ddm_drift)?;
+        Self::PH_DELTA.check("ph_delta", self.ph_delta)?;
+        Self::PH_LAMBDA.check("ph_lambda", self.ph_lambda)?;
+        Self::ADWIN_DELTA.check("adwin_delta", self.adwin_delta)?;
+        Self::BLOCK.check_whole("block", self.block)?;
+        Self::TRIALS.check_whole("trials", self.trials)?;
+        Ok(())
+    }
+
     /// The sample at which the change starts in a stream of `length`.
     pub fn change_sample(&self) -> usize {
         (self.length as f64 * self.change_at).round() as usize
@@ -516,16 +571,15 @@ pub fn strategy_comparison(
     params: &ConceptShiftParams,
     rng: &mut impl Rng,
     progress: Progress,
-) -> StrategyComparison {
+) -> Result<StrategyComparison, Error> {
+    params.check()?;
     let p = params;
     let change_at = p.change_sample();
     let kinds = [DriftKind::Sudden, DriftKind::Gradual, DriftKind::Recurring];
     let mut by_kind = Vec::new();
     for (i, kind) in kinds.into_iter().enumerate() {
-        let initial = p.stream(DriftKind::None, p.initial, 0).generate(rng);
-        let initial = initial.expect("valid stream");
-        let stream = p.stream(kind, p.length, change_at).generate(rng);
-        let stream = stream.expect("valid stream");
+        let initial = p.stream(DriftKind::None, p.initial, 0).generate(rng)?;
+        let stream = p.stream(kind, p.length, change_at).generate(rng)?;
         let mut strategies = vec![
             Strategy::Static,
             Strategy::Sgd(p.lr),
@@ -538,7 +592,7 @@ pub fn strategy_comparison(
         let mut runs = Vec::new();
         for strategy in strategies {
             let name = strategy.name();
-            let trace = prequential(&initial, &stream, strategy).expect("the stream fits");
+            let trace = prequential(&initial, &stream, strategy)?;
             runs.push(StrategyRun {
                 strategy: name,
                 accuracy_after: trace.accuracy(change_at, p.length),
@@ -549,12 +603,12 @@ pub fn strategy_comparison(
         by_kind.push(DriftRuns { kind, runs });
         progress(i + 1, kinds.len());
     }
-    StrategyComparison {
+    Ok(StrategyComparison {
         change_at,
         kinds: by_kind,
         label_change_fraction: p.stream(DriftKind::Sudden, 1, 0).label_change_fraction(),
         accuracy_ceiling: 1.0 - p.noise,
-    }
+    })
 }
 // ANCHOR_END: strategy_comparison
 
@@ -614,7 +668,8 @@ pub fn detection_delays(
     params: &ConceptShiftParams,
     rng: &mut impl Rng,
     progress: Progress,
-) -> DetectionDelays {
+) -> Result<DetectionDelays, Error> {
+    params.check()?;
     let p = params;
     let (pre, post) = (1000, 2000);
     let n = detectors(p).len();
@@ -625,17 +680,15 @@ pub fn detection_delays(
     let mut since_restart: Vec<Vec<usize>> = vec![Vec::new(); n];
     let (mut rates_before, mut rates_after) = (Vec::new(), Vec::new());
     for trial in 0..p.trials {
-        let initial = p.stream(DriftKind::None, p.initial, 0).generate(rng);
-        let model = fit(&initial.expect("valid")).expect("fits");
+        let initial = p.stream(DriftKind::None, p.initial, 0).generate(rng)?;
+        let model = fit(&initial)?;
         let errors_on = |s: &[Sample]| -> Vec<bool> {
             let probabilities = model.probabilities(inputs(s).view());
             let predicted = probabilities.iter().map(|&q| q > 0.5);
             s.iter().zip(predicted).map(|(s, y)| y != s.y).collect()
         };
-        let drifting = p.stream(DriftKind::Sudden, pre + post, pre).generate(rng);
-        let drifting = errors_on(&drifting.expect("valid"));
-        let steady = p.stream(DriftKind::None, pre + post, 0).generate(rng);
-        let steady = errors_on(&steady.expect("valid"));
+        let drifting = errors_on(&p.stream(DriftKind::Sudden, pre + post, pre).generate(rng)?);
+        let steady = errors_on(&p.stream(DriftKind::None, pre + post, 0).generate(rng)?);
         let rate = |e: &[bool]| e.iter().filter(|&&e| e).count() as f64 / e.len() as f64;
         rates_before.push(rate(&drifting[..pre]));
         rates_after.push(rate(&drifting[pre..]));
@@ -678,13 +731,13 @@ pub fn detection_delays(
             false_alarms_per_1000_stationary: per_1000(stationary[d], p.trials * (pre + post)),
         }
     });
-    DetectionDelays {
+    Ok(DetectionDelays {
         before: pre,
         after: post,
         error_rate_before: mean(&rates_before),
         error_rate_after: mean(&rates_after),
         detectors: detectors.collect(),
-    }
+    })
 }
 // ANCHOR_END: detection_delays
 
@@ -692,6 +745,31 @@ pub fn detection_delays(
 mod tests {
     use super::*;
     use rand::{SeedableRng, rngs::StdRng};
+
+    #[test]
+    fn out_of_range_parameters_are_refused_before_any_work() {
+        let params = ConceptShiftParams {
+            noise: 0.5,
+            ..ConceptShiftParams::default()
+        };
+        let rng = &mut StdRng::seed_from_u64(0);
+        let err = strategy_comparison(&params, rng, &mut crate::quiet).unwrap_err();
+        assert!(
+            matches!(err, Error::Parameter { name: "noise", .. }),
+            "{err}"
+        );
+        assert!(err.to_string().contains("[0, 0.45]"), "{err}");
+        let params = ConceptShiftParams {
+            trials: 0,
+            ..ConceptShiftParams::default()
+        };
+        let err = detection_delays(&params, rng, &mut crate::quiet).unwrap_err();
+        assert!(
+            matches!(err, Error::Parameter { name: "trials", .. }),
+            "{err}"
+        );
+        assert_eq!(ConceptShiftParams::default().check(), Ok(()));
+    }
 
     #[test]
     fn label_change_fraction_matches_a_count_of_the_stream() {

@@ -24,7 +24,7 @@ use crate::nn::data::{CLASSES, Dataset};
 use crate::numeric::stats::{mean, quantile, variance};
 use crate::shift::logistic::{Logistic, Softmax, SoftmaxParams, accuracy, sigmoid};
 use crate::shift::{clip_weights, effective_sample_size, flatten_weights};
-use crate::{Error, Progress};
+use crate::{Error, Progress, Range};
 
 /// The density of 𝒩(μ, σ²) at x:
 /// exp(−(x − μ)²/(2σ²)) / (σ√(2π)).
@@ -390,6 +390,40 @@ impl Default for RegressionParams {
 }
 
 impl RegressionParams {
+    /// Allowed labelled training samples per trial.
+    pub const N_TRAIN: Range = Range::whole(10, 100_000);
+    /// Allowed unlabelled target samples per trial.
+    pub const N_TARGET: Range = Range::whole(10, 100_000);
+    /// Allowed means of the training inputs.
+    pub const TRAIN_MEAN: Range = Range::closed(-3.0, 3.0);
+    /// Allowed standard deviations of the training inputs.
+    pub const TRAIN_STD: Range = Range::closed(0.05, 3.0);
+    /// Allowed means of the test inputs.
+    pub const TEST_MEAN: Range = Range::closed(-3.0, 3.0);
+    /// Allowed standard deviations of the test inputs.
+    pub const TEST_STD: Range = Range::closed(0.05, 3.0);
+    /// Allowed standard deviations of the label noise.
+    pub const NOISE: Range = Range::closed(0.0, 3.0);
+    /// Allowed numbers of trials.
+    pub const TRIALS: Range = Range::whole(1, 10_000);
+    /// Allowed values at which to clip the estimated weights.
+    pub const CLIP: Range = Range::closed(0.01, 1e6);
+
+    /// Checks every parameter against its range ([`Error::Parameter`] names
+    /// the first one out of range).
+    pub fn check(&self) -> Result<(), Error> {
+        Self::N_TRAIN.check_whole("n_train", self.n_train)?;
+        Self::N_TARGET.check_whole("n_target", self.n_target)?;
+        Self::TRAIN_MEAN.check("train_mean", self.train_mean)?;
+        Self::TRAIN_STD.check("train_std", self.train_std)?;
+        Self::TEST_MEAN.check("test_mean", self.test_mean)?;
+        Self::TEST_STD.check("test_std", self.test_std)?;
+        Self::NOISE.check("noise", self.noise)?;
+        Self::TRIALS.check_whole("trials", self.trials)?;
+        Self::CLIP.check("clip", self.clip)?;
+        Ok(())
+    }
+
     /// The exact test error of the polynomial with coefficients `c`, by
     /// quadrature ([`gaussian_expectation`]) rather than sampling:
     /// 𝔼_q[(f(x) − y)²] = 𝔼_q[(f(x) − truth(x))²] + noise².
@@ -507,7 +541,8 @@ pub fn shimodaira_regression(
     params: &RegressionParams,
     rng: &mut impl Rng,
     progress: Progress,
-) -> ShimodairaRegression {
+) -> Result<ShimodairaRegression, Error> {
+    params.check()?;
     let p = params;
     let lambdas: Vec<f64> = (0..=20).map(|i| i as f64 / 20.0).collect();
     let mut errors_true = vec![Vec::new(); lambdas.len()];
@@ -528,27 +563,26 @@ pub fn shimodaira_regression(
         // that tells target from source on (x, x²).
         let beta: Vec<f64> = xs.iter().map(|&x| p.true_weight(x)).collect();
         let (source, target) = (quadratic_features(&xs), quadratic_features(&xt));
-        let domain = DomainClassifier::fit(source.view(), target.view(), 1e-3)
-            .expect("the domain classifier fits");
+        let domain = DomainClassifier::fit(source.view(), target.view(), 1e-3)?;
         let beta_hat = domain.weights(source.view());
         let d2l = domain.weights_without_count_ratio(source.view());
         // A straight line fitted with weights β^λ, for λ from 0 to 1.
-        let line = |w: &[f64]| weighted_polyfit(&xs, &ys, w, 1).expect("two distinct inputs");
+        let line = |w: &[f64]| weighted_polyfit(&xs, &ys, w, 1);
         for (i, &lambda) in lambdas.iter().enumerate() {
-            errors_true[i].push(p.test_error(&line(&flatten_weights(&beta, lambda))));
-            errors_est[i].push(p.test_error(&line(&flatten_weights(&beta_hat, lambda))));
+            errors_true[i].push(p.test_error(&line(&flatten_weights(&beta, lambda))?));
+            errors_est[i].push(p.test_error(&line(&flatten_weights(&beta_hat, lambda))?));
         }
-        clipped.push(p.test_error(&line(&clip_weights(&beta_hat, p.clip))));
-        clipped_d2l.push(p.test_error(&line(&clip_weights(&d2l, p.clip))));
+        clipped.push(p.test_error(&line(&clip_weights(&beta_hat, p.clip))?));
+        clipped_d2l.push(p.test_error(&line(&clip_weights(&d2l, p.clip))?));
         mean_w.push(mean(&beta_hat));
         mean_w_d2l.push(mean(&d2l));
         ess.push(effective_sample_size(&beta));
         // A cubic is the right model: weighting should not be needed.
-        let cubic = |w: &[f64]| weighted_polyfit(&xs, &ys, w, 3).expect("four distinct inputs");
-        cubic_plain.push(p.test_error(&cubic(&vec![1.0; xs.len()])));
-        cubic_weighted.push(p.test_error(&cubic(&beta)));
+        let cubic = |w: &[f64]| weighted_polyfit(&xs, &ys, w, 3);
+        cubic_plain.push(p.test_error(&cubic(&vec![1.0; xs.len()])?));
+        cubic_weighted.push(p.test_error(&cubic(&beta)?));
         if trial == 0 {
-            first_draw = Some(RegressionDraw::new(p, &domain, xs, ys, beta, beta_hat));
+            first_draw = Some(RegressionDraw::new(p, &domain, xs, ys, beta, beta_hat)?);
         }
         progress(trial + 1, p.trials);
     }
@@ -571,7 +605,7 @@ pub fn shimodaira_regression(
         .clone();
     let last = lambdas.len() - 1;
     let wins = errors_true[0].iter().zip(&errors_true[last]);
-    ShimodairaRegression {
+    Ok(ShimodairaRegression {
         test_error_unweighted: lambda_true[0].mean,
         test_error_true_weights: lambda_true[last].mean,
         test_error_estimated_weights: lambda_est[last].mean,
@@ -589,13 +623,14 @@ pub fn shimodaira_regression(
         lambda_true_weights: lambda_true,
         lambda_estimated_weights: lambda_est,
         first_draw: first_draw.expect("at least one trial"),
-    }
+    })
 }
 // ANCHOR_END: shimodaira_regression
 
 impl RegressionDraw {
     /// A trial's data with its three fitted lines (unweighted, true β, estimated
-    /// β̂) and its weight curves from `domain`, for the figures.
+    /// β̂) and its weight curves from `domain`, for the figures
+    /// ([`Error::Singular`] if a line cannot be fitted).
     pub fn new(
         params: &RegressionParams,
         domain: &DomainClassifier,
@@ -603,8 +638,8 @@ impl RegressionDraw {
         ys: Vec<f64>,
         beta: Vec<f64>,
         beta_hat: Vec<f64>,
-    ) -> RegressionDraw {
-        let line = |w: &[f64]| weighted_polyfit(&xs, &ys, w, 1).expect("two distinct inputs");
+    ) -> Result<RegressionDraw, Error> {
+        let line = |w: &[f64]| weighted_polyfit(&xs, &ys, w, 1);
         let grid = (0..=300).map(|i| -1.5 + i as f64 * 0.01);
         let weights = grid
             .filter(|x| (-1.0..=1.5).contains(x))
@@ -618,16 +653,16 @@ impl RegressionDraw {
                 }
             })
             .collect();
-        RegressionDraw {
-            line_unweighted: line(&vec![1.0; xs.len()]),
-            line_true_weights: line(&beta),
-            line_estimated_weights: line(&beta_hat),
+        Ok(RegressionDraw {
+            line_unweighted: line(&vec![1.0; xs.len()])?,
+            line_true_weights: line(&beta)?,
+            line_estimated_weights: line(&beta_hat)?,
             weights,
             xs,
             ys,
             beta,
             beta_hat,
-        }
+        })
     }
 }
 
@@ -644,6 +679,30 @@ pub struct DetectorParams {
     pub alpha: f64,
     /// The largest mean shift δ, in standard deviations.
     pub max_shift: f64,
+}
+
+impl DetectorParams {
+    /// Allowed samples per domain (the detector needs at least 4).
+    pub const N: Range = Range::whole(4, 10_000);
+    /// Allowed runs per shift size.
+    pub const TRIALS: Range = Range::whole(1, 10_000);
+    /// Allowed numbers of label permutations.
+    pub const PERMUTATIONS: Range = Range::whole(1, 100_000);
+    /// Allowed significance levels.
+    pub const ALPHA: Range = Range::closed(0.001, 0.5);
+    /// Allowed largest mean shifts.
+    pub const MAX_SHIFT: Range = Range::closed(0.01, 5.0);
+
+    /// Checks every parameter against its range ([`Error::Parameter`] names
+    /// the first one out of range).
+    pub fn check(&self) -> Result<(), Error> {
+        Self::N.check_whole("n", self.n)?;
+        Self::TRIALS.check_whole("trials", self.trials)?;
+        Self::PERMUTATIONS.check_whole("permutations", self.permutations)?;
+        Self::ALPHA.check("alpha", self.alpha)?;
+        Self::MAX_SHIFT.check("max_shift", self.max_shift)?;
+        Ok(())
+    }
 }
 
 impl Default for DetectorParams {
@@ -689,7 +748,8 @@ pub fn detection_power(
     params: &DetectorParams,
     rng: &mut impl Rng,
     progress: Progress,
-) -> DetectionPower {
+) -> Result<DetectionPower, Error> {
+    params.check()?;
     let p = params;
     let shifts: Vec<f64> = (0..=8).map(|i| p.max_shift * i as f64 / 8.0).collect();
     let mut points = Vec::new();
@@ -699,8 +759,7 @@ pub fn detection_power(
             let s = Array2::from_shape_vec((p.n, 1), normal_samples(p.n, 0.0, 1.0, rng));
             let t = Array2::from_shape_vec((p.n, 1), normal_samples(p.n, shift, 1.0, rng));
             let (s, t) = (s.expect("n rows"), t.expect("n rows"));
-            let test = domain_classifier_test(s.view(), t.view(), p.permutations, 1e-3, rng)
-                .expect("enough samples");
+            let test = domain_classifier_test(s.view(), t.view(), p.permutations, 1e-3, rng)?;
             auc_sum += test.auc;
             if test.p_value <= p.alpha {
                 rejections += 1;
@@ -713,11 +772,11 @@ pub fn detection_power(
         });
         progress(i + 1, shifts.len());
     }
-    DetectionPower {
+    Ok(DetectionPower {
         auc_no_shift: points[0].mean_auc,
         false_positive_rate: points[0].power,
         points,
-    }
+    })
 }
 // ANCHOR_END: detection_power
 
@@ -759,6 +818,24 @@ pub struct DigitsShiftParams {
     pub repeats: usize,
     /// Label permutations behind the detector's p-value.
     pub permutations: usize,
+}
+
+impl DigitsShiftParams {
+    /// Allowed strengths k of the shift.
+    pub const K: Range = Range::closed(0.0, 10.0);
+    /// Allowed numbers of splits.
+    pub const REPEATS: Range = Range::whole(1, 100);
+    /// Allowed numbers of label permutations (as for [`DetectorParams`]).
+    pub const PERMUTATIONS: Range = DetectorParams::PERMUTATIONS;
+
+    /// Checks every parameter against its range ([`Error::Parameter`] names
+    /// the first one out of range).
+    pub fn check(&self) -> Result<(), Error> {
+        Self::K.check("k", self.k)?;
+        Self::REPEATS.check_whole("repeats", self.repeats)?;
+        Self::PERMUTATIONS.check_whole("permutations", self.permutations)?;
+        Ok(())
+    }
 }
 
 impl Default for DigitsShiftParams {
@@ -829,7 +906,8 @@ pub fn digits_shift(
     params: &DigitsShiftParams,
     rng: &mut impl Rng,
     progress: Progress,
-) -> DigitsShift {
+) -> Result<DigitsShift, Error> {
+    params.check()?;
     let digits = Dataset::digits();
     let z = standardized_ink(&digits);
     let k = params.k;
@@ -840,31 +918,28 @@ pub fn digits_shift(
         let (source_idx, target_idx) = ink_shift(&z, k, rng);
         let (source, target) = (digits.select(&source_idx), digits.select(&target_idx));
         let true_w: Vec<f64> = source_idx.iter().map(|&i| (k * z[i]).exp()).collect();
-        let domain = DomainClassifier::fit(source.x.view(), target.x.view(), 1e-2)
-            .expect("the domain classifier fits");
+        let domain = DomainClassifier::fit(source.x.view(), target.x.view(), 1e-2)?;
         let est_w = domain.weights(source.x.view());
-        let fit = |w: Option<&[f64]>| {
+        let fit = |w: Option<&[f64]>| -> Result<f64, Error> {
             let model = Softmax::fit(
                 source.x.view(),
                 &source.y,
                 CLASSES,
                 w,
                 SoftmaxParams::default(),
-            );
-            let model = model.expect("the softmax regression fits");
-            accuracy(&model.predict(target.x.view()), &target.y, None)
+            )?;
+            Ok(accuracy(&model.predict(target.x.view()), &target.y, None))
         };
         let weights = [None, Some(&true_w[..]), Some(&est_w[..])];
         for (acc, w) in accuracies.iter_mut().zip(weights) {
-            acc.push(fit(w));
+            acc.push(fit(w)?);
         }
         ess.push(effective_sample_size(&true_w) / true_w.len() as f64);
         source_sizes.push(source.len() as f64);
         target_sizes.push(target.len() as f64);
         if repeat == 0 {
             let (s, t) = (source.x.view(), target.x.view());
-            let detector = domain_classifier_test(s, t, params.permutations, 1e-2, rng)
-                .expect("enough samples");
+            let detector = domain_classifier_test(s, t, params.permutations, 1e-2, rng)?;
             let z_of = |idx: &[usize]| idx.iter().map(|&i| z[i]).collect::<Vec<_>>();
             first = Some((z_of(&source_idx), z_of(&target_idx), detector));
         }
@@ -872,7 +947,7 @@ pub fn digits_shift(
     }
     let (z_source, z_target, detector) = first.expect("at least one split");
     let [unweighted, true_weights, estimated_weights] = accuracies.map(SplitAccuracy::new);
-    DigitsShift {
+    Ok(DigitsShift {
         unweighted,
         true_weights,
         estimated_weights,
@@ -882,13 +957,68 @@ pub fn digits_shift(
         z_source,
         z_target,
         detector,
-    }
+    })
 }
 // ANCHOR_END: digits_shift
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand::{SeedableRng, rngs::StdRng};
+
+    #[test]
+    fn out_of_range_parameters_are_refused_before_any_work() {
+        let rng = &mut StdRng::seed_from_u64(0);
+        let regression = RegressionParams {
+            train_std: 0.0,
+            ..RegressionParams::default()
+        };
+        let err = shimodaira_regression(&regression, rng, &mut crate::quiet).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Parameter {
+                    name: "train_std",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(err.to_string().contains("[0.05, 3]"), "{err}");
+        let detector = DetectorParams {
+            n: 3,
+            ..DetectorParams::default()
+        };
+        let err = detection_power(&detector, rng, &mut crate::quiet).unwrap_err();
+        assert!(matches!(err, Error::Parameter { name: "n", .. }), "{err}");
+        assert!(err.to_string().contains("4..=10000"), "{err}");
+        let digits = DigitsShiftParams {
+            k: f64::NAN,
+            ..DigitsShiftParams::default()
+        };
+        let err = digits_shift(&digits, rng, &mut crate::quiet).unwrap_err();
+        assert!(matches!(err, Error::Parameter { name: "k", .. }), "{err}");
+        assert_eq!(RegressionParams::default().check(), Ok(()));
+        assert_eq!(DetectorParams::default().check(), Ok(()));
+        assert_eq!(DigitsShiftParams::default().check(), Ok(()));
+    }
+
+    #[test]
+    fn weights_that_vanish_everywhere_are_an_error_not_a_panic() {
+        // The test inputs 120 training standard deviations away: every true
+        // weight underflows to 0, and no line can be fitted with them.
+        let params = RegressionParams {
+            train_mean: -3.0,
+            train_std: 0.05,
+            test_mean: 3.0,
+            test_std: 0.05,
+            trials: 1,
+            ..RegressionParams::default()
+        };
+        let result =
+            shimodaira_regression(&params, &mut StdRng::seed_from_u64(0), &mut crate::quiet);
+        assert!(matches!(result, Err(Error::Singular(_))), "{result:?}");
+    }
 
     #[test]
     fn auc_counts_pairs() {
