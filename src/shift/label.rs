@@ -23,7 +23,8 @@ use rand_distr::multi::Dirichlet;
 use serde::{Deserialize, Serialize};
 
 use crate::nn::data::{CLASSES, Dataset};
-use crate::numeric::stats::{mean, variance};
+use crate::numeric::stats::mean;
+use crate::shift::covariate::standardized_ink;
 use crate::shift::logistic::{Softmax, SoftmaxParams, accuracy, argmax_rows};
 use crate::{Error, Progress, Range};
 
@@ -1098,9 +1099,10 @@ pub struct BrokenAssumption {
 // ANCHOR: broken
 /// Figure 6.3: the target's classes follow the tweak-one priors, and within
 /// each class it prefers heavily inked images: row i is drawn ∝ exp(k·zᵢ),
-/// z the standardized mean pixel. Now p(x | y) differs between source and
-/// target, and BBSE's equation no longer holds. More target samples would
-/// not help: the errors at the largest k for m → ∞ show it, exactly.
+/// z the standardized mean pixel ([`standardized_ink`]). Now p(x | y)
+/// differs between source and target, and BBSE's equation no longer holds.
+/// More target samples would not help: the errors at the largest k for
+/// m → ∞ show it, exactly.
 pub fn broken_assumption(
     split: &ChapterSplit,
     params: &LabelShiftParams,
@@ -1111,9 +1113,7 @@ pub fn broken_assumption(
     let s = split;
     let tweak = Array1::from(tweak_one(CLASSES, params.class, params.rho)?);
     let true_w = &tweak / &s.p;
-    let ink: Vec<f64> = s.pool.x.mean_axis(Axis(1)).unwrap().to_vec();
-    let (ink_mean, ink_std) = (mean(&ink), variance(&ink).sqrt());
-    let z: Vec<f64> = ink.iter().map(|v| (v - ink_mean) / ink_std).collect();
+    let z = standardized_ink(&s.pool);
     let strengths: Vec<f64> = (0..=8).map(|i| params.covariate * i as f64 / 8.0).collect();
     let errors = |counts: &[f64]| {
         let (post, pred) = (s.pool_post.view(), &s.pool_pred);
