@@ -471,8 +471,8 @@ pub fn temper(posteriors: ArrayView2<f64>, tau: f64) -> Array2<f64> {
 
 /// The mean log-loss −(1/n) Σᵢ ln p(yᵢ | xᵢ) of posteriors
 /// on labelled rows. The temperature τ that minimizes it on held-out data
-/// ([`temper`]) says whether a classifier is over-confident (τ < 1) or
-/// under-confident (τ > 1).
+/// ([`fitted_temperature`]) says whether a classifier is over-confident
+/// (τ < 1) or under-confident (τ > 1).
 ///
 /// ```
 /// use ndarray::array;
@@ -487,6 +487,27 @@ pub fn log_loss(posteriors: ArrayView2<f64>, labels: &[usize]) -> f64 {
         .map(|(i, &y)| -posteriors[[i, y]].ln())
         .sum::<f64>()
         / labels.len().max(1) as f64
+}
+
+/// The temperature τ that fits `posteriors` best on their true `labels`:
+/// the lowest [`log_loss`] of the posteriors tempered by τ ([`temper`]), on
+/// a grid from 0.5 to 4 in steps of 0.05 (the smallest τ if several tie).
+/// Above 1 the classifier is under-confident, below 1 over-confident.
+///
+/// ```
+/// use ndarray::array;
+/// use stable_learning::shift::label::fitted_temperature;
+/// // Always right but never sure: sharpening helps up to the grid's end.
+/// let post = array![[0.6, 0.4], [0.4, 0.6]];
+/// assert_eq!(fitted_temperature(post.view(), &[0, 1]), 4.0);
+/// ```
+pub fn fitted_temperature(posteriors: ArrayView2<f64>, labels: &[usize]) -> f64 {
+    (10..=80)
+        .map(|i| i as f64 / 20.0)
+        .map(|tau| (tau, log_loss(temper(posteriors, tau).view(), labels)))
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .expect("a non-empty grid")
+        .0
 }
 
 /// The Euclidean distance ‖ŵ − w‖₂ between estimated and
@@ -1193,7 +1214,7 @@ pub struct Floors {
     /// and the pool.
     pub small_rows: usize,
     /// The temperature τ with the lowest log-loss on the chapter's held-out
-    /// digits (a grid from 0.5 to 4 in steps of 0.05).
+    /// digits ([`fitted_temperature`]).
     pub fitted_tau: f64,
     /// EM's floor on the chapter's split with its posteriors tempered by
     /// `fitted_tau`.
@@ -1247,17 +1268,9 @@ pub fn floors(
             weight_error((&e.em / &p_ref).view(), w.view()),
         ])
     };
-    // The temperature that fits rows `rows` best: the lowest log-loss on a
-    // grid from 0.5 to 4 in steps of 0.05.
+    // The temperature that fits rows `rows` best.
     let best_tau = |rows: &[usize]| {
-        let post = others_post.select(Axis(0), rows);
-        let labels = labels_of(rows);
-        (10..=80)
-            .map(|i| i as f64 / 20.0)
-            .map(|tau| (tau, log_loss(temper(post.view(), tau).view(), &labels)))
-            .min_by(|a, b| a.1.total_cmp(&b.1))
-            .expect("a non-empty grid")
-            .0
+        fitted_temperature(others_post.select(Axis(0), rows).view(), &labels_of(rows))
     };
     let (n_held, n_pool) = (s.held.len(), s.pool.len());
     let n_small = params.small_source.min(n_held).min(n_pool);
