@@ -7,12 +7,13 @@
 use clap::Parser;
 use rand::{SeedableRng, rngs::StdRng};
 use serde::Serialize;
+use stable_learning::Error;
 use stable_learning::book::figure::{Figure, Legend, LineChart, Marker};
-use stable_learning::book::runner::{Common, Experiment, Run, float_in, int_in};
+use stable_learning::book::runner::{Common, Experiment, Run, number_in, whole_in};
 use stable_learning::shift::label::{
-    BrokenAssumption, CorrectionAccuracy, ErrorVsM, Floors, LabelShiftParams, ShiftWeights,
-    SplitSummary, TwoShifts, broken_assumption, chapter_split, correction_accuracy, error_vs_m,
-    floors, two_shifts,
+    BrokenAssumption, CorrectionAccuracy, ErrorVsM, Floors, LabelShiftParams,
+    SMALL_SOURCE_SINGULAR, ShiftWeights, SplitSummary, TwoShifts, broken_assumption, chapter_split,
+    correction_accuracy, error_vs_m, floors, two_shifts,
 };
 
 /// Label shift on handwritten digits: black-box shift estimation (BBSE) and
@@ -23,28 +24,28 @@ struct Args {
     #[command(flatten)]
     common: Common,
     /// Unlabelled target samples for the weights figure and the accuracy table (10..=1000000)
-    #[arg(long, default_value_t = 2000, value_parser = int_in(10, 1_000_000))]
+    #[arg(long, default_value_t = 2000, value_parser = whole_in(LabelShiftParams::M))]
     m: usize,
     /// Largest number of target samples in the error-against-samples figure (100..=1000000)
-    #[arg(long, default_value_t = 20_000, value_parser = int_in(100, 1_000_000))]
+    #[arg(long, default_value_t = 20_000, value_parser = whole_in(LabelShiftParams::MAX_M))]
     max_m: usize,
     /// Repetitions per point of the error-against-samples figure and the accuracy table, and re-splits behind the table of floors (1..=10000)
-    #[arg(long, default_value_t = 40, value_parser = int_in(1, 10_000))]
+    #[arg(long, default_value_t = 40, value_parser = whole_in(LabelShiftParams::TRIALS))]
     trials: usize,
     /// Tweak-one shift: the probability ρ of the tweaked class (0..=1)
-    #[arg(long, default_value_t = 0.5, value_parser = float_in(0.0, 1.0))]
+    #[arg(long, default_value_t = 0.5, value_parser = number_in(LabelShiftParams::RHO))]
     rho: f64,
     /// Tweak-one shift: the tweaked class (0..=9)
-    #[arg(long, default_value_t = 5, value_parser = int_in(0, 9))]
+    #[arg(long, default_value_t = 5, value_parser = whole_in(LabelShiftParams::CLASS))]
     class: usize,
     /// Dirichlet shift: concentration α of Dir(α) (0.01..=100)
-    #[arg(long, default_value_t = 1.0, value_parser = float_in(0.01, 100.0))]
+    #[arg(long, default_value_t = 1.0, value_parser = number_in(LabelShiftParams::ALPHA))]
     alpha: f64,
     /// Held-out source rows in the "small source" curve (20..=500)
-    #[arg(long, default_value_t = 150, value_parser = int_in(20, 500))]
+    #[arg(long, default_value_t = 150, value_parser = whole_in(LabelShiftParams::SMALL_SOURCE))]
     small_source: usize,
     /// Largest within-class covariate shift k when the assumption breaks (0..=10)
-    #[arg(long, default_value_t = 2.0, value_parser = float_in(0.0, 10.0))]
+    #[arg(long, default_value_t = 2.0, value_parser = number_in(LabelShiftParams::COVARIATE))]
     covariate: f64,
 }
 
@@ -68,32 +69,45 @@ fn main() {
     };
     let mut rng = StdRng::seed_from_u64(args.common.seed);
 
+    // Every experiment runs before any figure is written: one that fails
+    // (a singular Ĉ from too few --small-source rows) leaves no files.
     let split = chapter_split(&mut rng);
     let summary = split.summary();
+    let shifts = run.check(two_shifts(&split, &params, &mut rng));
+    let progress = &mut run.progress_fn("trials");
+    let errors = run.check(error_vs_m(&split, &params, &mut rng, progress).map_err(flag));
+    let progress = &mut run.progress_fn("trials");
+    let accuracy = run.check(correction_accuracy(&split, &params, &mut rng, progress));
+    let progress = &mut run.progress_fn("trials");
+    let broken = run.check(broken_assumption(&split, &params, &mut rng, progress));
+    let progress = &mut run.progress_fn("trials");
+    let floors = run.check(floors(&split, &params, &mut rng, progress).map_err(flag));
+
     report_split(&run, &summary);
     run.record("chapter_split", &summary);
-
-    let shifts = two_shifts(&split, &params, &mut rng);
     report_two_shifts(&mut run, &params, &shifts);
     run.record("two_shifts", &shifts);
-
-    let errors = error_vs_m(&split, &params, &mut rng, &mut run.progress_fn("trials"));
     report_error_vs_m(&mut run, &params, &errors);
     run.record("error_vs_m", &errors);
-
-    let accuracy = correction_accuracy(&split, &params, &mut rng, &mut run.progress_fn("trials"));
     report_correction_accuracy(&mut run, &params, &accuracy);
     run.record("correction_accuracy", &accuracy);
-
-    let broken = broken_assumption(&split, &params, &mut rng, &mut run.progress_fn("trials"));
     report_broken_assumption(&mut run, &params, &broken);
     run.record("broken_assumption", &broken);
-
-    let floors = floors(&split, &params, &mut rng, &mut run.progress_fn("trials"));
     report_floors(&mut run, &summary, &floors);
     run.record("floors", &floors);
 
     run.finish();
+}
+
+/// The library names the small source set by its field; the reader set it
+/// with a flag, so the message names the flag.
+fn flag(e: Error) -> Error {
+    match e {
+        Error::Singular(SMALL_SOURCE_SINGULAR) => {
+            Error::Singular("--small-source is too small: Ĉ from so few held-out rows")
+        }
+        e => e,
+    }
 }
 
 /// The split's sizes and the classifier's accuracy.

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{example_json, result, temp_dir};
+use common::{example_json, result, run_example, temp_dir};
 use ndarray::{Array1, Array2};
 use rand::{RngExt, SeedableRng, rngs::StdRng};
 use rand_distr::StandardNormal;
@@ -291,6 +291,25 @@ fn example_results_match_the_chapter_and_the_claims() {
         &format!("from {e0:.3} to {e1:.2}"),
         "EM's broken errors",
     );
+}
+
+/// A `--small-source` in its range can still leave too few rows for an
+/// invertible Ĉ (at seed 42, the first 20 held-out rows give a singular
+/// one): one line naming the flag, exit status 2, and no figure written.
+#[test]
+fn a_singular_small_source_is_one_line_and_no_figure() {
+    let out = temp_dir("label-small-source");
+    let dir = out.join("figures");
+    let args = ["--small-source", "20", "--out", dir.to_str().unwrap()];
+    let run = run_example("label_shift", &args);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("--small-source"), "{stderr}");
+    assert!(stderr.contains("singular"), "{stderr}");
+    assert!(run.stdout.is_empty(), "printed results");
+    let written = std::fs::read_dir(&dir).map_or(0, |d| d.count());
+    assert_eq!(written, 0, "wrote files before failing");
 }
 
 /// Three classes with 1-D Gaussian features N(0, 1), N(2, 1), N(4, 1), a

@@ -10,7 +10,7 @@ use rand::{SeedableRng, rngs::StdRng};
 use stable_learning::nn::data::{CLASSES, Dataset};
 use stable_learning::shift::label::{
     ChapterSplit, Floors, SplitSummary, bbse, chapter_split, class_frequencies,
-    confusion_conditional, confusion_joint, em_priors, expected_counts, log_loss,
+    confusion_conditional, confusion_joint, em_priors, expected_counts, fitted_temperature,
     sample_with_priors, temper, tweak_one, weight_error,
 };
 use stable_learning::shift::logistic::{Softmax, SoftmaxParams};
@@ -105,11 +105,7 @@ fn calibration_errors() -> (Vec<(f64, f64, f64)>, f64) {
     let bbse_q = &w * p / (&w * p).sum();
     // The temperature that fits the held-out digits best: lowest log-loss.
     let held_post = model.probabilities(held.x.view());
-    let held_loss = |tau: f64| log_loss(temper(held_post.view(), tau).view(), &held.y);
-    let fitted = (10..=80)
-        .map(|i| i as f64 / 20.0)
-        .min_by(|&a, &b| held_loss(a).total_cmp(&held_loss(b)))
-        .unwrap();
+    let fitted = fitted_temperature(held_post.view(), &held.y);
     let mut rows = Vec::new();
     for tau in [0.3, 1.0, fitted, 3.0] {
         let tempered = temper(pool_post.view(), tau);

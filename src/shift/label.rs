@@ -23,7 +23,8 @@ use rand_distr::multi::Dirichlet;
 use serde::{Deserialize, Serialize};
 
 use crate::nn::data::{CLASSES, Dataset};
-use crate::numeric::stats::{mean, variance};
+use crate::numeric::stats::mean;
+use crate::shift::covariate::standardized_ink;
 use crate::shift::logistic::{Softmax, SoftmaxParams, accuracy, argmax_rows};
 use crate::{Error, Progress, Range};
 
@@ -470,8 +471,8 @@ pub fn temper(posteriors: ArrayView2<f64>, tau: f64) -> Array2<f64> {
 
 /// The mean log-loss −(1/n) Σᵢ ln p(yᵢ | xᵢ) of posteriors
 /// on labelled rows. The temperature τ that minimizes it on held-out data
-/// ([`temper`]) says whether a classifier is over-confident (τ < 1) or
-/// under-confident (τ > 1).
+/// ([`fitted_temperature`]) says whether a classifier is over-confident
+/// (τ < 1) or under-confident (τ > 1).
 ///
 /// ```
 /// use ndarray::array;
@@ -486,6 +487,27 @@ pub fn log_loss(posteriors: ArrayView2<f64>, labels: &[usize]) -> f64 {
         .map(|(i, &y)| -posteriors[[i, y]].ln())
         .sum::<f64>()
         / labels.len().max(1) as f64
+}
+
+/// The temperature τ that fits `posteriors` best on their true `labels`:
+/// the lowest [`log_loss`] of the posteriors tempered by τ ([`temper`]), on
+/// a grid from 0.5 to 4 in steps of 0.05 (the smallest τ if several tie).
+/// Above 1 the classifier is under-confident, below 1 over-confident.
+///
+/// ```
+/// use ndarray::array;
+/// use stable_learning::shift::label::fitted_temperature;
+/// // Always right but never sure: sharpening helps up to the grid's end.
+/// let post = array![[0.6, 0.4], [0.4, 0.6]];
+/// assert_eq!(fitted_temperature(post.view(), &[0, 1]), 4.0);
+/// ```
+pub fn fitted_temperature(posteriors: ArrayView2<f64>, labels: &[usize]) -> f64 {
+    (10..=80)
+        .map(|i| i as f64 / 20.0)
+        .map(|tau| (tau, log_loss(temper(posteriors, tau).view(), labels)))
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .expect("a non-empty grid")
+        .0
 }
 
 /// The Euclidean distance ‖ŵ − w‖₂ between estimated and
@@ -519,6 +541,47 @@ pub struct LabelShiftParams {
     pub small_source: usize,
     /// The largest within-class covariate shift k when the assumption breaks.
     pub covariate: f64,
+}
+
+/// What [`error_vs_m`] and [`floors`] call singular ([`Error::Singular`])
+/// when the confusion matrix from the first `small_source` held-out rows
+/// has no inverse: so few rows can miss a class or never predict one, and
+/// whether they do depends on the split, not on the range of `small_source`.
+pub const SMALL_SOURCE_SINGULAR: &str = "small_source is too small: Ĉ from so few held-out rows";
+
+impl LabelShiftParams {
+    /// Allowed target sample sizes m.
+    pub const M: Range = Range::whole(10, 1_000_000);
+    /// Allowed largest target sample sizes in the error-against-samples
+    /// figure.
+    pub const MAX_M: Range = Range::whole(100, 1_000_000);
+    /// Allowed numbers of repetitions (and re-splits).
+    pub const TRIALS: Range = Range::whole(1, 10_000);
+    /// Allowed probabilities ρ of the tweaked class.
+    pub const RHO: Range = Range::closed(0.0, 1.0);
+    /// Allowed tweaked classes: the ten digits.
+    pub const CLASS: Range = Range::whole(0, CLASSES - 1);
+    /// Allowed Dirichlet concentrations α.
+    pub const ALPHA: Range = Range::closed(0.01, 100.0);
+    /// Allowed sizes of the small source set (fewer rows than the held-out
+    /// set and the pool hold).
+    pub const SMALL_SOURCE: Range = Range::whole(20, 500);
+    /// Allowed largest within-class covariate shifts k.
+    pub const COVARIATE: Range = Range::closed(0.0, 10.0);
+
+    /// Checks every parameter against its range ([`Error::Parameter`] names
+    /// the first one out of range).
+    pub fn check(&self) -> Result<(), Error> {
+        Self::M.check_whole("m", self.m)?;
+        Self::MAX_M.check_whole("max_m", self.max_m)?;
+        Self::TRIALS.check_whole("trials", self.trials)?;
+        Self::RHO.check("rho", self.rho)?;
+        Self::CLASS.check_whole("class", self.class)?;
+        Self::ALPHA.check("alpha", self.alpha)?;
+        Self::SMALL_SOURCE.check_whole("small_source", self.small_source)?;
+        Self::COVARIATE.check("covariate", self.covariate)?;
+        Ok(())
+    }
 }
 
 impl Default for LabelShiftParams {
@@ -668,8 +731,8 @@ pub struct Estimates {
 /// returns its estimate of the target priors q̂. BBSE's `p` is the class
 /// frequencies of the rows its joint confusion matrix `c` was measured on
 /// (Ĉ's columns sum to them); EM's `train_priors` are the training set's, the
-/// priors the classifier's posteriors were learned under. `None` if Ĉ is
-/// singular.
+/// priors the classifier's posteriors were learned under. Fails with
+/// [`Error::Singular`] if Ĉ is singular.
 pub fn estimate_priors(
     counts: &[f64],
     post: ArrayView2<f64>,
@@ -677,16 +740,16 @@ pub fn estimate_priors(
     c: ArrayView2<f64>,
     p: ArrayView1<f64>,
     train_priors: ArrayView1<f64>,
-) -> Option<Estimates> {
+) -> Result<Estimates, Error> {
     let mut mu = Array1::<f64>::zeros(p.len());
     for (&n, &i) in counts.iter().zip(pred) {
         mu[i] += n;
     }
     mu /= mu.sum();
-    let w = bbse(c, mu.view()).ok()?;
+    let w = bbse(c, mu.view())?;
     let bbse_q = &w * &p / (&w * &p).sum(); // q̂ = ŵ ⊙ p̂, renormalized after clipping
-    let em = em_priors(post, Some(counts), train_priors, 1000, 1e-8).ok()?;
-    Some(Estimates {
+    let em = em_priors(post, Some(counts), train_priors, 1000, 1e-8)?;
+    Ok(Estimates {
         bbse: bbse_q,
         em: em.priors,
     })
@@ -766,14 +829,13 @@ pub fn two_shifts(
     split: &ChapterSplit,
     params: &LabelShiftParams,
     rng: &mut impl Rng,
-) -> TwoShifts {
+) -> Result<TwoShifts, Error> {
+    params.check()?;
     let s = split;
-    let tweak =
-        Array1::from(tweak_one(CLASSES, params.class, params.rho).expect("valid tweak-one"));
-    let dirichlet = Array1::from(dirichlet_priors(params.alpha, CLASSES, rng).expect("valid α"));
+    let tweak = Array1::from(tweak_one(CLASSES, params.class, params.rho)?);
+    let dirichlet = Array1::from(dirichlet_priors(params.alpha, CLASSES, rng)?);
     let [tweak_one, dirichlet] = [&tweak, &dirichlet].map(|q| {
-        let sample = sample_with_priors(&s.pool.y, q.as_slice().unwrap(), None, params.m, rng)
-            .expect("every class is in the pool");
+        let sample = sample_with_priors(&s.pool.y, q.as_slice().unwrap(), None, params.m, rng)?;
         let counts = row_counts(&sample, s.pool.len());
         let est = estimate_priors(
             &counts,
@@ -782,17 +844,19 @@ pub fn two_shifts(
             s.c_joint.view(),
             s.p.view(),
             s.train_priors.view(),
-        )
-        .expect("Ĉ is invertible");
+        )?;
         let (w, w_bbse, w_em) = (q / &s.p, &est.bbse / &s.p, &est.em / &s.p);
         // d2l's equation read literally: solve Ĉ x = μ̂ with the *joint* Ĉ
         // and call x the target priors. It sums to about Σ q/p, not to 1.
         let predicted: Vec<usize> = sample.iter().map(|&i| s.pool_pred[i]).collect();
         let mu = class_frequencies(&predicted, CLASSES);
-        let x = crate::numeric::solve::solve(s.c_joint.view(), mu.view()).unwrap();
-        let c_cond = confusion_conditional(&s.held_pred, &s.held.y, CLASSES);
-        let q_cond = crate::numeric::solve::solve(c_cond.view(), mu.view()).unwrap();
-        ShiftWeights {
+        let solve = |c: &Array2<f64>| {
+            crate::numeric::solve::solve(c.view(), mu.view())
+                .ok_or(Error::Singular("the confusion matrix"))
+        };
+        let x = solve(&s.c_joint)?;
+        let q_cond = solve(&confusion_conditional(&s.held_pred, &s.held.y, CLASSES))?;
+        Ok(ShiftWeights {
             priors: q.to_vec(),
             bbse_error: weight_error(w_bbse.view(), w.view()),
             em_error: weight_error(w_em.view(), w.view()),
@@ -801,13 +865,13 @@ pub fn two_shifts(
             em_weights: w_em.to_vec(),
             joint_solution_sum: x.sum(),
             conditional_solution_sum: q_cond.sum(),
-        }
+        })
     });
-    TwoShifts {
+    Ok(TwoShifts {
         tweaked_true_weight: tweak[params.class] / s.p[params.class],
-        tweak_one,
-        dirichlet,
-    }
+        tweak_one: tweak_one?,
+        dirichlet: dirichlet?,
+    })
 }
 // ANCHOR_END: two_shifts
 
@@ -849,15 +913,19 @@ pub fn error_vs_m(
     params: &LabelShiftParams,
     rng: &mut impl Rng,
     progress: Progress,
-) -> ErrorVsM {
+) -> Result<ErrorVsM, Error> {
+    params.check()?;
     let s = split;
-    let tweak =
-        Array1::from(tweak_one(CLASSES, params.class, params.rho).expect("valid tweak-one"));
+    let tweak = Array1::from(tweak_one(CLASSES, params.class, params.rho)?);
     let small: Vec<usize> = (0..params.small_source.min(s.held.len())).collect();
     let small_held = s.held.select(&small);
     let small_pred: Vec<usize> = small.iter().map(|&i| s.held_pred[i]).collect();
     let c_small = confusion_joint(&small_pred, &small_held.y, CLASSES);
     let p_small = class_frequencies(&small_held.y, CLASSES);
+    // So few rows may miss a class, or never predict one: Ĉ is singular.
+    if crate::numeric::solve::solve(c_small.view(), p_small.view()).is_none() {
+        return Err(Error::Singular(SMALL_SOURCE_SINGULAR));
+    }
     let ms: Vec<usize> = [
         50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000,
         1_000_000,
@@ -871,8 +939,7 @@ pub fn error_vs_m(
     for (done, &m) in ms.iter().enumerate() {
         let mut errs = vec![Vec::new(); 4];
         for trial in 0..params.trials {
-            let exact = sample_with_priors(&s.held.y, tweak.as_slice().unwrap(), None, m, rng)
-                .expect("every class is held out");
+            let exact = sample_with_priors(&s.held.y, tweak.as_slice().unwrap(), None, m, rng)?;
             let e = estimate_priors(
                 &row_counts(&exact, s.held.len()),
                 s.held_post.view(),
@@ -880,11 +947,9 @@ pub fn error_vs_m(
                 s.c_joint.view(),
                 s.p.view(),
                 s.train_priors.view(),
-            )
-            .expect("Ĉ is invertible");
+            )?;
             errs[0].push(error(&e.bbse));
-            let target = sample_with_priors(&s.pool.y, tweak.as_slice().unwrap(), None, m, rng)
-                .expect("every class is in the pool");
+            let target = sample_with_priors(&s.pool.y, tweak.as_slice().unwrap(), None, m, rng)?;
             let target = row_counts(&target, s.pool.len());
             let (post, pred) = (s.pool_post.view(), &s.pool_pred);
             let e = estimate_priors(
@@ -894,8 +959,7 @@ pub fn error_vs_m(
                 s.c_joint.view(),
                 s.p.view(),
                 s.train_priors.view(),
-            )
-            .expect("Ĉ is invertible");
+            )?;
             errs[1].push(error(&e.bbse));
             errs[2].push(error(&e.em));
             let e = estimate_priors(
@@ -905,8 +969,7 @@ pub fn error_vs_m(
                 c_small.view(),
                 p_small.view(),
                 s.train_priors.view(),
-            )
-            .expect("Ĉ from the small source is invertible");
+            )?;
             errs[3].push(error(&e.bbse));
             progress(done * params.trials + trial + 1, ms.len() * params.trials);
         }
@@ -915,7 +978,7 @@ pub fn error_vs_m(
         }
     }
     let [exact, bbse, em, small_source] = <[_; 4]>::try_from(curves).expect("four curves");
-    ErrorVsM {
+    Ok(ErrorVsM {
         exact_slope: log_log_slope(&exact),
         pool_tail_slope: log_log_slope(&bbse[bbse.len().saturating_sub(3)..]),
         ms,
@@ -925,7 +988,7 @@ pub fn error_vs_m(
         small_source,
         held_rows: s.held.len(),
         small_rows: small.len(),
-    }
+    })
 }
 // ANCHOR_END: error_vs_m
 
@@ -983,7 +1046,8 @@ pub fn correction_accuracy(
     params: &LabelShiftParams,
     rng: &mut impl Rng,
     progress: Progress,
-) -> CorrectionAccuracy {
+) -> Result<CorrectionAccuracy, Error> {
+    params.check()?;
     let s = split;
     let shifts: Vec<(String, Option<f64>)> = vec![
         (format!("tweak-one, ρ = {}", params.rho), None),
@@ -1001,14 +1065,13 @@ pub fn correction_accuracy(
         let mut acc = vec![Vec::new(); 4];
         for trial in 0..params.trials {
             let q = match alpha {
-                Some(a) => Array1::from(dirichlet_priors(a, CLASSES, rng).expect("valid α")),
+                Some(a) => Array1::from(dirichlet_priors(a, CLASSES, rng)?),
                 None => {
                     let rho = if i == 0 { params.rho } else { 0.9 };
-                    Array1::from(tweak_one(CLASSES, params.class, rho).expect("valid tweak-one"))
+                    Array1::from(tweak_one(CLASSES, params.class, rho)?)
                 }
             };
-            let sample = sample_with_priors(&s.pool.y, q.as_slice().unwrap(), None, params.m, rng)
-                .expect("every class is in the pool");
+            let sample = sample_with_priors(&s.pool.y, q.as_slice().unwrap(), None, params.m, rng)?;
             let est = estimate_priors(
                 &row_counts(&sample, s.pool.len()),
                 s.pool_post.view(),
@@ -1016,8 +1079,7 @@ pub fn correction_accuracy(
                 s.c_joint.view(),
                 s.p.view(),
                 s.train_priors.view(),
-            )
-            .expect("Ĉ is invertible");
+            )?;
             acc[0].push(correct(&sample, &s.train_priors));
             acc[1].push(correct(&sample, &q));
             acc[2].push(correct(&sample, &est.bbse));
@@ -1032,10 +1094,10 @@ pub fn correction_accuracy(
             em_weights: mean(&acc[3]),
         });
     }
-    CorrectionAccuracy {
+    Ok(CorrectionAccuracy {
         rows,
         rare_class_expected_count: params.m as f64 * (1.0 - 0.9) / (CLASSES - 1) as f64,
-    }
+    })
 }
 // ANCHOR_END: correction_accuracy
 
@@ -1058,22 +1120,21 @@ pub struct BrokenAssumption {
 // ANCHOR: broken
 /// Figure 6.3: the target's classes follow the tweak-one priors, and within
 /// each class it prefers heavily inked images: row i is drawn ∝ exp(k·zᵢ),
-/// z the standardized mean pixel. Now p(x | y) differs between source and
-/// target, and BBSE's equation no longer holds. More target samples would
-/// not help: the errors at the largest k for m → ∞ show it, exactly.
+/// z the standardized mean pixel ([`standardized_ink`]). Now p(x | y)
+/// differs between source and target, and BBSE's equation no longer holds.
+/// More target samples would not help: the errors at the largest k for
+/// m → ∞ show it, exactly.
 pub fn broken_assumption(
     split: &ChapterSplit,
     params: &LabelShiftParams,
     rng: &mut impl Rng,
     progress: Progress,
-) -> BrokenAssumption {
+) -> Result<BrokenAssumption, Error> {
+    params.check()?;
     let s = split;
-    let tweak =
-        Array1::from(tweak_one(CLASSES, params.class, params.rho).expect("valid tweak-one"));
+    let tweak = Array1::from(tweak_one(CLASSES, params.class, params.rho)?);
     let true_w = &tweak / &s.p;
-    let ink: Vec<f64> = s.pool.x.mean_axis(Axis(1)).unwrap().to_vec();
-    let (ink_mean, ink_std) = (mean(&ink), variance(&ink).sqrt());
-    let z: Vec<f64> = ink.iter().map(|v| (v - ink_mean) / ink_std).collect();
+    let z = standardized_ink(&s.pool);
     let strengths: Vec<f64> = (0..=8).map(|i| params.covariate * i as f64 / 8.0).collect();
     let errors = |counts: &[f64]| {
         let (post, pred) = (s.pool_post.view(), &s.pool_pred);
@@ -1084,12 +1145,11 @@ pub fn broken_assumption(
             s.c_joint.view(),
             s.p.view(),
             s.train_priors.view(),
-        )
-        .expect("Ĉ is invertible");
-        [
+        )?;
+        Ok::<_, Error>([
             weight_error((&e.bbse / &s.p).view(), true_w.view()),
             weight_error((&e.em / &s.p).view(), true_w.view()),
-        ]
+        ])
     };
     let (mut bbse, mut em) = (Vec::new(), Vec::new());
     for (done, &k) in strengths.iter().enumerate() {
@@ -1097,9 +1157,8 @@ pub fn broken_assumption(
         let (mut eb, mut ee) = (Vec::new(), Vec::new());
         for trial in 0..params.trials {
             let q = tweak.as_slice().unwrap();
-            let sample = sample_with_priors(&s.pool.y, q, Some(&row_w), params.m, rng)
-                .expect("every class is in the pool");
-            let [b, e] = errors(&row_counts(&sample, s.pool.len()));
+            let sample = sample_with_priors(&s.pool.y, q, Some(&row_w), params.m, rng)?;
+            let [b, e] = errors(&row_counts(&sample, s.pool.len()))?;
             eb.push(b);
             ee.push(e);
             progress(
@@ -1113,16 +1172,15 @@ pub fn broken_assumption(
     // m → ∞ at the largest k: each row's share of an endless sample.
     let k_max = strengths[strengths.len() - 1];
     let row_w: Vec<f64> = z.iter().map(|z| (k_max * z).exp()).collect();
-    let limit = expected_counts(&s.pool.y, tweak.as_slice().unwrap(), Some(&row_w))
-        .expect("every class is in the pool");
-    let [bbse_limit, em_limit] = errors(&limit);
-    BrokenAssumption {
+    let limit = expected_counts(&s.pool.y, tweak.as_slice().unwrap(), Some(&row_w))?;
+    let [bbse_limit, em_limit] = errors(&limit)?;
+    Ok(BrokenAssumption {
         strengths,
         bbse,
         em,
         bbse_limit,
         em_limit,
-    }
+    })
 }
 // ANCHOR_END: broken
 
@@ -1156,7 +1214,7 @@ pub struct Floors {
     /// and the pool.
     pub small_rows: usize,
     /// The temperature τ with the lowest log-loss on the chapter's held-out
-    /// digits (a grid from 0.5 to 4 in steps of 0.05).
+    /// digits ([`fitted_temperature`]).
     pub fitted_tau: f64,
     /// EM's floor on the chapter's split with its posteriors tempered by
     /// `fitted_tau`.
@@ -1182,10 +1240,10 @@ pub fn floors(
     params: &LabelShiftParams,
     rng: &mut impl Rng,
     progress: Progress,
-) -> Floors {
+) -> Result<Floors, Error> {
+    params.check()?;
     let s = split;
-    let tweak =
-        Array1::from(tweak_one(CLASSES, params.class, params.rho).expect("valid tweak-one"));
+    let tweak = Array1::from(tweak_one(CLASSES, params.class, params.rho)?);
     // `others` holds the digits the classifier never trained on, the
     // held-out set first, then the pool. Ĉ comes from rows `c_rows`, p̂ from
     // rows `p_rows` (a set that contains them), targets from rows
@@ -1203,36 +1261,29 @@ pub fn floors(
         let post = temper(others_post.select(Axis(0), target_rows).view(), tau);
         let pred = pred_of(target_rows);
         let train = s.train_priors.view();
-        let e = estimate_priors(&counts, post.view(), &pred, c.view(), p_c.view(), train)?;
+        let e = estimate_priors(&counts, post.view(), &pred, c.view(), p_c.view(), train).ok()?;
         let w = &tweak / &p_ref;
         Some([
             weight_error((&e.bbse / &p_ref).view(), w.view()),
             weight_error((&e.em / &p_ref).view(), w.view()),
         ])
     };
-    // The temperature that fits rows `rows` best: the lowest log-loss on a
-    // grid from 0.5 to 4 in steps of 0.05.
+    // The temperature that fits rows `rows` best.
     let best_tau = |rows: &[usize]| {
-        let post = others_post.select(Axis(0), rows);
-        let labels = labels_of(rows);
-        (10..=80)
-            .map(|i| i as f64 / 20.0)
-            .map(|tau| (tau, log_loss(temper(post.view(), tau).view(), &labels)))
-            .min_by(|a, b| a.1.total_cmp(&b.1))
-            .expect("a non-empty grid")
-            .0
+        fitted_temperature(others_post.select(Axis(0), rows).view(), &labels_of(rows))
     };
     let (n_held, n_pool) = (s.held.len(), s.pool.len());
     let n_small = params.small_source.min(n_held).min(n_pool);
     // The chapter's own split first: the floors its curves approach.
     let held_rows: Vec<usize> = (0..n_held).collect();
     let pool_rows: Vec<usize> = (n_held..s.others.len()).collect();
-    let at_infinity = floor(&held_rows, &held_rows, &pool_rows, 1.0).expect("Ĉ is invertible");
-    let small_at_infinity =
-        floor(&held_rows[..n_small], &held_rows, &pool_rows, 1.0).expect("Ĉ is invertible");
+    let singular = || Error::Singular("the confusion matrix");
+    let at_infinity = floor(&held_rows, &held_rows, &pool_rows, 1.0).ok_or_else(singular)?;
+    let small_at_infinity = floor(&held_rows[..n_small], &held_rows, &pool_rows, 1.0)
+        .ok_or(Error::Singular(SMALL_SOURCE_SINGULAR))?;
     let fitted_tau = best_tau(&held_rows);
     let em_fitted_tau =
-        floor(&held_rows, &held_rows, &pool_rows, fitted_tau).expect("Ĉ is invertible")[1];
+        floor(&held_rows, &held_rows, &pool_rows, fitted_tau).ok_or_else(singular)?[1];
     // Then `trials` random re-splits of the same digits, four settings each.
     let mut settings_floors: Vec<Vec<[f64; 2]>> = vec![Vec::new(); 4];
     let mut taus = Vec::new();
@@ -1273,7 +1324,7 @@ pub fn floors(
             em: mean(&f.iter().map(|v| v[1]).collect::<Vec<_>>()),
         })
         .collect();
-    Floors {
+    Ok(Floors {
         bbse: at_infinity[0],
         em: at_infinity[1],
         small_source_bbse: small_at_infinity[0],
@@ -1283,7 +1334,7 @@ pub fn floors(
         resplits: taus.len(),
         resplit_mean_tau: mean(&taus),
         resplit,
-    }
+    })
 }
 // ANCHOR_END: floors
 
@@ -1315,6 +1366,54 @@ mod tests {
         let mut rng = rand::rngs::StdRng::seed_from_u64(0);
         let r = sample_with_priors(&[0, 0], &[0.5, 0.5], None, 3, &mut rng);
         assert_eq!(r, Err(Error::MissingClass(1)));
+    }
+
+    #[test]
+    fn out_of_range_parameters_are_refused_before_any_work() {
+        use rand::{SeedableRng, rngs::StdRng};
+        assert_eq!(LabelShiftParams::default().check(), Ok(()));
+        let split = chapter_split(&mut StdRng::seed_from_u64(42));
+        let rng = &mut StdRng::seed_from_u64(0);
+        let with = |change: fn(&mut LabelShiftParams)| {
+            let mut params = LabelShiftParams::default();
+            change(&mut params);
+            params
+        };
+        let refused = |r: Result<(), Error>, field: &str, range: &str| {
+            let err = r.unwrap_err();
+            assert!(
+                matches!(err, Error::Parameter { name, .. } if name == field),
+                "{err}"
+            );
+            assert!(err.to_string().contains(range), "{err}");
+        };
+        let p = with(|p| p.rho = 1.5);
+        refused(two_shifts(&split, &p, rng).map(drop), "rho", "[0, 1]");
+        let p = with(|p| p.small_source = 10);
+        let r = error_vs_m(&split, &p, rng, &mut crate::quiet);
+        refused(r.map(drop), "small_source", "20..=500");
+        let p = with(|p| p.m = 0);
+        let r = correction_accuracy(&split, &p, rng, &mut crate::quiet);
+        refused(r.map(drop), "m", "10..=1000000");
+        let p = with(|p| p.covariate = f64::NAN);
+        let r = broken_assumption(&split, &p, rng, &mut crate::quiet);
+        refused(r.map(drop), "covariate", "[0, 10]");
+        let p = with(|p| p.class = 10);
+        refused(
+            floors(&split, &p, rng, &mut crate::quiet).map(drop),
+            "class",
+            "0..=9",
+        );
+        // In range, yet too few rows for an invertible Ĉ on this split: an
+        // error, not a panic.
+        let p = with(|p| p.small_source = 20);
+        let singular = Err(Error::Singular(SMALL_SOURCE_SINGULAR));
+        let r = error_vs_m(&split, &p, rng, &mut crate::quiet);
+        assert_eq!(r.map(drop), singular);
+        assert_eq!(
+            floors(&split, &p, rng, &mut crate::quiet).map(drop),
+            singular
+        );
     }
 
     #[test]
