@@ -6,7 +6,8 @@
 //! distribution q:
 //!
 //! ```text
-//! R_q(f) = 𝔼_{(x,y)~q} ℓ(f(x), y) = 𝔼_{(x,y)~p} [q(x,y)/p(x,y) · ℓ(f(x), y)]
+//! R_q(f) = 𝔼[ℓ(f(x), y)] over (x, y) ~ q
+//!        = 𝔼[q(x,y)/p(x,y) · ℓ(f(x), y)] over (x, y) ~ p
 //!        ≈ (1/n) Σᵢ βᵢ ℓ(f(xᵢ), yᵢ),
 //! ```
 //!
