@@ -355,8 +355,8 @@ pub fn sample_with_priors(
 }
 
 /// What a sample drawn by [`sample_with_priors`] converges to as it grows:
-/// the fraction of the sample that is row i, q_j vᵢ / Σ_{i′ ∈ j} v_{i′}
-/// for row i of class j with row weight vᵢ (all 1 for `None`), and
+/// the fraction of the sample that is row i, qⱼ vᵢ / (Σ vₖ over the rows k
+/// of class j), for row i of class j with row weight vᵢ (all 1 for `None`), and
 /// q the priors normalized to sum to 1. Feeding these fractions to an
 /// estimator in place of a sample's counts gives its error for m → ∞
 /// target samples, exactly, without sampling.
