@@ -25,7 +25,7 @@ use crate::nn::init::Init;
 use crate::nn::loss;
 use crate::nn::mlp::{Mlp, layer_sizes};
 use crate::nn::optim::clip_factor;
-use crate::numeric::linalg::{frobenius, gaussian_matrix};
+use crate::numeric::linalg::{frobenius, gaussian_matrix, matmul};
 use crate::numeric::stats::{Faults, quantile};
 use crate::{Error, Progress, Range};
 
@@ -55,7 +55,7 @@ pub fn matrix_product_growth(factors: usize, dim: usize, rng: &mut impl Rng) -> 
     let mut product = Array2::<f64>::eye(dim);
     (0..factors)
         .map(|_| {
-            product = product.dot(&gaussian_matrix(dim, dim, rng));
+            product = matmul(product.view(), gaussian_matrix(dim, dim, rng).view());
             product.iter().fold(0.0, |m: f64, v| m.max(v.abs()))
         })
         .collect()

@@ -32,7 +32,7 @@ use ndarray::{Array2, ArrayView2, Axis};
 /// where fma(x, y, s) = x·y + s rounded once. IEEE 754 defines fma exactly,
 /// so every CPU that follows it computes the same bits for the same chain.
 /// The kernel below only chooses *which entries are computed side by side*
-/// (a block of 6 rows × 8 columns at a time, 4 or 8 entries per vector
+/// (a block of 6 rows × 8 columns at a time, 4 entries per AVX2
 /// instruction); it never splits or reorders one entry's chain. So the
 /// product is the same whatever the vector width, the instruction set or the
 /// memory layout — unlike a BLAS or the `gemm` crate, whose kernels (chosen
@@ -502,7 +502,8 @@ mod tests {
 
     #[test]
     fn every_path_and_layout_gives_the_bits_of_the_fma_chain() {
-        // Shapes around the block sizes (4 rows, 8 columns, 256 inner steps)
+        // Shapes around the block sizes (6 rows, 8 columns, 256 inner steps,
+        // packing from 64 rows)
         // and the book's own (a batch of 32 through a 64-1000 layer).
         let shapes = [
             (1, 1, 1),
@@ -513,6 +514,8 @@ mod tests {
             (32, 64, 1000),
             (9, 257, 17),
             (13, 600, 11),
+            (70, 257, 65),
+            (64, 520, 9),
         ];
         for (m, k, n) in shapes {
             let a = values(m, k, 0.25);
@@ -529,6 +532,28 @@ mod tests {
                     assert_eq!(c.dim(), (m, n));
                     assert!(bits(&c) == want, "{path:?} {what} {m}×{k}×{n}");
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn views_with_steps_and_reversed_axes_give_the_same_bits() {
+        use ndarray::s;
+        let a = values(40, 90, 3.0);
+        let b = values(90, 70, 4.0);
+        let views = [
+            (a.slice(s![..;3, ..]), b.slice(s![.., ..;3])),
+            (a.slice(s![..;-1, 5..35]), b.slice(s![60..90, ..;-2])),
+            (a.slice(s![1..38, ..;2]), b.slice(s![..;2, 3..])),
+        ];
+        for (x, y) in views {
+            let want = bits(&fma_chain(x, y));
+            for path in Path::available() {
+                assert!(
+                    bits(&matmul_on(path, x, y)) == want,
+                    "{path:?} {:?}",
+                    x.dim()
+                );
             }
         }
     }

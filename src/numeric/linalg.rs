@@ -198,9 +198,9 @@ fn tridiagonal_ql(d: &mut [f64], e: &mut [f64]) {
 /// smallest ones, plenty for averages and histograms.
 pub fn singular_values(j: ArrayView2<f64>) -> Vec<f64> {
     let gram = if j.nrows() >= j.ncols() {
-        j.t().dot(&j)
+        matmul(j.t(), j)
     } else {
-        j.dot(&j.t())
+        matmul(j, j.t())
     };
     let mut s: Vec<f64> = symmetric_eigenvalues(gram.view())
         .into_iter()

@@ -16,6 +16,7 @@
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 
 use crate::nn::loss::softmax;
+use crate::numeric::kernels::matmul;
 use crate::{Error, Range};
 
 /// Both fits need rows to fit and one label per row.
@@ -140,7 +141,7 @@ impl Logistic {
             let s = Array1::from_iter((0..n).map(|i| beta[i] * p[i] * (1.0 - p[i]) / total));
             let mut grad = xt.t().dot(&r);
             let scaled = &xt * &s.view().insert_axis(Axis(1));
-            let mut hess = xt.t().dot(&scaled);
+            let mut hess = matmul(xt.t(), scaled.view());
             for a in 0..d {
                 grad[a] += l2 * theta[a];
                 hess[[a, a]] += l2;
@@ -282,12 +283,12 @@ impl Softmax {
             // Nesterov: the gradient at the look-ahead point.
             let lw = &w + &(&vw * momentum);
             let lb = &b + &(&vb * momentum);
-            let mut g = softmax((x.dot(&lw) + &lb).view());
+            let mut g = softmax((matmul(x, lw.view()) + &lb).view());
             for (i, &label) in y.iter().enumerate() {
                 g[[i, label]] -= 1.0;
             }
             g *= &scale.view().insert_axis(Axis(1));
-            let gw = x.t().dot(&g) + &lw * params.l2;
+            let gw = matmul(x.t(), g.view()) + &lw * params.l2;
             let gb = g.sum_axis(Axis(0));
             vw = &vw * momentum - &gw * params.learning_rate;
             vb = &vb * momentum - &gb * params.learning_rate;
@@ -302,7 +303,7 @@ impl Softmax {
 
     /// P(y = k | x) for every row (rows sum to 1).
     pub fn probabilities(&self, x: ArrayView2<f64>) -> Array2<f64> {
-        softmax((x.dot(&self.weights) + &self.bias).view())
+        softmax((matmul(x, self.weights.view()) + &self.bias).view())
     }
 
     /// The most probable class of every row.
