@@ -696,6 +696,20 @@ pub struct SplitSummary {
 }
 
 impl ChapterSplit {
+    /// [`estimate_priors`] for a sample of the pool, given as how often each
+    /// pool row occurs in it, with Ĉ and p̂ from all the held-out rows and
+    /// EM's priors from the training set.
+    pub fn estimate_from_pool(&self, counts: &[f64]) -> Result<Estimates, Error> {
+        estimate_priors(
+            counts,
+            self.pool_post.view(),
+            &self.pool_pred,
+            self.c_joint.view(),
+            self.p.view(),
+            self.train_priors.view(),
+        )
+    }
+
     /// The split's sizes and the classifier's accuracy and confidence on the
     /// held-out digits.
     pub fn summary(&self) -> SplitSummary {
@@ -837,14 +851,7 @@ pub fn two_shifts(
     let [tweak_one, dirichlet] = [&tweak, &dirichlet].map(|q| {
         let sample = sample_with_priors(&s.pool.y, q.as_slice().unwrap(), None, params.m, rng)?;
         let counts = row_counts(&sample, s.pool.len());
-        let est = estimate_priors(
-            &counts,
-            s.pool_post.view(),
-            &s.pool_pred,
-            s.c_joint.view(),
-            s.p.view(),
-            s.train_priors.view(),
-        )?;
+        let est = s.estimate_from_pool(&counts)?;
         let (w, w_bbse, w_em) = (q / &s.p, &est.bbse / &s.p, &est.em / &s.p);
         // d2l's equation read literally: solve Ĉ x = μ̂ with the *joint* Ĉ
         // and call x the target priors. It sums to about Σ q/p, not to 1.
@@ -951,21 +958,13 @@ pub fn error_vs_m(
             errs[0].push(error(&e.bbse));
             let target = sample_with_priors(&s.pool.y, tweak.as_slice().unwrap(), None, m, rng)?;
             let target = row_counts(&target, s.pool.len());
-            let (post, pred) = (s.pool_post.view(), &s.pool_pred);
-            let e = estimate_priors(
-                &target,
-                post,
-                pred,
-                s.c_joint.view(),
-                s.p.view(),
-                s.train_priors.view(),
-            )?;
+            let e = s.estimate_from_pool(&target)?;
             errs[1].push(error(&e.bbse));
             errs[2].push(error(&e.em));
             let e = estimate_priors(
                 &target,
-                post,
-                pred,
+                s.pool_post.view(),
+                &s.pool_pred,
                 c_small.view(),
                 p_small.view(),
                 s.train_priors.view(),
@@ -1072,14 +1071,7 @@ pub fn correction_accuracy(
                 }
             };
             let sample = sample_with_priors(&s.pool.y, q.as_slice().unwrap(), None, params.m, rng)?;
-            let est = estimate_priors(
-                &row_counts(&sample, s.pool.len()),
-                s.pool_post.view(),
-                &s.pool_pred,
-                s.c_joint.view(),
-                s.p.view(),
-                s.train_priors.view(),
-            )?;
+            let est = s.estimate_from_pool(&row_counts(&sample, s.pool.len()))?;
             acc[0].push(correct(&sample, &s.train_priors));
             acc[1].push(correct(&sample, &q));
             acc[2].push(correct(&sample, &est.bbse));
@@ -1137,15 +1129,7 @@ pub fn broken_assumption(
     let z = standardized_ink(&s.pool);
     let strengths: Vec<f64> = (0..=8).map(|i| params.covariate * i as f64 / 8.0).collect();
     let errors = |counts: &[f64]| {
-        let (post, pred) = (s.pool_post.view(), &s.pool_pred);
-        let e = estimate_priors(
-            counts,
-            post,
-            pred,
-            s.c_joint.view(),
-            s.p.view(),
-            s.train_priors.view(),
-        )?;
+        let e = s.estimate_from_pool(counts)?;
         Ok::<_, Error>([
             weight_error((&e.bbse / &s.p).view(), true_w.view()),
             weight_error((&e.em / &s.p).view(), true_w.view()),
