@@ -16,6 +16,7 @@ use stable_learning::nn::init::Init;
 use stable_learning::nn::mlp::{Layer, Mlp};
 use stable_learning::nn::optim::Sgd;
 use stable_learning::numeric::kernels::matmul;
+use stable_learning::numeric::math;
 use stable_learning::numeric::stats::variance;
 use stable_learning::shift::drift::{DriftDetector, PageHinkley, Status};
 use stable_learning_benches::{bbse_estimate, bbse_inputs, deep_forward, train_step};
@@ -23,7 +24,7 @@ use stable_learning_benches::{bbse_estimate, bbse_inputs, deep_forward, train_st
 /// W[i, j] = scale · sin(1 + 0.37 i + 0.73 j + seed): the same in NumPy.
 fn det_matrix(rows: usize, cols: usize, seed: f64, scale: f64) -> Array2<f64> {
     Array2::from_shape_fn((rows, cols), |(i, j)| {
-        scale * (1.0 + 0.37 * i as f64 + 0.73 * j as f64 + seed).sin()
+        scale * math::sin(1.0 + 0.37 * i as f64 + 0.73 * j as f64 + seed)
     })
 }
 

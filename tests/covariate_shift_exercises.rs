@@ -9,6 +9,7 @@ use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng, rngs::StdRng};
 use rand_distr::StandardNormal;
 use stable_learning::nn::data::Dataset;
+use stable_learning::numeric::math;
 use stable_learning::shift::covariate::{
     DomainClassifier, RegressionParams, ShiftTest, ShimodairaRegression, domain_classifier_test,
     normal_pdf, polyval, shimodaira_regression, standardized_ink, weighted_polyfit,
@@ -183,7 +184,7 @@ fn sinc(x: f64) -> f64 {
     if x == 0.0 {
         1.0
     } else {
-        (std::f64::consts::PI * x).sin() / (std::f64::consts::PI * x)
+        math::sin(std::f64::consts::PI * x) / (std::f64::consts::PI * x)
     }
 }
 

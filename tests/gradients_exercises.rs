@@ -5,6 +5,7 @@
 use rand::{SeedableRng, rngs::StdRng};
 use stable_learning::deep::gradients::gaussian_product_growth_rate;
 use stable_learning::numeric::linalg::gaussian_matrix;
+use stable_learning::numeric::math;
 
 // ANCHOR: underflow
 /// Exercise 1: multiplies 1 by sigmoid's steepest slope, 1/4, once per layer,
@@ -52,10 +53,10 @@ fn scaled_products() -> Vec<(usize, f64, f64)> {
         for _ in 0..steps {
             v = gaussian_matrix(n, n, &mut rng).dot(&v) * scale;
             let norm = v.dot(&v).sqrt();
-            log_growth += norm.ln();
+            log_growth += math::ln(norm);
             v /= norm;
         }
-        let measured = (log_growth / steps as f64).exp();
+        let measured = math::exp(log_growth / steps as f64);
         let theory = gaussian_product_growth_rate(n) * scale;
         println!("n = {n:2}: measured {measured:.3}, theory {theory:.3}");
         rates.push((n, measured, theory));
@@ -92,7 +93,7 @@ fn exercise_2_scaled_products_shrink() {
 /// norm (to length 1) turns its direction, in degrees: (by value, by norm).
 fn clip_direction() -> (f64, f64) {
     let g = [3.0f64, 0.1];
-    let angle = |v: [f64; 2]| v[1].atan2(v[0]).to_degrees();
+    let angle = |v: [f64; 2]| math::atan2(v[1], v[0]).to_degrees();
     let by_value = g.map(|x| x.clamp(-1.0, 1.0));
     let norm = (g[0] * g[0] + g[1] * g[1]).sqrt();
     let by_norm = g.map(|x| x / norm);

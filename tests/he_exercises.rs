@@ -9,6 +9,7 @@ use stable_learning::nn::mlp::{Mlp, layer_sizes};
 use stable_learning::nn::optim::Sgd;
 use stable_learning::nn::train::{Training, train};
 use stable_learning::numeric::linalg::frobenius;
+use stable_learning::numeric::math;
 
 // ANCHOR: after_the_fact
 /// What Exercise 1's solution measures on the stalled network.
@@ -147,7 +148,7 @@ fn leaky_gain() -> LeakyGain {
         let var = |z: &ndarray::Array2<f64>| {
             stable_learning::numeric::stats::variance(z.as_slice().unwrap())
         };
-        let ratio = (var(&fwd.pre[29]) / var(&fwd.pre[0])).powf(1.0 / 29.0);
+        let ratio = math::powf(var(&fwd.pre[29]) / var(&fwd.pre[0]), 1.0 / 29.0);
         println!("gain {g:.3}: Var(z) changes by {ratio:.3} per layer");
         per_layer.push(ratio);
     }

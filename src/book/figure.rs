@@ -17,6 +17,7 @@ use crate::book::output::write_atomic;
 use plotters::prelude::*;
 
 pub use crate::numeric::format_number;
+use crate::numeric::math;
 use crate::numeric::stats::Histogram;
 
 /// The book's palette (Okabe & Ito's colour-blind-safe colours).
@@ -46,7 +47,7 @@ impl Scale {
     fn to_axis(self, v: f64) -> Option<f64> {
         let t = match self {
             Scale::Linear => v,
-            Scale::Log if v > 0.0 => v.log10(),
+            Scale::Log if v > 0.0 => math::log10(v),
             Scale::Log => return None,
         };
         t.is_finite().then_some(t)
@@ -56,7 +57,7 @@ impl Scale {
         match self {
             Scale::Linear => format_number(t),
             Scale::Log if (t - t.round()).abs() < 1e-9 => format!("1e{}", t.round() as i64),
-            Scale::Log => format_number(10f64.powf(t)),
+            Scale::Log => format_number(math::powf(10f64, t)),
         }
     }
 }

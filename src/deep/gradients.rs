@@ -26,6 +26,7 @@ use crate::nn::loss;
 use crate::nn::mlp::{Mlp, layer_sizes};
 use crate::nn::optim::clip_factor;
 use crate::numeric::linalg::{frobenius, gaussian_matrix, matmul};
+use crate::numeric::math;
 use crate::numeric::stats::{Faults, quantile};
 use crate::{Error, Progress, Range};
 
@@ -75,7 +76,7 @@ pub fn growth_rate(values: &[f64], skip: usize) -> f64 {
         .enumerate()
         .skip(skip)
         .filter(|(_, v)| v.is_finite() && **v > 0.0)
-        .map(|(k, v)| (k as f64, v.ln()))
+        .map(|(k, v)| (k as f64, math::ln(*v)))
         .collect();
     if pts.len() < 2 {
         return f64::NAN;
@@ -85,7 +86,7 @@ pub fn growth_rate(values: &[f64], skip: usize) -> f64 {
     let my = pts.iter().map(|p| p.1).sum::<f64>() / n;
     let sxy: f64 = pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
     let sxx: f64 = pts.iter().map(|p| (p.0 - mx) * (p.0 - mx)).sum();
-    (sxy / sxx).exp()
+    math::exp(sxy / sxx)
 }
 
 /// The digamma function ψ at n/2 for a whole number n ≥ 1, from
@@ -114,7 +115,7 @@ pub fn digamma_half(n: usize) -> f64 {
 /// assert!((r - 1.7469).abs() < 1e-3);
 /// ```
 pub fn gaussian_product_growth_rate(n: usize) -> f64 {
-    (0.5 * (std::f64::consts::LN_2 + digamma_half(n))).exp()
+    math::exp(0.5 * (std::f64::consts::LN_2 + digamma_half(n)))
 }
 
 /// What a deep MLP looks like at initialization, layer by layer (input side
@@ -788,7 +789,7 @@ mod tests {
         let g = 0.5772156649015329;
         assert!((digamma_half(2) + g).abs() < 1e-15);
         assert!((digamma_half(4) - (1.0 - g)).abs() < 1e-15);
-        assert!((digamma_half(3) - (2.0 - g - 2.0 * 2f64.ln())).abs() < 1e-15);
+        assert!((digamma_half(3) - (2.0 - g - 2.0 * math::ln(2f64))).abs() < 1e-15);
     }
 
     #[test]

@@ -14,6 +14,7 @@ use crate::nn::mlp::{Mlp, layer_sizes};
 use crate::nn::optim::Sgd;
 use crate::nn::train::{EpochStats, Training, train};
 use crate::numeric::linalg::gaussian_matrix;
+use crate::numeric::math;
 use crate::numeric::stats::{Faults, variance};
 use crate::{Error, Progress, Range};
 
@@ -143,7 +144,7 @@ pub fn variance_per_layer(
         VarianceProfile {
             init,
             ratio,
-            per_layer: ratio.powf(1.0 / (params.depth.max(2) - 1) as f64),
+            per_layer: math::powf(ratio, 1.0 / (params.depth.max(2) - 1) as f64),
             faults: Faults::count(&var_z),
             var_z,
         }

@@ -10,6 +10,7 @@ use std::str::FromStr;
 use ndarray::{Array2, ArrayView2};
 
 use crate::numeric::kernels::{tanh, tanh_slice};
+use crate::numeric::math;
 
 /// An element-wise activation function φ.
 ///
@@ -211,9 +212,9 @@ impl FromStr for Activation {
 /// large |z|.
 pub fn sigmoid(z: f64) -> f64 {
     if z >= 0.0 {
-        1.0 / (1.0 + (-z).exp())
+        1.0 / (1.0 + math::exp(-z))
     } else {
-        let e = z.exp();
+        let e = math::exp(z);
         e / (1.0 + e)
     }
 }

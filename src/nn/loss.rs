@@ -1,6 +1,7 @@
 //! Losses, each returning its value and its gradient with respect to the
 //! network's output, averaged over the batch.
 
+use crate::numeric::math;
 use ndarray::{Array2, ArrayView2, Axis};
 
 /// A loss value and ∂L/∂output.
@@ -36,7 +37,7 @@ pub fn softmax(logits: ArrayView2<f64>) -> Array2<f64> {
     let mut out = logits.to_owned();
     for mut row in out.axis_iter_mut(Axis(0)) {
         let max = row.fold(f64::NEG_INFINITY, |m, &v| m.max(v));
-        row.mapv_inplace(|v| (v - max).exp());
+        row.mapv_inplace(|v| math::exp(v - max));
         let sum = row.sum();
         row /= sum;
     }
@@ -60,7 +61,7 @@ pub fn softmax_cross_entropy(logits: ArrayView2<f64>, labels: &[usize]) -> LossA
     let mut grad = softmax(logits);
     for (i, (row, &y)) in logits.axis_iter(Axis(0)).zip(labels).enumerate() {
         let max = row.fold(f64::NEG_INFINITY, |m, &v| m.max(v));
-        let log_sum = row.iter().map(|v| (v - max).exp()).sum::<f64>().ln() + max;
+        let log_sum = math::ln(row.iter().map(|v| math::exp(v - max)).sum::<f64>()) + max;
         value += log_sum - row[y];
         grad[[i, y]] -= 1.0;
     }

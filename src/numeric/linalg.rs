@@ -7,6 +7,7 @@
 use ndarray::{Array2, ArrayView2};
 use rand::{Rng, RngExt};
 
+use super::math;
 use rand_distr::StandardNormal;
 
 pub use crate::numeric::kernels::matmul;
@@ -158,7 +159,7 @@ fn tridiagonal_ql(d: &mut [f64], e: &mut [f64]) {
                 break; // does not happen for finite input; never loop forever
             }
             let mut g = (d[l + 1] - d[l]) / (2.0 * e[l]);
-            let mut r = g.hypot(1.0);
+            let mut r = math::hypot(g, 1.0);
             g = d[m] - d[l] + e[l] / (g + r.copysign(g));
             let (mut s, mut c, mut p) = (1.0, 1.0, 0.0);
             let mut i = m;
@@ -167,7 +168,7 @@ fn tridiagonal_ql(d: &mut [f64], e: &mut [f64]) {
                 i -= 1;
                 let f = s * e[i];
                 let b = c * e[i];
-                r = f.hypot(g);
+                r = math::hypot(f, g);
                 e[i + 1] = r;
                 if r == 0.0 {
                     d[i + 1] -= p;

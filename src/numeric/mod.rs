@@ -3,6 +3,7 @@
 
 pub mod kernels;
 pub mod linalg;
+pub mod math;
 pub mod solve;
 pub mod stats;
 

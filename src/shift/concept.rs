@@ -14,6 +14,7 @@ use rand::{Rng, RngExt};
 use serde::{Deserialize, Serialize};
 
 use super::drift::{Adwin, Ddm, DriftDetector, PageHinkley, Status};
+use crate::numeric::math;
 use crate::numeric::stats::{mean, quantile};
 use crate::shift::logistic::Logistic;
 use crate::{Error, Progress, Range};
@@ -109,7 +110,7 @@ impl RotatingStream {
         } else {
             self.angle_degrees.to_radians()
         };
-        theta.cos() * x[0] + theta.sin() * x[1] > 0.0
+        math::cos(theta) * x[0] + math::sin(theta) * x[1] > 0.0
     }
 
     /// The fraction of the square [−1, 1]² whose label (before noise)
@@ -140,9 +141,9 @@ impl RotatingStream {
         );
         let antiderivative = |phi: f64, top_or_bottom: bool| {
             if top_or_bottom {
-                -phi.cos() / phi.sin() / 2.0
+                -math::cos(phi) / math::sin(phi) / 2.0
             } else {
-                phi.tan() / 2.0
+                math::tan(phi) / 2.0
             }
         };
         let mut area = 0.0;
@@ -152,7 +153,7 @@ impl RotatingStream {
             let hi = (((lo / FRAC_PI_4) + 1e-12).floor() + 1.0) * FRAC_PI_4;
             let hi = hi.min(b);
             let mid = (lo + hi) / 2.0;
-            let top_or_bottom = mid.sin().abs() >= mid.cos().abs();
+            let top_or_bottom = math::sin(mid).abs() >= math::cos(mid).abs();
             area += antiderivative(hi, top_or_bottom) - antiderivative(lo, top_or_bottom);
             lo = hi;
         }

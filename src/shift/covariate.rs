@@ -21,6 +21,7 @@ use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
 
 use crate::nn::data::{CLASSES, Dataset};
+use crate::numeric::math;
 use crate::numeric::stats::{mean, quantile, variance};
 use crate::shift::logistic::{Logistic, Softmax, SoftmaxParams, accuracy, sigmoid};
 use crate::shift::{clip_weights, effective_sample_size, flatten_weights};
@@ -35,7 +36,7 @@ use crate::{Error, Progress, Range};
 /// ```
 pub fn normal_pdf(x: f64, mean: f64, std: f64) -> f64 {
     let z = (x - mean) / std;
-    (-0.5 * z * z).exp() / (std * (2.0 * std::f64::consts::PI).sqrt())
+    math::exp(-0.5 * z * z) / (std * (2.0 * std::f64::consts::PI).sqrt())
 }
 
 /// The expectation 𝔼[f(x)] for x ~ 𝒩(μ, σ²), by
@@ -175,14 +176,14 @@ impl DomainClassifier {
         self.model
             .logits(x)
             .iter()
-            .map(|h| ratio * h.exp())
+            .map(|&h| ratio * math::exp(h))
             .collect()
     }
 
     /// The weights without the n_s/n_t factor, exp(h(x)), as d2l writes
     /// them: right only when the two samples are equally large.
     pub fn weights_without_count_ratio(&self, x: ArrayView2<f64>) -> Vec<f64> {
-        self.model.logits(x).iter().map(|h| h.exp()).collect()
+        self.model.logits(x).iter().map(|&h| math::exp(h)).collect()
     }
 }
 
@@ -917,7 +918,7 @@ pub fn digits_shift(
     for repeat in 0..params.repeats {
         let (source_idx, target_idx) = ink_shift(&z, k, rng);
         let (source, target) = (digits.select(&source_idx), digits.select(&target_idx));
-        let true_w: Vec<f64> = source_idx.iter().map(|&i| (k * z[i]).exp()).collect();
+        let true_w: Vec<f64> = source_idx.iter().map(|&i| math::exp(k * z[i])).collect();
         let domain = DomainClassifier::fit(source.x.view(), target.x.view(), 1e-2)?;
         let est_w = domain.weights(source.x.view());
         let fit = |w: Option<&[f64]>| -> Result<f64, Error> {

@@ -12,6 +12,7 @@
 
 use std::fmt::Debug;
 
+use crate::numeric::math;
 use crate::{Error, Range};
 
 /// What a detector says after a value.
@@ -299,7 +300,7 @@ impl Adwin {
         if n < 2 * self.min_side {
             return None;
         }
-        let log_term = (4.0 * n as f64 / self.delta).ln();
+        let log_term = math::ln(4.0 * n as f64 / self.delta);
         let total = self.prefix[end] - self.prefix[self.start];
         let mut n1 = self.min_side;
         while n1 + self.min_side <= n {

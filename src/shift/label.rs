@@ -23,6 +23,7 @@ use rand_distr::multi::Dirichlet;
 use serde::{Deserialize, Serialize};
 
 use crate::nn::data::{CLASSES, Dataset};
+use crate::numeric::math;
 use crate::numeric::stats::mean;
 use crate::shift::covariate::standardized_ink;
 use crate::shift::logistic::{Softmax, SoftmaxParams, accuracy, argmax_rows};
@@ -459,7 +460,7 @@ fn check_sampling(
 /// assert!((t[[0, 0]] - 0.9).abs() < 1e-12); // 0.5625 / (0.5625 + 0.0625)
 /// ```
 pub fn temper(posteriors: ArrayView2<f64>, tau: f64) -> Array2<f64> {
-    let mut out = posteriors.mapv(|p| p.powf(tau));
+    let mut out = posteriors.mapv(|p| math::powf(p, tau));
     for mut row in out.axis_iter_mut(Axis(0)) {
         let s = row.sum();
         if s > 0.0 {
@@ -484,7 +485,7 @@ pub fn log_loss(posteriors: ArrayView2<f64>, labels: &[usize]) -> f64 {
     labels
         .iter()
         .enumerate()
-        .map(|(i, &y)| -posteriors[[i, y]].ln())
+        .map(|(i, &y)| -math::ln(posteriors[[i, y]]))
         .sum::<f64>()
         / labels.len().max(1) as f64
 }
@@ -792,7 +793,10 @@ pub fn row_counts(sample: &[usize], rows: usize) -> Vec<f64> {
 /// assert!((stable_learning::shift::label::log_log_slope(&pts) + 0.5).abs() < 1e-12);
 /// ```
 pub fn log_log_slope(points: &[(f64, f64)]) -> f64 {
-    let (xs, ys): (Vec<f64>, Vec<f64>) = points.iter().map(|&(x, y)| (x.ln(), y.ln())).unzip();
+    let (xs, ys): (Vec<f64>, Vec<f64>) = points
+        .iter()
+        .map(|&(x, y)| (math::ln(x), math::ln(y)))
+        .unzip();
     let (mx, my) = (mean(&xs), mean(&ys));
     let cov: f64 = xs.iter().zip(&ys).map(|(x, y)| (x - mx) * (y - my)).sum();
     let var: f64 = xs.iter().map(|x| (x - mx).powi(2)).sum();
@@ -1137,7 +1141,7 @@ pub fn broken_assumption(
     };
     let (mut bbse, mut em) = (Vec::new(), Vec::new());
     for (done, &k) in strengths.iter().enumerate() {
-        let row_w: Vec<f64> = z.iter().map(|z| (k * z).exp()).collect();
+        let row_w: Vec<f64> = z.iter().map(|z| math::exp(k * z)).collect();
         let (mut eb, mut ee) = (Vec::new(), Vec::new());
         for trial in 0..params.trials {
             let q = tweak.as_slice().unwrap();
@@ -1155,7 +1159,7 @@ pub fn broken_assumption(
     }
     // m → ∞ at the largest k: each row's share of an endless sample.
     let k_max = strengths[strengths.len() - 1];
-    let row_w: Vec<f64> = z.iter().map(|z| (k_max * z).exp()).collect();
+    let row_w: Vec<f64> = z.iter().map(|z| math::exp(k_max * z)).collect();
     let limit = expected_counts(&s.pool.y, tweak.as_slice().unwrap(), Some(&row_w))?;
     let [bbse_limit, em_limit] = errors(&limit)?;
     Ok(BrokenAssumption {

@@ -17,6 +17,7 @@ use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 
 use crate::nn::loss::softmax;
 use crate::numeric::kernels::matmul;
+use crate::numeric::math;
 use crate::{Error, Range};
 
 /// Both fits need rows to fit and one label per row.
@@ -203,9 +204,9 @@ impl Logistic {
 /// log(1 + e^z) without overflow.
 fn softplus(z: f64) -> f64 {
     if z > 0.0 {
-        z + (-z).exp().ln_1p()
+        z + math::ln_1p(math::exp(-z))
     } else {
-        z.exp().ln_1p()
+        math::ln_1p(math::exp(z))
     }
 }
 

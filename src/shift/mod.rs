@@ -60,7 +60,10 @@ pub fn clip_weights(weights: &[f64], c: f64) -> Vec<f64> {
 /// assert_eq!(w, vec![2.0, 0.5]);
 /// ```
 pub fn flatten_weights(weights: &[f64], lambda: f64) -> Vec<f64> {
-    weights.iter().map(|&b| b.powf(lambda)).collect()
+    weights
+        .iter()
+        .map(|&b| crate::numeric::math::powf(b, lambda))
+        .collect()
 }
 
 /// The effective sample size (Σᵢ βᵢ)² / Σᵢ βᵢ² of a
