@@ -4,6 +4,7 @@
 pub mod kernels;
 pub mod linalg;
 pub mod math;
+pub mod random;
 pub mod solve;
 pub mod stats;
 
