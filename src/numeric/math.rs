@@ -7,8 +7,8 @@
 //! last-bit difference into a different network. So the library computes every
 //! elementary function through this module, which calls one implementation
 //! written in Rust (the `libm` crate, a port of musl's) on every platform. The
-//! hyperbolic tangent the networks use most is the book's own:
-//! [`crate::numeric::kernels::tanh`].
+//! hyperbolic tangent the networks use most is the book's own, in the
+//! `kernels` module (which builds on this one, so it is not linked here).
 //!
 //! `clippy.toml` forbids the standard methods in the library, so a new call
 //! cannot slip past.
