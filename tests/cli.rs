@@ -241,3 +241,148 @@ fn custom_parameters_never_write_into_the_book() {
         "{stdout}"
     );
 }
+
+/// A tiny, fast gradients run into `dir` (with `extra` flags).
+fn tiny_gradients(dir: &std::path::Path, extra: &[&str]) -> std::process::Command {
+    let mut cmd = std::process::Command::new(common::example_bin("gradients"));
+    cmd.arg("--out").arg(dir).args([
+        "--depth",
+        "1",
+        "--width",
+        "2",
+        "--batch",
+        "1",
+        "--trials",
+        "1",
+        "--factors",
+        "2",
+    ]);
+    cmd.args(extra);
+    cmd
+}
+
+#[test]
+fn json_keeps_infinities_and_nans() {
+    // A 1000-layer scalar chain overflows: the table says inf, and so must
+    // the JSON (serde_json alone would write null).
+    let dir = temp_dir("cli-json-inf");
+    let out = tiny_gradients(&dir, &["--json", "--chain-depth", "1000"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let text = doc.to_string();
+    assert!(!text.contains("null"), "a value was lost: {text}");
+    assert_eq!(
+        doc.pointer("/results/clipping/final_loss_plain"),
+        Some(&serde_json::json!("inf")),
+        "{text}"
+    );
+}
+
+#[test]
+fn minus_zero_is_zero() {
+    // "-0" is the number 0: the run records 0 (and so counts as a default
+    // run, never rewriting a committed figure with "-0" in it).
+    let dir = temp_dir("cli-minus-zero");
+    let out = run_example(
+        "covariate_shift",
+        &[
+            "--out",
+            dir.to_str().unwrap(),
+            "--json",
+            "--test-mean",
+            "-0",
+            "--trials",
+            "1",
+            "--power-trials",
+            "1",
+            "--permutations",
+            "1",
+            "--digits-repeats",
+            "1",
+            "--n-target",
+            "10",
+            "--power-n",
+            "4",
+        ],
+    );
+    assert!(out.status.success());
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mean = doc
+        .pointer("/parameters/test_mean")
+        .and_then(serde_json::Value::as_f64)
+        .unwrap_or_else(|| panic!("no test_mean in {doc}"));
+    assert!(mean == 0.0 && mean.is_sign_positive(), "{mean:?}");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn output_that_cannot_be_written_is_an_error_not_a_panic() {
+    use std::process::Stdio;
+    let dir = temp_dir("cli-full");
+    let full = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap()
+    };
+    let cases: [(&str, std::process::Command); 4] = [
+        ("--json > /dev/full", {
+            let mut c = tiny_gradients(&dir, &["--json"]);
+            c.stdout(full()).stderr(Stdio::piped());
+            c
+        }),
+        ("--json 2> /dev/full", {
+            let mut c = tiny_gradients(&dir, &["--json"]);
+            c.stdout(Stdio::null()).stderr(full());
+            c
+        }),
+        ("--depth 0 2> /dev/full", {
+            let mut c = std::process::Command::new(common::example_bin("gradients"));
+            c.args(["--depth", "0"]).stderr(full());
+            c
+        }),
+        ("--help > /dev/full", {
+            let mut c = std::process::Command::new(common::example_bin("gradients"));
+            c.arg("--help").stdout(full()).stderr(Stdio::piped());
+            c
+        }),
+    ];
+    for (what, mut cmd) in cases {
+        let out = cmd.output().unwrap();
+        let code = out.status.code();
+        assert!(
+            code.is_some_and(|c| c != 0 && c != 101),
+            "{what}: exit {code:?} (0 loses the output silently, 101 is a panic)"
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{what}: {stderr}");
+        if what.contains("> /dev/full") && !what.contains("2>") {
+            assert!(stderr.contains("cannot write"), "{what}: {stderr}");
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_run_removes_temporary_files_that_killed_runs_left() {
+    // A temporary file of a process that no longer runs (pid beyond Linux's
+    // maximum) is stale; one of a running process (this test) is not.
+    let staging = common::root().join("target/.staging");
+    std::fs::create_dir_all(&staging).unwrap();
+    let stale = staging.join(format!(".left-by-test.svg.{}.tmp", 99_999_999));
+    let live = staging.join(format!(".left-by-test.svg.{}.tmp", std::process::id()));
+    std::fs::write(&stale, b"half a figure").unwrap();
+    std::fs::write(&live, b"being written").unwrap();
+    let dir = temp_dir("cli-stale");
+    let out = tiny_gradients(&dir, &[]).output().unwrap();
+    assert!(out.status.success());
+    let (stale_left, live_left) = (stale.exists(), live.exists());
+    let _ = std::fs::remove_file(&live);
+    assert!(
+        !stale_left,
+        "the killed run's temporary file is still there"
+    );
+    assert!(live_left, "a running process's temporary file was removed");
+}

@@ -10,7 +10,7 @@ use common::{example_bin, temp_dir};
 use stable_learning::numeric::stats::Faults;
 
 /// The typed [`Faults`] at `path` inside an example's results. (A run that
-/// overflows has inf and NaN in its other fields, which JSON writes as null,
+/// overflows has inf and NaN in its other fields, written as strings,
 /// so the tests read only the fault counts, not the whole result struct.)
 fn faults_at(results: &serde_json::Value, path: &str) -> Faults {
     let value = results

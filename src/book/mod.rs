@@ -8,5 +8,6 @@
 //! browser alike. It is the `book` feature, on by default.
 
 pub mod figure;
+pub mod json;
 pub mod output;
 pub mod runner;

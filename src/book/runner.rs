@@ -28,7 +28,7 @@ pub use crate::book::output::PROJECT_ROOT;
 #[derive(clap::Args, Debug, Clone, PartialEq, Serialize)]
 pub struct Common {
     /// Seed for the random number generator (any whole number 0..=18446744073709551615)
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = 42, value_parser = seed)]
     pub seed: u64,
     /// Folder for the figures [default: chapters/figures/NAME at default parameters, target/figures/NAME otherwise]
     #[arg(long, value_name = "DIR")]
@@ -61,34 +61,44 @@ impl Run {
     /// Parses the command line for the example `name`, or exits: status 0
     /// after `--help`, status 2 with a one-line error for a bad value or an
     /// output folder that cannot be written.
+    ///
+    /// Every flag that takes a value accepts one that starts with a hyphen,
+    /// so every negative number in every form (`-1e-3`, `-.5`, `-inf`) reaches
+    /// the flag's own check, which accepts it or names the flag and its range.
+    /// The hidden flag `--check-args` checks the command line the same way
+    /// and then exits with status 0 without running the experiment or
+    /// touching any file (the command-line tests use it).
     pub fn start<A: Experiment>(name: &str) -> (A, Run) {
-        let args = match A::try_parse() {
-            Ok(args) => args,
-            Err(e) => {
-                use clap::error::ErrorKind;
-                if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
-                    e.exit();
-                }
-                let rendered = e.render().to_string();
-                let first = rendered
-                    .lines()
-                    .next()
-                    .unwrap_or("error: invalid arguments");
-                eprintln!("{first} (see --help)");
-                std::process::exit(2);
-            }
+        let mut matches = match command::<A>().try_get_matches_from(std::env::args_os()) {
+            Ok(matches) => matches,
+            Err(e) => exit_on_clap_error(e),
         };
-        match Run::new(name, args.clone()) {
+        let check_only = matches.remove_one::<bool>(CHECK_ARGS).unwrap_or(false);
+        let args = match A::from_arg_matches_mut(&mut matches) {
+            Ok(args) => args,
+            Err(e) => exit_on_clap_error(e),
+        };
+        match Run::prepare(name, args.clone(), !check_only) {
+            Ok(_) if check_only => std::process::exit(0),
             Ok(run) => (args, run),
             Err(message) => {
-                eprintln!("error: {message}");
+                err_line(&format!("error: {message}"));
                 std::process::exit(2);
             }
         }
     }
 
-    /// Builds the run for already-parsed arguments (used by [`Run::start`] and tests).
-    pub fn new<A: Experiment>(name: &str, mut args: A) -> Result<Run, String> {
+    /// Builds the run for already-parsed arguments (used by [`Run::start`] and
+    /// tests): decides and creates the output folder, and removes temporary
+    /// files that runs killed mid-write left behind
+    /// ([`crate::book::output::clean_stale_temp_files`]).
+    pub fn new<A: Experiment>(name: &str, args: A) -> Result<Run, String> {
+        Run::prepare(name, args, true)
+    }
+
+    /// [`Run::new`]; with `create` false it only checks the output folder
+    /// could be created, and touches nothing.
+    fn prepare<A: Experiment>(name: &str, mut args: A, create: bool) -> Result<Run, String> {
         let common = args.common().clone();
         let mut defaults = A::parse_from([name]);
         *defaults.common() = Common {
@@ -102,20 +112,33 @@ impl Run {
             json: false,
             ..common.clone()
         };
-        let custom = as_given != defaults;
+        // Compared as JSON, which tells every number apart by its value and
+        // sign (a parser that let -0 through would make the run custom, never
+        // a silent rewrite of the book's figures).
+        let custom =
+            crate::book::json::to_value(&as_given) != crate::book::json::to_value(&defaults);
         let out_dir = match &common.out {
             Some(dir) => dir.clone(),
             None if custom => Path::new(PROJECT_ROOT).join("target/figures").join(name),
             None => Path::new(PROJECT_ROOT).join("chapters/figures").join(name),
         };
-        check_writable(&out_dir).map_err(|e| format!("--out {}: {e}", out_dir.display()))?;
+        let checked = if create {
+            check_writable(&out_dir)
+        } else {
+            check_creatable(&out_dir)
+        };
+        checked.map_err(|e| format!("--out {}: {e}", out_dir.display()))?;
+        if create {
+            crate::book::output::clean_stale_temp_files(&crate::book::output::staging_dir());
+            crate::book::output::clean_stale_temp_files(&out_dir);
+        }
         Ok(Run {
             name: name.to_string(),
             out_dir,
             json: common.json,
             files: Vec::new(),
             results: Map::new(),
-            parameters: serde_json::to_value(&args).unwrap_or(Value::Null),
+            parameters: crate::book::json::to_value(&args),
             custom,
         })
     }
@@ -131,7 +154,7 @@ impl Run {
     /// this is a second line of defence).
     pub fn check<T>(&self, result: Result<T, crate::Error>) -> T {
         result.unwrap_or_else(|e| {
-            eprintln!("error: {}: {e}", self.name);
+            err_line(&format!("error: {}: {e}", self.name));
             std::process::exit(2);
         })
     }
@@ -139,7 +162,7 @@ impl Run {
     /// Prints a line for the reader (stdout, or stderr under `--json`).
     pub fn say(&self, text: impl AsRef<str>) {
         if self.json {
-            eprintln!("{}", text.as_ref());
+            err_line(text.as_ref());
         } else {
             print_line(text.as_ref());
         }
@@ -212,9 +235,11 @@ impl Run {
         })
     }
 
-    /// Records a result under `key` (it appears in the `--json` output).
+    /// Records a result under `key` (it appears in the `--json` output, with
+    /// every infinity and NaN written as the string `"inf"`, `"-inf"` or
+    /// `"nan"`: see [`crate::book::json`]).
     pub fn record(&mut self, key: &str, value: impl Serialize) {
-        let value = serde_json::to_value(value).unwrap_or(Value::Null);
+        let value = crate::book::json::to_value(&value);
         self.results.insert(key.to_string(), value);
     }
 
@@ -223,7 +248,7 @@ impl Run {
     pub fn figure(&mut self, file: &str, figure: &Figure) {
         let path = self.out_dir.join(file);
         if let Err(e) = figure.save(&path) {
-            eprintln!("error: {e}");
+            err_line(&format!("error: {e}"));
             std::process::exit(1);
         }
         self.files.push(path);
@@ -235,7 +260,7 @@ impl Run {
     pub fn text(&mut self, file: &str, contents: &str) {
         let path = self.out_dir.join(file);
         if let Err(e) = crate::book::output::write_atomic(&path, contents.as_bytes()) {
-            eprintln!("error: {e}");
+            err_line(&format!("error: {e}"));
             std::process::exit(1);
         }
         self.files.push(path);
@@ -250,7 +275,8 @@ impl Run {
                 "results": self.results,
                 "files": self.files,
             });
-            print_line(&serde_json::to_string_pretty(&doc).expect("JSON values serialize"));
+            let text = serde_json::to_string_pretty(&doc).unwrap_or_else(|e| e.to_string());
+            print_line(&text);
         } else {
             print_line(&format!("\nwrote {} file(s):", self.files.len()));
             for f in &self.files {
@@ -265,12 +291,90 @@ impl Run {
     }
 }
 
-/// Prints a line on stdout. A reader who pipes the output into `head` closes
-/// the pipe early: that is not an error worth a panic, so failures to print
-/// are ignored (the figures are written regardless).
+/// The hidden flag that checks the command line and exits (see [`Run::start`]).
+const CHECK_ARGS: &str = "check-args";
+
+/// The example's command: its own flags and [`Common`], where every flag
+/// that takes a value (except `--out`, a folder) also takes one that starts
+/// with a hyphen, plus the hidden `--check-args`.
+fn command<A: Experiment>() -> clap::Command {
+    A::command()
+        .allow_negative_numbers(true)
+        .mut_args(|arg| {
+            let takes_value = arg.get_action().takes_values();
+            if takes_value && arg.get_id() != "out" {
+                arg.allow_hyphen_values(true)
+            } else {
+                arg
+            }
+        })
+        .arg(
+            clap::Arg::new(CHECK_ARGS)
+                .long(CHECK_ARGS)
+                .hide(true)
+                .action(clap::ArgAction::SetTrue)
+                .help("Check the command line, then exit without running"),
+        )
+}
+
+/// Ends the process for a clap error: `--help` prints the help on stdout
+/// (status 0); anything else prints one line on stderr, with clap's
+/// suggestion for a mistyped flag, and exits with status 2.
+fn exit_on_clap_error(e: clap::Error) -> ! {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        write_stdout(&e.render().to_string());
+        std::process::exit(0);
+    }
+    let rendered = e.render().to_string();
+    let first = rendered
+        .lines()
+        .next()
+        .unwrap_or("error: invalid arguments");
+    let suggestion = match e.get(ContextKind::SuggestedArg) {
+        Some(ContextValue::String(s)) => format!("did you mean '{s}'? "),
+        Some(ContextValue::Strings(v)) if !v.is_empty() => {
+            format!("did you mean '{}'? ", v.join("' or '"))
+        }
+        _ => String::new(),
+    };
+    err_line(&format!("{first} ({suggestion}see --help)"));
+    std::process::exit(2);
+}
+
+/// Prints a line on stdout (see [`write_stdout`]).
 fn print_line(text: &str) {
+    write_stdout(&format!("{text}\n"));
+}
+
+/// Writes `text` to stdout and flushes it. A reader who pipes the output into
+/// `head` closes the pipe early: that is not an error (the figures are
+/// written regardless), so a broken pipe is ignored. Any other failure (a
+/// full disk, an I/O error) ends the run with status 1 and a message on
+/// stderr, so that output lost is never reported as success.
+fn write_stdout(text: &str) {
     use std::io::Write;
-    let _ = writeln!(std::io::stdout().lock(), "{text}");
+    let mut out = std::io::stdout().lock();
+    let written = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    match written {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            err_line(&format!("error: cannot write to standard output: {e}"));
+            std::process::exit(1);
+        }
+        _ => {}
+    }
+}
+
+/// Prints a line on stderr. If stderr itself cannot be written (other than a
+/// closed pipe), there is nowhere left to report it: the run ends with
+/// status 1, as for stdout, and never with a panic.
+fn err_line(text: &str) {
+    use std::io::Write;
+    let mut err = std::io::stderr().lock();
+    let written = writeln!(err, "{text}").and_then(|()| err.flush());
+    if written.is_err_and(|e| e.kind() != std::io::ErrorKind::BrokenPipe) {
+        std::process::exit(1);
+    }
 }
 
 /// Creates `dir` if needed and checks a file can be created in it.
@@ -283,6 +387,41 @@ fn check_writable(dir: &Path) -> Result<(), String> {
     std::fs::write(&probe, b"").map_err(|e| format!("cannot write in the folder: {e}"))?;
     let _ = std::fs::remove_file(&probe);
     Ok(())
+}
+
+/// Checks, without creating anything, that `dir` is a folder or could be
+/// created: its nearest existing ancestor is a folder.
+fn check_creatable(dir: &Path) -> Result<(), String> {
+    if dir.exists() {
+        return if dir.is_dir() {
+            Ok(())
+        } else {
+            Err("is not a folder".to_string())
+        };
+    }
+    match dir.ancestors().skip(1).find(|a| a.exists()) {
+        Some(a) if !a.is_dir() => Err(format!(
+            "cannot create the folder: {} is not a folder",
+            a.display()
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// A clap value parser for `--seed`: any whole number a `u64` holds; the
+/// message states the range for every bad form (negative, too large, a
+/// fraction, empty, hexadecimal).
+///
+/// ```
+/// let p = stable_learning::book::runner::seed;
+/// assert_eq!(p("+7"), Ok(7));
+/// assert!(p("-1").unwrap_err().contains("0..=18446744073709551615"));
+/// assert!(p("0x10").unwrap_err().contains("0..=18446744073709551615"));
+/// ```
+pub fn seed(s: &str) -> Result<u64, String> {
+    s.trim()
+        .parse::<u64>()
+        .map_err(|_| format!("must be a whole number in 0..={}", u64::MAX))
 }
 
 /// A clap value parser for a whole number in `range`: the same [`Range`]
@@ -312,12 +451,15 @@ pub fn whole_in(
 /// let p = stable_learning::book::runner::number_in(Range::closed(0.0, 1.0));
 /// assert_eq!(p("0.5"), Ok(0.5));
 /// assert!(p("NaN").is_err() && p("inf").is_err() && p("2").is_err());
+/// assert!(p("-0").unwrap().is_sign_positive());
 /// ```
 pub fn number_in(
     range: Range,
 ) -> impl Fn(&str) -> Result<f64, String> + Clone + Send + Sync + 'static {
+    // `+ 0.0` turns -0 into +0 (and changes nothing else): "-0" is the
+    // number 0, so a run given it is a default run and writes "0".
     move |s| match s.trim().parse::<f64>() {
-        Ok(v) if range.contains(v) => Ok(v),
+        Ok(v) if range.contains(v) => Ok(v + 0.0),
         _ => Err(format!("must be {range}")),
     }
 }
