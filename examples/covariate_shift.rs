@@ -137,6 +137,11 @@ fn report_shimodaira_regression(run: &mut Run, p: &RegressionParams, r: &Shimoda
     let first = &r.first_draw;
     let grid: Vec<f64> = (0..=300).map(|i| -1.5 + i as f64 * 0.01).collect();
     let curve = |f: &dyn Fn(f64) -> f64| grid.iter().map(|&x| (x, f(x))).collect::<Vec<_>>();
+    // A weighted line the weights left undetermined is drawn as nothing.
+    let fitted = |line: &Option<Vec<f64>>| match line {
+        Some(c) => curve(&|x| polyval(c, x)),
+        None => Vec::new(),
+    };
     let densities = LineChart::new("Training and test inputs")
         .labels("x", "density")
         .line(
@@ -164,17 +169,18 @@ fn report_shimodaira_regression(run: &mut Run, p: &RegressionParams, r: &Shimoda
             "unweighted least squares",
             curve(&|x| polyval(&first.line_unweighted, x)),
         )
-        .line(
-            "weighted, true β",
-            curve(&|x| polyval(&first.line_true_weights, x)),
-        )
+        .line("weighted, true β", fitted(&first.line_true_weights))
         .line(
             "weighted, estimated β",
-            curve(&|x| polyval(&first.line_estimated_weights, x)),
+            fitted(&first.line_estimated_weights),
         )
         .series("truth −x + x³", curve(&truth), Marker::Dashed)
         .y_limits(-2.0, 2.0)
         .legend(Legend::UpperLeft);
+    let fits = match (&first.line_true_weights, &first.line_estimated_weights) {
+        (Some(_), Some(_)) => fits,
+        _ => fits.note("a weighted line is undetermined: its weights sit on too few points"),
+    };
     run.figure("regression.svg", &Figure::grid(vec![densities, fits], 2));
 
     // Figure: test error against the flattening exponent λ.
@@ -241,6 +247,13 @@ fn report_shimodaira_regression(run: &mut Run, p: &RegressionParams, r: &Shimoda
     ];
     for (model, weights, err) in &rows {
         table += &format!("| {model} | {weights} | {err:.4} |\n");
+    }
+    if r.undetermined_fits > 0 {
+        table += &format!(
+            "\nWeighted fits left undetermined (the weights sat on too few points): {}; \
+             each mean is over the fits that were determined.\n",
+            r.undetermined_fits
+        );
     }
     run.say(format!(
         "Regression, {} trials of {} training points (noise variance {:.4} is the floor):",

@@ -7,13 +7,12 @@
 use clap::Parser;
 use rand::{SeedableRng, rngs::StdRng};
 use serde::Serialize;
-use stable_learning::Error;
 use stable_learning::book::figure::{Figure, Legend, LineChart, Marker};
 use stable_learning::book::runner::{Common, Experiment, Run, number_in, whole_in};
 use stable_learning::shift::label::{
-    BrokenAssumption, CorrectionAccuracy, ErrorVsM, Floors, LabelShiftParams,
-    SMALL_SOURCE_SINGULAR, ShiftWeights, SplitSummary, TwoShifts, broken_assumption, chapter_split,
-    correction_accuracy, error_vs_m, floors, two_shifts,
+    BrokenAssumption, CorrectionAccuracy, ErrorVsM, Floors, LabelShiftParams, ShiftWeights,
+    SplitSummary, TwoShifts, broken_assumption, chapter_split, correction_accuracy, error_vs_m,
+    floors, two_shifts,
 };
 
 /// Label shift on handwritten digits: black-box shift estimation (BBSE) and
@@ -70,18 +69,18 @@ fn main() {
     let mut rng = StdRng::seed_from_u64(args.common.seed);
 
     // Every experiment runs before any figure is written: one that fails
-    // (a singular Ĉ from too few --small-source rows) leaves no files.
+    // leaves no files.
     let split = chapter_split(&mut rng);
     let summary = split.summary();
     let shifts = run.check(two_shifts(&split, &params, &mut rng));
     let progress = &mut run.progress_fn("trials");
-    let errors = run.check(error_vs_m(&split, &params, &mut rng, progress).map_err(flag));
+    let errors = run.check(error_vs_m(&split, &params, &mut rng, progress));
     let progress = &mut run.progress_fn("trials");
     let accuracy = run.check(correction_accuracy(&split, &params, &mut rng, progress));
     let progress = &mut run.progress_fn("trials");
     let broken = run.check(broken_assumption(&split, &params, &mut rng, progress));
     let progress = &mut run.progress_fn("trials");
-    let floors = run.check(floors(&split, &params, &mut rng, progress).map_err(flag));
+    let floors = run.check(floors(&split, &params, &mut rng, progress));
 
     report_split(&run, &summary);
     run.record("chapter_split", &summary);
@@ -93,21 +92,10 @@ fn main() {
     run.record("correction_accuracy", &accuracy);
     report_broken_assumption(&mut run, &params, &broken);
     run.record("broken_assumption", &broken);
-    report_floors(&mut run, &summary, &floors);
+    report_floors(&mut run, &params, &summary, &floors);
     run.record("floors", &floors);
 
     run.finish();
-}
-
-/// The library names the small source set by its field; the reader set it
-/// with a flag, so the message names the flag.
-fn flag(e: Error) -> Error {
-    match e {
-        Error::Singular(SMALL_SOURCE_SINGULAR) => {
-            Error::Singular("--small-source is too small: Ĉ from so few held-out rows")
-        }
-        e => e,
-    }
 }
 
 /// The split's sizes and the classifier's accuracy.
@@ -158,47 +146,53 @@ fn report_error_vs_m(run: &mut Run, params: &LabelShiftParams, r: &ErrorVsM) {
         r.ms.iter()
             .map(|&m| (m as f64, first.1 * (first.0 / m as f64).sqrt()))
             .collect();
-    run.figure(
-        "error_vs_m.svg",
-        &Figure::single(
-            LineChart::new(format!(
-                "Weight error against target samples (tweak-one ρ = {}, {} runs each)",
-                params.rho, params.trials
-            ))
-            .labels(
-                "target samples m (log scale)",
-                "mean ‖q̂/p̂ − w‖₂, q̂ renormalized (log scale)",
-            )
-            .log_x()
-            .log_y()
-            .series(
-                format!("BBSE, Ĉ exact for the target (slope {:.2})", r.exact_slope),
-                r.exact.clone(),
-                Marker::LineDots,
-            )
-            .series(
-                format!("BBSE, Ĉ from {} held-out rows", r.held_rows),
-                r.bbse.clone(),
-                Marker::LineDots,
-            )
-            .series("EM, same classifier", r.em.clone(), Marker::LineDots)
-            .series(
-                format!("BBSE, Ĉ from {} held-out rows", r.small_rows),
-                r.small_source.clone(),
-                Marker::LineDots,
-            )
-            .series("slope −½", reference, Marker::Dashed)
-            .legend(Legend::LowerLeft),
-        ),
-    );
-    let last = |c: &[(f64, f64)]| c[c.len() - 1].1;
+    let mut chart = LineChart::new(format!(
+        "Weight error against target samples (tweak-one ρ = {}, {} runs each)",
+        params.rho, params.trials
+    ))
+    .labels(
+        "target samples m (log scale)",
+        "mean ‖q̂/p̂ − w‖₂, q̂ renormalized (log scale)",
+    )
+    .log_x()
+    .log_y()
+    .series(
+        format!("BBSE, Ĉ exact for the target (slope {:.2})", r.exact_slope),
+        r.exact.clone(),
+        Marker::LineDots,
+    )
+    .series(
+        format!("BBSE, Ĉ from {} held-out rows", r.held_rows),
+        r.bbse.clone(),
+        Marker::LineDots,
+    )
+    .series("EM, same classifier", r.em.clone(), Marker::LineDots)
+    .series(
+        format!("BBSE, Ĉ from {} held-out rows", r.small_rows),
+        r.small_source.clone(),
+        Marker::LineDots,
+    )
+    .series("slope −½", reference, Marker::Dashed)
+    .legend(Legend::LowerLeft);
+    if r.small_source_singular {
+        chart = chart.note(format!(
+            "Ĉ from {} held-out rows is singular: BBSE cannot invert it",
+            r.small_rows
+        ));
+    }
+    run.figure("error_vs_m.svg", &Figure::single(chart));
+    let last = |c: &[(f64, f64)]| c.last().map_or(f64::NAN, |p| p.1);
     run.say(format!(
-        "log-log slope with exact Ĉ: {:.3}; with Ĉ from the held-out set the error levels off at {:.3} (last three points' slope {:.2}); with {} rows at {:.3}",
+        "log-log slope with exact Ĉ: {:.3}; with Ĉ from the held-out set the error levels off at {:.3} (last three points' slope {:.2}); with {} rows {}",
         r.exact_slope,
         last(&r.bbse),
         r.pool_tail_slope,
         r.small_rows,
-        last(&r.small_source)
+        if r.small_source_singular {
+            "Ĉ is singular and BBSE has no estimate".to_string()
+        } else {
+            format!("at {:.3}", last(&r.small_source))
+        }
     ));
 }
 
@@ -247,7 +241,7 @@ fn report_broken_assumption(run: &mut Run, params: &LabelShiftParams, r: &Broken
 }
 
 /// Table 6.1.
-fn report_floors(run: &mut Run, split: &SplitSummary, r: &Floors) {
+fn report_floors(run: &mut Run, params: &LabelShiftParams, split: &SplitSummary, r: &Floors) {
     let mut table = String::from(
         "| held-out digits (Ĉ, p̂) | pool digits (targets) | EM's posteriors | BBSE floor | EM floor |\n|---:|---:|---|---:|---:|\n",
     );
@@ -262,9 +256,22 @@ fn report_floors(run: &mut Run, split: &SplitSummary, r: &Floors) {
             f.held_rows, f.target_rows, f.bbse, f.em
         );
     }
+    let small = if r.small_source_bbse.is_nan() {
+        "none (singular)".to_string()
+    } else {
+        format!("{:.3}", r.small_source_bbse)
+    };
+    let resplits = if r.resplits < params.trials {
+        format!(
+            "{} of {} re-splits (the others' small Ĉ is singular)",
+            r.resplits, params.trials
+        )
+    } else {
+        format!("{} re-splits", r.resplits)
+    };
     run.say(format!(
-        "Floors at m = ∞ on the chapter's split: BBSE {:.3} ({} held-out rows) and {:.3} ({}), EM {:.3}; means over {} re-splits:",
-        r.bbse, split.held_out_size, r.small_source_bbse, r.small_rows, r.em, r.resplits
+        "Floors at m = ∞ on the chapter's split: BBSE {:.3} with Ĉ from {} held-out rows, {small} from {}; EM {:.3}; means over {resplits}:",
+        r.bbse, split.held_out_size, r.small_rows, r.em
     ));
     run.say(&table);
     run.text("floors.md", &table);

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{example_json, result, temp_dir};
+use common::{example_json, result, run_example, temp_dir};
 use ndarray::Array2;
 use rand::{RngExt, SeedableRng, rngs::StdRng};
 use rand_distr::StandardNormal;
@@ -272,4 +272,34 @@ fn with_fewer_training_points_the_best_lambda_moves_left() {
         &format!("where the best λ moves to {best} and the curve rises again toward λ = 1"),
         "the caption's hint",
     );
+}
+
+/// Test inputs far from the training inputs (an in-range `--test-mean 3`)
+/// leave some weighted fits undetermined: the weights sit on fewer points
+/// than a line or a cubic has coefficients. The run reports how many and
+/// finishes with every file written, rather than failing.
+#[test]
+fn far_test_inputs_report_undetermined_fits() {
+    let out = temp_dir("covariate-far");
+    let dir = out.join("figures");
+    let args = [
+        "--test-mean",
+        "3",
+        "--trials",
+        "30",
+        "--out",
+        dir.to_str().unwrap(),
+    ];
+    let run = run_example("covariate_shift", &args);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(run.status.code(), Some(0), "{stderr}");
+    assert!(
+        stdout.contains("Weighted fits left undetermined (the weights sat on too few points): "),
+        "{stdout}"
+    );
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 7, "{stdout}");
+    let table = std::fs::read_to_string(dir.join("regression.md")).unwrap();
+    assert!(table.contains("left undetermined"), "{table}");
+    assert!(!table.contains("NaN"), "{table}");
 }

@@ -544,12 +544,6 @@ pub struct LabelShiftParams {
     pub covariate: f64,
 }
 
-/// What [`error_vs_m`] and [`floors`] call singular ([`Error::Singular`])
-/// when the confusion matrix from the first `small_source` held-out rows
-/// has no inverse: so few rows can miss a class or never predict one, and
-/// whether they do depends on the split, not on the range of `small_source`.
-pub const SMALL_SOURCE_SINGULAR: &str = "small_source is too small: Ĉ from so few held-out rows";
-
 impl LabelShiftParams {
     /// Allowed target sample sizes m.
     pub const M: Range = Range::whole(10, 1_000_000);
@@ -899,8 +893,15 @@ pub struct ErrorVsM {
     pub bbse: Vec<(f64, f64)>,
     /// EM on the same targets.
     pub em: Vec<(f64, f64)>,
-    /// BBSE on the same targets with Ĉ from `small_rows` held-out rows.
+    /// BBSE on the same targets with Ĉ from `small_rows` held-out rows
+    /// (empty if that Ĉ is singular: see `small_source_singular`).
     pub small_source: Vec<(f64, f64)>,
+    /// Whether Ĉ from the first `small_rows` held-out rows is singular to
+    /// working precision, so that BBSE cannot invert it: so few rows can
+    /// miss a class or never predict one, and whether they do depends on
+    /// the split. A result, not an error: it is why BBSE needs enough
+    /// source data for an invertible Ĉ.
+    pub small_source_singular: bool,
     /// The held-out rows behind `bbse`'s Ĉ.
     pub held_rows: usize,
     /// The held-out rows behind `small_source`'s Ĉ.
@@ -933,10 +934,9 @@ pub fn error_vs_m(
     let small_pred: Vec<usize> = small.iter().map(|&i| s.held_pred[i]).collect();
     let c_small = confusion_joint(&small_pred, &small_held.y, CLASSES);
     let p_small = class_frequencies(&small_held.y, CLASSES);
-    // So few rows may miss a class, or never predict one: Ĉ is singular.
-    if crate::numeric::solve::solve(c_small.view(), p_small.view()).is_none() {
-        return Err(Error::Singular(SMALL_SOURCE_SINGULAR));
-    }
+    // So few rows may miss a class, or never predict one: Ĉ is singular,
+    // and that curve has no points.
+    let small_singular = crate::numeric::solve::solve(c_small.view(), p_small.view()).is_none();
     let ms: Vec<usize> = [
         50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000,
         1_000_000,
@@ -965,19 +965,23 @@ pub fn error_vs_m(
             let e = s.estimate_from_pool(&target)?;
             errs[1].push(error(&e.bbse));
             errs[2].push(error(&e.em));
-            let e = estimate_priors(
-                &target,
-                s.pool_post.view(),
-                &s.pool_pred,
-                c_small.view(),
-                p_small.view(),
-                s.train_priors.view(),
-            )?;
-            errs[3].push(error(&e.bbse));
+            if !small_singular {
+                let e = estimate_priors(
+                    &target,
+                    s.pool_post.view(),
+                    &s.pool_pred,
+                    c_small.view(),
+                    p_small.view(),
+                    s.train_priors.view(),
+                )?;
+                errs[3].push(error(&e.bbse));
+            }
             progress(done * params.trials + trial + 1, ms.len() * params.trials);
         }
         for (curve, e) in curves.iter_mut().zip(&errs) {
-            curve.push((m as f64, mean(e)));
+            if !e.is_empty() {
+                curve.push((m as f64, mean(e)));
+            }
         }
     }
     let [exact, bbse, em, small_source] = <[_; 4]>::try_from(curves).expect("four curves");
@@ -989,6 +993,7 @@ pub fn error_vs_m(
         bbse,
         em,
         small_source,
+        small_source_singular: small_singular,
         held_rows: s.held.len(),
         small_rows: small.len(),
     })
@@ -1196,7 +1201,8 @@ pub struct Floors {
     pub bbse: f64,
     /// EM's floor on the chapter's split.
     pub em: f64,
-    /// BBSE's floor with Ĉ from only `small_rows` held-out digits.
+    /// BBSE's floor with Ĉ from only `small_rows` held-out digits (NaN if
+    /// that Ĉ is singular, as [`ErrorVsM::small_source_singular`] reports).
     pub small_source_bbse: f64,
     /// The size of the small sets: `small_source`, at most the held-out set
     /// and the pool.
@@ -1208,7 +1214,7 @@ pub struct Floors {
     /// `fitted_tau`.
     pub em_fitted_tau: f64,
     /// Re-splits in the means of `resplit` (those whose small Ĉ is
-    /// invertible).
+    /// invertible; the means are NaN if there is none).
     pub resplits: usize,
     /// The mean fitted τ over the re-splits.
     pub resplit_mean_tau: f64,
@@ -1267,8 +1273,8 @@ pub fn floors(
     let pool_rows: Vec<usize> = (n_held..s.others.len()).collect();
     let singular = || Error::Singular("the confusion matrix");
     let at_infinity = floor(&held_rows, &held_rows, &pool_rows, 1.0).ok_or_else(singular)?;
-    let small_at_infinity = floor(&held_rows[..n_small], &held_rows, &pool_rows, 1.0)
-        .ok_or(Error::Singular(SMALL_SOURCE_SINGULAR))?;
+    let small_at_infinity =
+        floor(&held_rows[..n_small], &held_rows, &pool_rows, 1.0).unwrap_or([f64::NAN; 2]);
     let fitted_tau = best_tau(&held_rows);
     let em_fitted_tau =
         floor(&held_rows, &held_rows, &pool_rows, fitted_tau).ok_or_else(singular)?[1];
@@ -1392,16 +1398,21 @@ mod tests {
             "class",
             "0..=9",
         );
-        // In range, yet too few rows for an invertible Ĉ on this split: an
-        // error, not a panic.
-        let p = with(|p| p.small_source = 20);
-        let singular = Err(Error::Singular(SMALL_SOURCE_SINGULAR));
-        let r = error_vs_m(&split, &p, rng, &mut crate::quiet);
-        assert_eq!(r.map(drop), singular);
-        assert_eq!(
-            floors(&split, &p, rng, &mut crate::quiet).map(drop),
-            singular
+        // In range, yet too few rows for an invertible Ĉ on this split: a
+        // result (no small-source curve, a NaN floor), not an error.
+        let p = with(|p| {
+            p.small_source = 20;
+            p.max_m = 100;
+            p.trials = 2;
+        });
+        let r = error_vs_m(&split, &p, rng, &mut crate::quiet).unwrap();
+        assert!(
+            r.small_source_singular && r.small_source.is_empty(),
+            "{r:?}"
         );
+        assert_eq!(r.bbse.len(), r.ms.len(), "{r:?}");
+        let f = floors(&split, &p, rng, &mut crate::quiet).unwrap();
+        assert!(f.small_source_bbse.is_nan() && f.bbse.is_finite(), "{f:?}");
     }
 
     #[test]
