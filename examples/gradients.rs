@@ -258,8 +258,12 @@ fn report_deep_mlp_at_init(run: &mut Run, params: &DeepMlpParams, r: &DeepMlpAtI
         .collect();
     run.figure("deep_mlp.svg", &Figure::grid(panels, 2));
     run.say(format!(
-        "Deep MLP at initialization: {} hidden layers of {} units, {} digits images",
-        params.depth, params.width, params.batch
+        "Deep MLP at initialization: {} hidden layer{} of {} units, a batch of {} digit image{}",
+        params.depth,
+        plural(params.depth),
+        params.width,
+        params.batch,
+        plural(params.batch)
     ));
     run.say(&table);
     for line in &fault_lines {
@@ -309,4 +313,9 @@ fn report_clipping(run: &mut Run, params: &ClippingParams, r: &Clipping) {
         r.final_loss_clipped,
         r.clipped.len()
     ));
+}
+
+/// The plural ending for a count.
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }

@@ -20,7 +20,7 @@ use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 use crate::nn::activation::{Activation, sigmoid};
-use crate::nn::data::Dataset;
+use crate::nn::data::{CLASSES, Dataset};
 use crate::nn::init::Init;
 use crate::nn::loss;
 use crate::nn::mlp::{Mlp, layer_sizes};
@@ -138,8 +138,8 @@ pub struct LayerProfile {
 
 /// Builds an MLP with `depth` hidden layers of `width` units, hidden
 /// activation `act` and weights from `init`, on inputs `x` with `labels`
-/// (10 classes), and measures one forward and backward pass of softmax
-/// cross-entropy.
+/// (digits: always 10 output classes, whichever labels the batch holds),
+/// and measures one forward and backward pass of softmax cross-entropy.
 pub fn profile_at_init(
     x: ArrayView2<f64>,
     labels: &[usize],
@@ -149,8 +149,7 @@ pub fn profile_at_init(
     init: Init,
     rng: &mut impl Rng,
 ) -> LayerProfile {
-    let classes = labels.iter().max().map_or(1, |m| m + 1);
-    let sizes = layer_sizes(x.ncols(), width, depth, classes);
+    let sizes = layer_sizes(x.ncols(), width, depth, CLASSES);
     let net = Mlp::new(&sizes, act, init, rng);
     let fwd = net.forward(x);
     let l = loss::softmax_cross_entropy(fwd.output().view(), labels);
@@ -745,6 +744,29 @@ mod activation_name {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_batch_of_one_digit_still_has_ten_classes() {
+        // With the output sized by the batch's largest label, one digit 0
+        // built a one-class network: softmax ≡ 1, loss and gradients 0.
+        let x = Array2::from_elem((1, 64), 0.5);
+        let rng = &mut StdRng::seed_from_u64(5);
+        let p = profile_at_init(
+            x.view(),
+            &[0],
+            3,
+            16,
+            Activation::Tanh,
+            Init::TorchLinear,
+            rng,
+        );
+        assert!(
+            p.loss > 1.0 && p.loss < 4.0,
+            "loss {} (ln 10 ≈ 2.30)",
+            p.loss
+        );
+        assert!(p.weight_grad_norm.iter().all(|g| *g > 0.0), "{p:?}");
+    }
 
     #[test]
     fn out_of_range_parameters_are_refused_before_any_work() {
