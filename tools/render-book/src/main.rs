@@ -14,42 +14,64 @@ use std::sync::{Arc, Mutex};
 const USAGE: &str = "\
 Usage: cargo run -p render-book [-- OPTIONS]
 
-Runs every example (each writes its figures under chapters/figures/NAME/),
-then renders the book into book/ with math as MathML, and prints the path
-of book/index.html.
+Checks that every {{#include FILE:ANCHOR}} names an anchor FILE has, runs
+every example (each writes its figures under chapters/figures/NAME/), then
+renders the book with math as MathML into a staging folder that replaces
+book/ only when the whole book rendered, and prints the path of
+book/index.html. A failed render leaves the previous book/ as it was.
 
 Options:
   --skip-examples  render the book without running the examples
   --help           print this help";
 
-fn main() -> ExitCode {
+/// What the command line asked for.
+#[derive(Debug, PartialEq)]
+enum Request {
+    Help,
+    Render { skip_examples: bool },
+}
+
+/// Reads the arguments (without the program name); an unknown one is an
+/// error, which `main` reports with exit status 2 as the examples do.
+fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Request, String> {
     let mut skip_examples = false;
-    for arg in std::env::args().skip(1) {
+    for arg in args {
         match arg.as_str() {
             "--skip-examples" => skip_examples = true,
             "--" => {}
-            "--help" | "-h" => {
-                println!("{USAGE}");
-                return ExitCode::SUCCESS;
-            }
-            other => return fail(format!("unknown argument `{other}` (see --help)")),
+            "--help" | "-h" => return Ok(Request::Help),
+            other => return Err(format!("unknown argument `{other}` (see --help)")),
         }
     }
+    Ok(Request::Render { skip_examples })
+}
+
+fn main() -> ExitCode {
+    let skip_examples = match parse_args(std::env::args().skip(1)) {
+        Ok(Request::Help) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Ok(Request::Render { skip_examples }) => skip_examples,
+        Err(e) => {
+            eprintln!("render-book: error: {e}");
+            return ExitCode::from(2);
+        }
+    };
     // mdBook reports problems (a missing {{#include}} file, unbalanced HTML)
     // through `tracing`; print them, and fail if any was an error.
     let log = Arc::new(WarningPrinter::default());
     let _ = tracing::subscriber::set_global_default(log.clone());
 
     let result = book_root().and_then(|root| {
+        let book = MDBook::load(&root).map_err(|e| format!("cannot load the book: {e:#}"))?;
+        check_includes(&book.source_dir())?;
         if !skip_examples {
             run_examples(&root)?;
         }
+        // Loaded again: the examples may have changed what the book shows.
         let book = MDBook::load(&root).map_err(|e| format!("cannot load the book: {e:#}"))?;
-        let index = render(book)?;
-        match log.errors() {
-            0 => Ok(index),
-            n => Err(format!("mdBook reported {n} error(s), printed above")),
-        }
+        render(book, || log.errors())
     });
     match result {
         Ok(index) => {
@@ -133,12 +155,136 @@ fn run_examples(root: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// Renders a loaded book with the math preprocessor; returns its index.html.
-fn render(mut book: MDBook) -> Result<PathBuf, String> {
+/// Renders a loaded book with the math preprocessor into a staging folder
+/// (`target/book-rendering`), and only if that succeeded and `errors()` (the
+/// errors mdBook logged) is 0, swaps it in for the build folder (`book/`);
+/// returns the new index.html. On failure the old build folder is untouched.
+fn render(mut book: MDBook, errors: impl Fn() -> usize) -> Result<PathBuf, String> {
+    check_includes(&book.source_dir())?;
+    let root = book.root.clone();
+    let build_dir = root.join(&book.config.build.build_dir);
+    let staging = root.join("target").join("book-rendering");
+    let old = root.join("target").join("book-replaced");
+    for dir in [&staging, &old] {
+        remove_dir(dir)?;
+    }
+    book.config.build.build_dir = staging.clone();
     book.with_preprocessor(math::MathPreprocessor);
-    book.build()
-        .map_err(|e| format!("building the book failed: {e:#}"))?;
-    Ok(book.build_dir_for("html").join("index.html"))
+    let built = book
+        .build()
+        .map_err(|e| format!("building the book failed: {e:#}"))
+        .and_then(|()| match errors() {
+            0 => Ok(()),
+            n => Err(format!("mdBook reported {n} error(s), printed above")),
+        });
+    if let Err(e) = built {
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(format!("{e} (book/ is unchanged)"));
+    }
+    let index = book.build_dir_for("html").join("index.html");
+    let index = build_dir.join(index.strip_prefix(&staging).unwrap_or(&index));
+    let rename = |from: &Path, to: &Path| {
+        std::fs::rename(from, to)
+            .map_err(|e| format!("cannot move {} to {}: {e}", from.display(), to.display()))
+    };
+    if build_dir.exists() {
+        rename(&build_dir, &old)?;
+    }
+    rename(&staging, &build_dir)?;
+    remove_dir(&old)?;
+    Ok(index)
+}
+
+/// Removes a folder and everything in it, if it exists.
+fn remove_dir(dir: &Path) -> Result<(), String> {
+    match std::fs::remove_dir_all(dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(format!("cannot remove {}: {e}", dir.display()))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Checks every `{{#include FILE:ANCHOR}}` (and `{{#rustdoc_include …}}`) in
+/// the Markdown under `src`: mdBook renders an anchor FILE does not have as
+/// an empty code block without a word, so a renamed anchor would silently
+/// empty a listing. Line numbers and ranges (`FILE:3:10`) are not checked;
+/// a missing FILE is left to mdBook, which reports it.
+fn check_includes(src: &Path) -> Result<(), String> {
+    let mut pages = Vec::new();
+    let mut dirs = vec![src.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        let entries = std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        for entry in entries {
+            let path = entry.map_err(|e| format!("{}: {e}", dir.display()))?.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|ext| ext == "md") {
+                pages.push(path);
+            }
+        }
+    }
+    pages.sort();
+    let mut problems = Vec::new();
+    for page in &pages {
+        let text = std::fs::read_to_string(page).map_err(|e| format!("{}: {e}", page.display()))?;
+        let shown = page.strip_prefix(src).unwrap_or(page).display();
+        for (number, line) in text.lines().enumerate() {
+            for (link, file, anchor) in anchored_includes(line) {
+                if anchor.chars().all(|c| c.is_ascii_digit() || c == ':') {
+                    continue;
+                }
+                let path = page.parent().unwrap_or(src).join(file);
+                let Ok(source) = std::fs::read_to_string(&path) else {
+                    continue;
+                };
+                let has = |marker: &str| {
+                    source.lines().any(|l| {
+                        l.split_once(marker)
+                            .is_some_and(|(_, rest)| rest.trim() == anchor)
+                    })
+                };
+                if !has("ANCHOR:") || !has("ANCHOR_END:") {
+                    problems.push(format!(
+                        "{shown}:{}: {{{{#{link}}}}}: {file} has no anchor `{anchor}` \
+                         (no `ANCHOR: {anchor}` … `ANCHOR_END: {anchor}` pair)",
+                        number + 1
+                    ));
+                }
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n"))
+    }
+}
+
+/// The `{{#include FILE:ANCHOR}}` links in a line, as (link text, FILE,
+/// ANCHOR); escaped links (`\{{#include …}}`) are skipped.
+fn anchored_includes(line: &str) -> Vec<(&str, &str, &str)> {
+    let mut found = Vec::new();
+    let mut rest = line;
+    while let Some(start) = rest.find("{{#") {
+        let escaped = rest[..start].ends_with('\\');
+        let after = &rest[start + 3..];
+        let Some(end) = after.find("}}") else {
+            break;
+        };
+        let link = after[..end].trim();
+        rest = &after[end + 2..];
+        let target = link
+            .strip_prefix("include ")
+            .or_else(|| link.strip_prefix("rustdoc_include "));
+        if escaped {
+            continue;
+        }
+        if let Some((file, anchor)) = target.and_then(|t| t.trim().split_once(':')) {
+            found.push((link, file.trim(), anchor.trim()));
+        }
+    }
+    found
 }
 
 /// A minimal `tracing` subscriber: prints warnings and errors to stderr and

@@ -42,7 +42,9 @@ impl TempBook {
     fn render(&self) -> (Result<PathBuf, String>, Vec<String>) {
         let warnings = Arc::new(WarningPrinter::default());
         let result = tracing::subscriber::with_default(warnings.clone(), || {
-            render(MDBook::load(&self.0).map_err(|e| format!("{e:#}"))?)
+            render(MDBook::load(&self.0).map_err(|e| format!("{e:#}"))?, || {
+                warnings.errors()
+            })
         });
         let seen = warnings.seen.lock().unwrap().clone();
         (result, seen)
@@ -232,4 +234,92 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
         }
     }
     files
+}
+
+#[test]
+fn unknown_arguments_are_usage_errors() {
+    let args = |a: &[&str]| parse_args(a.iter().map(|s| s.to_string()));
+    assert_eq!(
+        args(&[]),
+        Ok(Request::Render {
+            skip_examples: false
+        })
+    );
+    assert_eq!(
+        args(&["--", "--skip-examples"]),
+        Ok(Request::Render {
+            skip_examples: true
+        })
+    );
+    assert_eq!(args(&["-h"]), Ok(Request::Help));
+    let err = args(&["--skip-example"]).unwrap_err();
+    assert!(
+        err.contains("`--skip-example`") && err.contains("--help"),
+        "{err}"
+    );
+}
+
+#[test]
+fn finds_anchored_includes() {
+    let line =
+        r"a {{#include ../src/x.rs:top}} b \{{#include y.rs:no}} {{#rustdoc_include z.rs:4:9}}";
+    assert_eq!(
+        anchored_includes(line),
+        vec![
+            ("include ../src/x.rs:top", "../src/x.rs", "top"),
+            ("rustdoc_include z.rs:4:9", "z.rs", "4:9"),
+        ]
+    );
+    assert!(anchored_includes("{{#include whole.rs}}").is_empty());
+}
+
+/// A wrong anchor fails the build (mdBook alone would show an empty
+/// listing), and a failed build leaves the previous book/ as it was.
+#[test]
+fn a_wrong_anchor_fails_and_keeps_the_previous_book() {
+    let code = "// ANCHOR: here\nfn here() {}\n// ANCHOR_END: here\n";
+    let good = "# Code\n\n```rust\n{{#include code.rs:here}}\n```\n";
+    let summary = "# Summary\n\n- [Code](code.md)\n";
+    let book = TempBook::new(
+        "anchor",
+        &[
+            ("SUMMARY.md", summary),
+            ("code.md", good),
+            ("code.rs", code),
+        ],
+    );
+    let index = book.render().0.unwrap();
+    let page = fs::read_to_string(index.with_file_name("code.html")).unwrap();
+    assert!(page.contains("here"), "the anchor's code is missing");
+    assert!(
+        index.starts_with(book.0.join("book")),
+        "{}",
+        index.display()
+    );
+
+    let config = mdbook_driver::config::Config::from_disk(book.0.join("book.toml")).unwrap();
+    let bad = good.replace("code.rs:here", "code.rs:no_such_anchor");
+    book.write(&config.book.src.join("code.md"), &bad);
+    let err = book.render().0.unwrap_err();
+    assert!(
+        err.contains("code.md:4:") && err.contains("code.rs has no anchor `no_such_anchor`"),
+        "{err}"
+    );
+    let kept = fs::read_to_string(index.with_file_name("code.html")).unwrap();
+    assert_eq!(kept, page, "a failed render changed book/");
+
+    // A failure inside mdBook (bad TeX) also leaves book/ alone.
+    let broken = format!("{good}\nBroken \\\\( \\frac{{1}}{{2 \\\\).\n");
+    book.write(&config.book.src.join("code.md"), &broken);
+    let err = book.render().0.unwrap_err();
+    assert!(
+        err.contains("cannot parse TeX") && err.contains("book/ is unchanged"),
+        "{err}"
+    );
+    let kept = fs::read_to_string(index.with_file_name("code.html")).unwrap();
+    assert_eq!(kept, page, "a failed render changed book/");
+    assert!(
+        !book.0.join("target/book-rendering").exists(),
+        "staging left behind"
+    );
 }
