@@ -178,6 +178,14 @@ fn report_strategy_comparison(run: &mut Run, p: &ConceptShiftParams, r: &Strateg
             }
         }
         triggered = triggered.note("ticks: alarms (DDM top, Page–Hinkley middle, ADWIN bottom)");
+        if k.runs.iter().all(|s| s.blocks.is_empty()) {
+            let why = format!(
+                "no accuracy curve: a block of {} samples is longer than the stream ({})",
+                p.block, p.length
+            );
+            plain = plain.note(why.clone());
+            triggered = triggered.note(why);
+        }
         let change = vec![(change_at as f64, 0.0), (change_at as f64, 1.0)];
         panels.push(plain.series("change starts", change.clone(), Marker::Dashed));
         panels.push(triggered);

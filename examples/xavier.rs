@@ -83,7 +83,8 @@ fn main() {
     report_torch_default(&run, &torch);
     run.record("torch_default", &torch);
 
-    let at_init = run.check(glorot_at_init(&params, &mut rng));
+    let progress = &mut run.progress_fn("networks at initialization");
+    let at_init = run.check(glorot_at_init(&params, &mut rng, progress));
     report_glorot_at_init(&mut run, &params, &at_init);
     run.record("glorot_at_init", &at_init);
 

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{example_json, result, temp_dir};
+use common::{example_json, result, run_example, temp_dir};
 use rand::{RngExt, SeedableRng, rngs::StdRng};
 use stable_learning::shift::concept::{
     ConceptShiftParams, DetectionDelays, DetectorDelays, DriftKind, StrategyComparison, alarms,
@@ -278,4 +278,30 @@ fn every_detector_rarely_fires_on_a_stationary_stream() {
             d.name()
         );
     }
+}
+
+/// A block longer than the stream leaves Figure 7.1 without accuracy
+/// curves; each panel says why instead of showing empty axes.
+#[test]
+fn empty_accuracy_panels_say_why() {
+    let out = temp_dir("concept-long-block");
+    let dir = out.join("figures");
+    let args = [
+        "--length",
+        "500",
+        "--block",
+        "10000",
+        "--out",
+        dir.to_str().unwrap(),
+    ];
+    let run = run_example("concept_shift", &args);
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let svg = std::fs::read_to_string(dir.join("accuracy.svg")).unwrap();
+    let why = "no accuracy curve: a block of 10000 samples is longer than the stream (500)";
+    assert_eq!(svg.matches(why).count(), 6, "one note per panel");
 }

@@ -271,3 +271,32 @@ fn a_batch_of_one_digit_has_real_gradients() {
         }
     }
 }
+
+/// Too few factors for a growth rate (`--factors 1` or `2`): the figure and
+/// the text say so, rather than showing a lone point and "NaN".
+#[test]
+fn too_few_factors_for_a_growth_rate_say_so() {
+    let out = temp_dir("gradients-factors");
+    for factors in ["1", "2"] {
+        let dir = out.join(factors);
+        let args = ["--factors", factors, "--out", dir.to_str().unwrap()];
+        let run = run_example("gradients", &args);
+        let stdout = String::from_utf8_lossy(&run.stdout);
+        assert_eq!(
+            run.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let needs = "not measured (a growth rate needs --factors 3 or more)";
+        assert!(
+            stdout.contains(needs) && !stdout.contains("NaN"),
+            "{stdout}"
+        );
+        let svg = std::fs::read_to_string(dir.join("matrix_product.svg")).unwrap();
+        assert!(
+            svg.contains(needs),
+            "--factors {factors}: no note in the figure"
+        );
+    }
+}

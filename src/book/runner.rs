@@ -176,9 +176,9 @@ impl Run {
             Some(len),
             indicatif::ProgressDrawTarget::stderr(),
         );
-        if let Ok(style) =
-            indicatif::ProgressStyle::with_template("{msg:32} [{bar:30}] {percent:>3}% {elapsed}")
-        {
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{msg:32} [{bar:30}] {percent:>3}% {elapsed}, about {eta} left",
+        ) {
             bar.set_style(style.progress_chars("=> "));
         }
         bar.set_message(what.to_string());
@@ -198,7 +198,7 @@ impl Run {
                     indicatif::ProgressDrawTarget::stderr(),
                 );
                 if let Ok(style) = indicatif::ProgressStyle::with_template(
-                    "{msg:32} [{bar:30}] {percent:>3}% {elapsed}",
+                    "{msg:32} [{bar:30}] {percent:>3}% {elapsed}, about {eta} left",
                 ) {
                     b.set_style(style.progress_chars("=> "));
                 }

@@ -521,6 +521,7 @@ impl DeepMlpAtInit {
 pub fn deep_mlp_at_init(
     params: &DeepMlpParams,
     rng: &mut impl Rng,
+    progress: Progress,
 ) -> Result<DeepMlpAtInit, Error> {
     params.check()?;
     let batch = Dataset::digits().sample(params.batch, rng);
@@ -550,6 +551,7 @@ pub fn deep_mlp_at_init(
                 faults: Faults::count(norms),
                 profile,
             });
+            progress(runs.len(), 6);
         }
     }
     Ok(DeepMlpAtInit {
@@ -782,7 +784,8 @@ mod tests {
             scale: 0.0,
             ..DeepMlpParams::default()
         };
-        let err = deep_mlp_at_init(&params, &mut StdRng::seed_from_u64(0)).unwrap_err();
+        let err = deep_mlp_at_init(&params, &mut StdRng::seed_from_u64(0), &mut crate::quiet)
+            .unwrap_err();
         assert!(
             matches!(err, Error::Parameter { name: "scale", .. }),
             "{err}"

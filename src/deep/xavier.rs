@@ -167,15 +167,21 @@ pub struct GlorotAtInit {
 /// forward and backward pass per network gives every hidden layer's
 /// statistics, the histograms of their Figures 6–8, and the Jacobian of
 /// their §4.2.2 ([`middle_jacobian`]).
-pub fn glorot_at_init(params: &XavierParams, rng: &mut impl Rng) -> Result<GlorotAtInit, Error> {
+pub fn glorot_at_init(
+    params: &XavierParams,
+    rng: &mut impl Rng,
+    progress: Progress,
+) -> Result<GlorotAtInit, Error> {
     params.check()?;
     let batch = Dataset::digits().sample(params.batch, rng);
     let sizes = layer_sizes(64, params.width, params.depth, 10);
     let nets: Vec<(Init, Mlp, Snapshot)> = [Init::GLOROT_STANDARD, params.init]
         .into_iter()
-        .map(|init| {
+        .enumerate()
+        .map(|(i, init)| {
             let net = Mlp::new(&sizes, params.activation, init, rng);
             let snap = Snapshot::take(&net, batch.x.view(), &batch.y);
+            progress(i + 1, 2);
             (init, net, snap)
         })
         .collect();
@@ -389,7 +395,8 @@ mod tests {
             init: Init::Normal { std: -1.0 },
             ..XavierParams::default()
         };
-        let err = glorot_at_init(&params, &mut StdRng::seed_from_u64(0)).unwrap_err();
+        let err =
+            glorot_at_init(&params, &mut StdRng::seed_from_u64(0), &mut crate::quiet).unwrap_err();
         assert!(
             matches!(err, Error::Parameter { name: "init", .. }),
             "{err}"
