@@ -6,7 +6,7 @@
 //!
 //! | layer | modules | what it holds |
 //! |---|---|---|
-//! | [`numeric`] | [`kernels`](numeric::kernels), [`linalg`](numeric::linalg), [`solve`](numeric::solve), [`stats`](numeric::stats) | the fast matrix product and tanh; orthogonal matrices, eigen- and singular values; a linear solver; mean, variance, quantiles, histograms |
+//! | [`numeric`] | [`kernels`](numeric::kernels), [`linalg`](numeric::linalg), [`solve`](numeric::solve), [`stats`](numeric::stats), [`alloc`](numeric::alloc) | the fast matrix product and tanh; orthogonal matrices, eigen- and singular values; a linear solver; mean, variance, quantiles, histograms; the allocator that reuses large matrices |
 //! | [`nn`] | [`activation`](nn::activation), [`init`](nn::init), [`loss`](nn::loss), [`mlp`](nn::mlp), [`optim`](nn::optim), [`train`](nn::train), [`data`](nn::data) | the network core: φ and φ′, initializers, losses, an MLP that keeps every layer's values and gradients, SGD with clipping, training, the digits |
 //! | [`deep`] | [`gradients`](deep::gradients), [`symmetry`](deep::symmetry), [`propagation`](deep::propagation), [`xavier`](deep::xavier), [`he`](deep::he) | Part I, *Training deep networks* (chapters 1–4) |
 //! | [`shift`] | [`logistic`](shift::logistic), [`covariate`](shift::covariate), [`label`](shift::label), [`drift`](shift::drift), [`concept`](shift::concept) | Part II, *Why trained models fail in the world* (chapters 5–7) |
@@ -27,6 +27,11 @@ pub mod deep;
 pub mod nn;
 pub mod numeric;
 pub mod shift;
+
+/// Freed large matrices are reused ([`numeric::alloc`]), in every program
+/// built on the library.
+#[global_allocator]
+static ALLOCATOR: numeric::alloc::Recycle = numeric::alloc::Recycle;
 
 pub use error::{Error, Range};
 

@@ -1,6 +1,7 @@
 //! Numerics: linear algebra, a linear solver, statistics, and the fast
 //! kernels the network core runs on. Nothing here knows about networks.
 
+pub mod alloc;
 pub mod kernels;
 pub mod linalg;
 pub mod math;
