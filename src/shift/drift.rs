@@ -226,20 +226,30 @@ impl DriftDetector for PageHinkley {
     }
 }
 
-/// ADWIN, the adaptive window (Bifet & Gavaldà 2007), for values in [0, 1].
-/// It keeps the values since the last change in a window W. After each
-/// value it looks at ways to split W into an older part W₀ and a
-/// newer part W₁, and drops W₀ when their means differ by more than
+/// ADWIN, the adaptive window (Bifet & Gavaldà 2007). It keeps the values
+/// since the last change in a window W. After each value it looks at ways
+/// to split W into an older part W₀ and a newer part W₁, and drops W₀ when
+/// their means differ by more than
 ///
 /// ```text
-/// ε_cut = √( (1/(2m)) · ln(4|W|/δ) ),   m = 1/(1/|W₀| + 1/|W₁|),
+/// ε_cut = R · √( (1/(2m)) · ln(4|W|/δ) ),   m = 1/(1/|W₀| + 1/|W₁|),
 /// ```
 ///
-/// which keeps the probability of a false alarm at each step below δ. Like
+/// which keeps the probability of a false alarm at each step below δ. The
+/// paper states it for values in [0, 1] (R = 1); Hoeffding's bound for
+/// values in an interval of length R is R times as wide, so R here is the
+/// range (largest minus smallest) of the values seen since the last reset:
+/// 1 for a stream of errors (0 or 1), and a stream of values from 0 to 7
+/// is not mistaken for a drifting one. Like
 /// the paper's ADWIN2, which only cuts at the boundaries of buckets of
 /// exponentially growing size, it checks a logarithmic number of splits:
 /// newer parts of 5, 6, 7, … values growing by about 20% each time, each
 /// part at least `min_side` long.
+///
+/// Memory: the paper's ADWIN2 compresses the window into logarithmically
+/// many buckets; this one keeps a prefix sum per value, so its memory grows
+/// with the window (on a stream that never changes, with the stream), in
+/// exchange for exact means of every split.
 ///
 /// ```
 /// use stable_learning::shift::drift::{Adwin, DriftDetector, Status};
@@ -259,6 +269,9 @@ pub struct Adwin {
     /// of the first i of them; the window is `prefix[start..]`.
     prefix: Vec<f64>,
     start: usize,
+    /// The smallest and largest value since the last reset.
+    low: f64,
+    high: f64,
 }
 
 impl Adwin {
@@ -278,6 +291,8 @@ impl Adwin {
             min_side,
             prefix: vec![0.0],
             start: 0,
+            low: f64::INFINITY,
+            high: f64::NEG_INFINITY,
         })
     }
 
@@ -301,6 +316,7 @@ impl Adwin {
             return None;
         }
         let log_term = math::ln(4.0 * n as f64 / self.delta);
+        let range = self.high - self.low;
         let total = self.prefix[end] - self.prefix[self.start];
         let mut n1 = self.min_side;
         while n1 + self.min_side <= n {
@@ -309,7 +325,7 @@ impl Adwin {
             let s1 = self.prefix[end] - self.prefix[cut];
             let (mean0, mean1) = ((total - s1) / n0 as f64, s1 / n1 as f64);
             let m = 1.0 / (1.0 / n0 as f64 + 1.0 / n1 as f64);
-            let eps = (log_term / (2.0 * m)).sqrt();
+            let eps = range * (log_term / (2.0 * m)).sqrt();
             if (mean0 - mean1).abs() > eps {
                 return Some(cut);
             }
@@ -323,6 +339,8 @@ impl DriftDetector for Adwin {
     fn update(&mut self, x: f64) -> Status {
         let last = *self.prefix.last().expect("prefix starts with 0");
         self.prefix.push(last + x);
+        self.low = self.low.min(x);
+        self.high = self.high.max(x);
         let mut drifted = false;
         while let Some(cut) = self.find_cut() {
             self.start = cut;
@@ -344,6 +362,8 @@ impl DriftDetector for Adwin {
     fn reset(&mut self) {
         self.prefix = vec![0.0];
         self.start = 0;
+        self.low = f64::INFINITY;
+        self.high = f64::NEG_INFINITY;
     }
 
     fn name(&self) -> &'static str {
@@ -354,6 +374,34 @@ impl DriftDetector for Adwin {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn adwin_scales_its_bound_with_the_range_of_the_values() {
+        // 1000 values uniform on {0, 1}, then 1000 uniform on {0, ..., 7}:
+        // one change (the mean goes from 1/2 to 7/2). With the [0, 1] bound
+        // it fired about 140 times after the change.
+        use rand::{RngExt, SeedableRng, rngs::StdRng};
+        for seed in 0..5 {
+            let rng = &mut StdRng::seed_from_u64(seed);
+            let mut d = Adwin::new(0.002, 5).unwrap();
+            let alarms: Vec<usize> = (0..2000)
+                .filter(|&t| {
+                    let top = if t < 1000 { 2 } else { 8 };
+                    d.update(rng.random_range(0..top) as f64) == Status::Drift
+                })
+                .collect();
+            assert!(
+                alarms.len() <= 2 && alarms.iter().any(|&t| (1000..1100).contains(&t)),
+                "seed {seed}: alarms at {alarms:?}"
+            );
+        }
+        // Errors (0 or 1) are the paper's case: R = 1, as before.
+        let mut d = Adwin::new(0.002, 5).unwrap();
+        for t in 0..200 {
+            d.update((t % 3 == 0) as u8 as f64);
+        }
+        assert_eq!((d.low, d.high), (0.0, 1.0));
+    }
 
     #[test]
     fn constant_streams_never_fire() {
