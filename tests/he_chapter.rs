@@ -107,4 +107,24 @@ fn he_example_matches_theory_and_prose() {
     assert_mentions(&text, &format!("= {rate:.4}"), "the Lyapunov rate");
     assert_mentions(&text, &tex_sci(rate.powi(2000), 1), "the typical shrink");
     assert!(gauss_tanh.last < tanh_orth);
+    // The shrink factor and the end points, in the prose and the alt text.
+    let factor = tex_sci(input / gauss_lin.last, 0);
+    assert_mentions(
+        &text,
+        &format!("about\n\\\\({factor}\\\\)"),
+        "the shrink factor",
+    );
+    let end = tex_sci(gauss_lin.last, 2);
+    assert_mentions(
+        &text,
+        &format!("to \\\\({end}\\\\) in this run"),
+        "the end point",
+    );
+    for (run, words) in [
+        (gauss_lin, "Gaussian linear wanders downward"),
+        (gauss_tanh, "Gaussian tanh"),
+    ] {
+        let alt = format!("{words} to about {:.0e}", run.last);
+        assert_mentions(&text, &alt, "Figure 4.3's alt text");
+    }
 }
