@@ -57,7 +57,7 @@ fn main() {
     };
     let mut rng = StdRng::seed_from_u64(args.common.seed);
 
-    let progress = &mut run.progress_fn("training three networks");
+    let progress = &mut run.progress_fn("training four networks");
     let starts = run.check(three_starts(&params, &mut rng, progress));
     report_three_starts(&mut run, &params, &starts);
     run.record("three_starts", &starts);
@@ -96,6 +96,10 @@ fn report_three_starts(run: &mut Run, params: &SymmetryParams, starts: &ThreeSta
             r.start, r.test_error
         );
     }
+    table += &format!(
+        "| one hidden unit, random weights (control) | – | {:.3} |\n",
+        starts.single_unit_test_error
+    );
     run.say(format!(
         "One hidden layer of {} tanh units, {} epochs, {} training and {} test digits:",
         params.hidden, params.epochs, starts.train_size, starts.test_size

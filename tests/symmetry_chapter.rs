@@ -58,6 +58,25 @@ fn equal_start_stays_symmetric_and_dropout_breaks_it() {
         ),
         "the largest spreads",
     );
+    // The control: a network with one hidden unit does about as badly as
+    // the equal start, at the book's seed and at others.
+    let one = starts.single_unit_test_error;
+    assert!(one > 0.5, "{one}");
+    assert_mentions(
+        &text,
+        &format!("ends at {:.1}%, also", 100.0 * one),
+        "the one-unit control's test error",
+    );
+    for seed in ["1", "2", "3"] {
+        let doc = example_json("symmetry", &["--seed", seed], &out.join(seed));
+        let s: ThreeStarts = result(&doc, "three_starts");
+        let (equal, random) = (s.runs[0].test_error, s.runs[1].test_error);
+        let one = s.single_unit_test_error;
+        assert!(
+            equal > 0.5 && one > 0.5 && random < 0.1,
+            "seed {seed}: equal {equal}, one unit {one}, random {random}"
+        );
+    }
     // 1348 training digits in batches of 32: 43 steps per epoch, 30 epochs.
     assert_eq!(starts.train_size, 1348);
     assert_eq!(equal.spread.len(), 1 + 43 * 30);

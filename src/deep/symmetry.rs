@@ -132,6 +132,10 @@ pub struct ThreeStarts {
     pub test_size: usize,
     /// The three runs: equal weights, random weights, equal weights + dropout.
     pub runs: Vec<StartRun>,
+    /// The control: the test error of a network with a single hidden unit,
+    /// started at random and trained the same way. An equal start's units
+    /// stay one unit repeated; this is what one unit can do.
+    pub single_unit_test_error: f64,
 }
 
 // ANCHOR: three_starts
@@ -139,7 +143,8 @@ pub struct ThreeStarts {
 /// trained on the digits (a random quarter held out for testing) three
 /// times: every weight equal to `value`, Xavier's random start, and equal
 /// weights with dropout on the hidden units. After every SGD step it
-/// measures how different the hidden units are ([`unit_spread`]).
+/// measures how different the hidden units are ([`unit_spread`]). Then, as
+/// a control, it trains a network with a single hidden unit the same way.
 pub fn three_starts(
     params: &SymmetryParams,
     rng: &mut impl Rng,
@@ -182,12 +187,24 @@ pub fn three_starts(
             spread,
             history,
         });
-        progress(i + 1, starts.len());
+        progress(i + 1, starts.len() + 1);
     }
+    // The control: one hidden unit, random start, the same training.
+    let xavier = Init::XavierUniform { gain: 1.0 };
+    let mut one = Mlp::new(&[64, 1, 10], Activation::Tanh, xavier, rng);
+    let cfg = Training {
+        epochs: params.epochs,
+        batch_size: params.batch,
+        sgd: Sgd::new(params.lr),
+        dropout: 0.0,
+    };
+    let history = train(&mut one, &train_set, &test_set, &cfg, rng, |_| {});
+    progress(starts.len() + 1, starts.len() + 1);
     Ok(ThreeStarts {
         train_size: train_set.len(),
         test_size: test_set.len(),
         runs,
+        single_unit_test_error: history.last().map_or(f64::NAN, |s| s.test_error),
     })
 }
 // ANCHOR_END: three_starts
