@@ -8,7 +8,8 @@ mod common;
 use common::{example_json, result, run_example, temp_dir};
 use rand::{RngExt, SeedableRng, rngs::StdRng};
 use stable_learning::shift::concept::{
-    ConceptShiftParams, DetectionDelays, DetectorDelays, DriftKind, StrategyComparison, alarms,
+    ConceptShiftParams, DetectionDelays, DetectorDelays, DriftKind, OperatingPoint,
+    OperatingPoints, StrategyComparison, alarms,
 };
 use stable_learning::shift::drift::DriftDetector;
 
@@ -304,4 +305,105 @@ fn empty_accuracy_panels_say_why() {
     let svg = std::fs::read_to_string(dir.join("accuracy.svg")).unwrap();
     let why = "no accuracy curve: a block of 10000 samples is longer than the stream (500)";
     assert_eq!(svg.matches(why).count(), 6, "one note per panel");
+}
+
+/// The fastest setting of `detector` with at most `max_false_alarms` per
+/// 1000 samples: (its median delay, its setting).
+fn fastest_within(
+    r: &OperatingPoints,
+    detector: &str,
+    max_false_alarms: f64,
+) -> Option<(f64, f64)> {
+    r.points
+        .iter()
+        .filter(|p| p.detector == detector && p.false_alarms_per_1000 <= max_false_alarms)
+        .filter_map(|p: &OperatingPoint| Some((p.median_delay?, p.setting)))
+        .min_by(|a, b| a.0.total_cmp(&b.0))
+}
+
+/// Figure 7.2 and Table 7.3: at matched false-alarm rates Page–Hinkley and
+/// ADWIN beat DDM, and ADWIN beats Page–Hinkley at zero false alarms; at
+/// the book's seed (the numbers in the prose) and at seeds 1, 2 and 3.
+#[test]
+fn detectors_compared_at_matched_false_alarm_rates() {
+    let out = temp_dir("concept-operating");
+    let text = text();
+    for seed in ["42", "1", "2", "3"] {
+        let doc = example_json("concept_shift", &["--seed", seed], &out.join(seed));
+        let r: OperatingPoints = result(&doc, "operating_points");
+        assert_eq!(r.points.len(), 21);
+        let ddm = r
+            .points
+            .iter()
+            .find(|p| p.detector == "DDM" && p.setting == 3.0)
+            .expect("the book's DDM setting");
+        let (ddm_fa, ddm_delay) = (ddm.false_alarms_per_1000, ddm.median_delay.unwrap());
+        let ph = fastest_within(&r, "Page–Hinkley", ddm_fa).expect("a Page–Hinkley setting");
+        let adwin = fastest_within(&r, "ADWIN", ddm_fa).expect("an ADWIN setting");
+        assert!(
+            ph.0 < ddm_delay && adwin.0 < ddm_delay,
+            "seed {seed}: {r:?}"
+        );
+        let ph_zero = fastest_within(&r, "Page–Hinkley", 0.0).expect("PH at zero");
+        let adwin_zero = fastest_within(&r, "ADWIN", 0.0).expect("ADWIN at zero");
+        assert!(adwin_zero.0 < ph_zero.0, "seed {seed}: {r:?}");
+        assert!(
+            fastest_within(&r, "DDM", 0.0).is_none(),
+            "seed {seed}: {r:?}"
+        );
+        if seed == "42" {
+            let said = [
+                (
+                    format!(
+                        "DDM raises {ddm_fa:.3} false alarms per 1000 samples for a median delay of {ddm_delay:.0}"
+                    ),
+                    "DDM at its setting",
+                ),
+                (
+                    format!("fires after {:.0} samples (λ = {})", ph.0, ph.1),
+                    "Page–Hinkley matched",
+                ),
+                (
+                    format!("ADWIN after {:.0} (δ = {})", adwin.0, adwin.1),
+                    "ADWIN matched",
+                ),
+                (
+                    format!(
+                        "ADWIN needs {:.0} samples (δ = {})",
+                        adwin_zero.0, adwin_zero.1
+                    ),
+                    "ADWIN at zero",
+                ),
+                (
+                    format!("Page–Hinkley {:.0} (λ = {})", ph_zero.0, ph_zero.1),
+                    "Page–Hinkley at zero",
+                ),
+            ];
+            for (needle, what) in said {
+                mentions(&text, &needle, what);
+            }
+            // Figure 7.2's alt text: DDM's two most sensitive settings, and
+            // Page–Hinkley's ends (to the nearest 10 samples).
+            let point = |name: &str, setting: f64| {
+                let p = r
+                    .points
+                    .iter()
+                    .find(|p| p.detector == name && p.setting == setting);
+                let p = p.expect("a setting of the grid");
+                (p.false_alarms_per_1000, p.median_delay.unwrap())
+            };
+            let (fa, delay) = point("DDM", 2.5);
+            let needle = format!("about {fa:.2} for a delay of {delay:.0}");
+            mentions(&text, &needle, "Figure 7.2's alt text, DDM");
+            let tens = |d: f64| 10.0 * (d / 10.0).round();
+            let (_, slow) = point("Page–Hinkley", 150.0);
+            let (fa, fast) = point("Page–Hinkley", 10.0);
+            let needle = format!(
+                "from a delay of about {} samples with no false alarms to about {} with {fa:.1}",
+                tens(slow),
+                tens(fast)
+            );
+            mentions(&text, &needle, "Figure 7.2's alt text, Page–Hinkley");
+        }
+    }
 }

@@ -742,6 +742,129 @@ pub fn detection_delays(
 }
 // ANCHOR_END: detection_delays
 
+/// One setting of one detector in [`operating_points`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OperatingPoint {
+    /// The detector's name ([`DriftDetector::name`]).
+    pub detector: String,
+    /// Its sensitivity setting: DDM's drift level (in standard deviations),
+    /// Page–Hinkley's threshold λ, or ADWIN's confidence δ.
+    pub setting: f64,
+    /// False alarms per 1000 samples on the streams that never change.
+    pub false_alarms_per_1000: f64,
+    /// The median delay on the changing streams where it fired after the
+    /// change (None if it never did).
+    pub median_delay: Option<f64>,
+    /// Changing streams on which it never fired after the change.
+    pub missed: usize,
+}
+
+/// What [`operating_points`] found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OperatingPoints {
+    /// Pairs of streams (one changing, one not) every setting watched.
+    pub streams: usize,
+    /// Every detector at every setting, DDM's first, then Page–Hinkley's,
+    /// then ADWIN's, each from the most to the least sensitive.
+    pub points: Vec<OperatingPoint>,
+}
+
+/// DDM's drift levels, Page–Hinkley's thresholds and ADWIN's confidences
+/// that [`operating_points`] tries, from the most to the least sensitive.
+pub const DDM_LEVELS: [f64; 7] = [2.5, 3.0, 3.5, 4.0, 4.5, 5.0, 6.0];
+/// See [`DDM_LEVELS`].
+pub const PH_THRESHOLDS: [f64; 7] = [10.0, 20.0, 30.0, 50.0, 75.0, 100.0, 150.0];
+/// See [`DDM_LEVELS`].
+pub const ADWIN_DELTAS: [f64; 7] = [0.3, 0.1, 0.03, 0.01, 0.002, 1e-4, 1e-6];
+
+// ANCHOR: operating_points
+/// The detectors compared at matched operating points: each one's delay
+/// and false-alarm rate as its sensitivity setting varies ([`DDM_LEVELS`],
+/// [`PH_THRESHOLDS`], [`ADWIN_DELTAS`]), on the same `trials` pairs of error
+/// streams as [`detection_delays`] draws (a sudden change after 1000
+/// samples, and no change, 3000 samples each). A detector is faster than
+/// another only if it is faster at the same false-alarm rate.
+pub fn operating_points(
+    params: &ConceptShiftParams,
+    rng: &mut impl Rng,
+    progress: Progress,
+) -> Result<OperatingPoints, Error> {
+    params.check()?;
+    let p = params;
+    let (pre, post) = (1000, 2000);
+    let mut pairs = Vec::with_capacity(p.trials);
+    for _ in 0..p.trials {
+        let initial = p.stream(DriftKind::None, p.initial, 0).generate(rng)?;
+        let model = fit(&initial)?;
+        let errors_on = |s: &[Sample]| -> Vec<bool> {
+            let probabilities = model.probabilities(inputs(s).view());
+            let predicted = probabilities.iter().map(|&q| q > 0.5);
+            s.iter().zip(predicted).map(|(s, y)| y != s.y).collect()
+        };
+        let drifting = errors_on(&p.stream(DriftKind::Sudden, pre + post, pre).generate(rng)?);
+        let steady = errors_on(&p.stream(DriftKind::None, pre + post, 0).generate(rng)?);
+        pairs.push((drifting, steady));
+    }
+    // Each setting as parameters for [`detectors`], and which of the three
+    // detectors it is.
+    let settings = DDM_LEVELS
+        .iter()
+        .map(|&v| {
+            (
+                0,
+                ConceptShiftParams {
+                    ddm_drift: v,
+                    ..p.clone()
+                },
+            )
+        })
+        .chain(PH_THRESHOLDS.iter().map(|&v| {
+            (
+                1,
+                ConceptShiftParams {
+                    ph_lambda: v,
+                    ..p.clone()
+                },
+            )
+        }))
+        .chain(ADWIN_DELTAS.iter().map(|&v| {
+            (
+                2,
+                ConceptShiftParams {
+                    adwin_delta: v,
+                    ..p.clone()
+                },
+            )
+        }));
+    let settings: Vec<(usize, ConceptShiftParams)> = settings.collect();
+    let mut points = Vec::with_capacity(settings.len());
+    for (i, (which, q)) in settings.iter().enumerate() {
+        let mut detector = detectors(q).swap_remove(*which);
+        let (mut delays, mut missed, mut false_alarms) = (Vec::new(), 0, 0);
+        for (drifting, steady) in &pairs {
+            let fired = alarms(detector.as_mut(), drifting);
+            match fired.iter().find(|&&t| t >= pre) {
+                Some(&t) => delays.push((t - pre) as f64),
+                None => missed += 1,
+            }
+            false_alarms += alarms(detector.as_mut(), steady).len();
+        }
+        points.push(OperatingPoint {
+            detector: detector.name().to_string(),
+            setting: [q.ddm_drift, q.ph_lambda, q.adwin_delta][*which],
+            false_alarms_per_1000: 1000.0 * false_alarms as f64 / (p.trials * (pre + post)) as f64,
+            median_delay: (!delays.is_empty()).then(|| quantile(&delays, 0.5)),
+            missed,
+        });
+        progress(i + 1, settings.len());
+    }
+    Ok(OperatingPoints {
+        streams: p.trials,
+        points,
+    })
+}
+// ANCHOR_END: operating_points
+
 #[cfg(test)]
 mod tests {
     use super::*;
