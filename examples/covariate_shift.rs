@@ -6,10 +6,10 @@
 //! command line and their figures.
 
 use clap::Parser;
-use rand::{SeedableRng, rngs::StdRng};
 use serde::Serialize;
 use stable_learning::book::figure::{Figure, Legend, LineChart, Marker};
 use stable_learning::book::runner::{Common, Experiment, Run, number_in, whole_in};
+use stable_learning::numeric::random::stream;
 use stable_learning::numeric::stats::Histogram;
 use stable_learning::shift::covariate::{
     DetectionPower, DetectorParams, DigitsShift, DigitsShiftParams, LambdaPoint, RegressionParams,
@@ -106,25 +106,26 @@ fn main() {
         repeats: args.digits_repeats,
         permutations: args.permutations,
     };
-    // One random stream, in this order: the regression, the detector, the digits.
-    let mut rng = StdRng::seed_from_u64(args.common.seed);
+    // Each experiment draws from its own random stream, derived from the
+    // seed and the experiment's name: changing one experiment's flags
+    // leaves the others' results as they were.
+    let seed = args.common.seed;
 
     let progress = &mut run.progress_fn("regression trials");
-    let regression = run.check(shimodaira_regression(
-        &regression_params,
-        &mut rng,
-        progress,
-    ));
+    let rng = &mut stream(seed, "shimodaira_regression", 0);
+    let regression = run.check(shimodaira_regression(&regression_params, rng, progress));
     report_shimodaira_regression(&mut run, &regression_params, &regression);
     run.record("shimodaira_regression", &regression);
 
     let progress = &mut run.progress_fn("detection power");
-    let power = run.check(detection_power(&detector_params, &mut rng, progress));
+    let rng = &mut stream(seed, "detection_power", 0);
+    let power = run.check(detection_power(&detector_params, rng, progress));
     report_detection_power(&mut run, &detector_params, &power);
     run.record("detection_power", &power);
 
     let progress = &mut run.progress_fn("digit splits");
-    let digits = run.check(digits_shift(&digits_params, &mut rng, progress));
+    let rng = &mut stream(seed, "digits_shift", 0);
+    let digits = run.check(digits_shift(&digits_params, rng, progress));
     report_digits_shift(&mut run, &digits_params, &digits);
     run.record("digits_shift", &digits);
 

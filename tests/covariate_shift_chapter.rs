@@ -303,3 +303,34 @@ fn far_test_inputs_report_undetermined_fits() {
     assert!(table.contains("left undetermined"), "{table}");
     assert!(!table.contains("NaN"), "{table}");
 }
+
+/// Each experiment draws from its own random stream: changing the
+/// regression's `--n-train` leaves the detector's and the digits' figures
+/// and tables byte for byte as they were, and changing the detector's
+/// `--power-trials` leaves the regression's and the digits'.
+#[test]
+fn one_experiments_flags_leave_the_others_untouched() {
+    let out = temp_dir("covariate-streams");
+    let run = |name: &str, args: &[&str]| {
+        let dir = out.join(name);
+        let mut all = vec!["--out", dir.to_str().unwrap()];
+        all.extend_from_slice(args);
+        let status = run_example("covariate_shift", &all).status;
+        assert!(status.success(), "{name}: {status}");
+        move |file: &str| std::fs::read(dir.join(file)).unwrap()
+    };
+    let book = run("book", &[]);
+    let fewer = run("n-train", &["--n-train", "20"]);
+    let power = run("power", &["--power-trials", "20"]);
+    for file in ["detector.svg", "digits.md", "digits_ink.svg"] {
+        assert!(book(file) == fewer(file), "--n-train 20 changed {file}");
+    }
+    assert!(book("regression.md") != fewer("regression.md"));
+    for file in ["regression.md", "regression.svg", "lambda.svg", "digits.md"] {
+        assert!(
+            book(file) == power(file),
+            "--power-trials 20 changed {file}"
+        );
+    }
+    assert!(book("detector.svg") != power("detector.svg"));
+}

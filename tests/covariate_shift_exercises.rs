@@ -10,6 +10,7 @@ use rand::{RngExt, SeedableRng, rngs::StdRng};
 use rand_distr::StandardNormal;
 use stable_learning::nn::data::Dataset;
 use stable_learning::numeric::math;
+use stable_learning::numeric::random::stream;
 use stable_learning::shift::covariate::{
     DomainClassifier, RegressionParams, ShiftTest, ShimodairaRegression, domain_classifier_test,
     normal_pdf, polyval, shimodaira_regression, standardized_ink, weighted_polyfit,
@@ -131,7 +132,9 @@ fn far_target() -> ShimodairaRegression {
         test_mean: 1.5,
         ..RegressionParams::default()
     };
-    let r = shimodaira_regression(&params, &mut StdRng::seed_from_u64(42), &mut |_, _| {});
+    // The example's random stream for this experiment at its seed, 42.
+    let rng = &mut stream(42, "shimodaira_regression", 0);
+    let r = shimodaira_regression(&params, rng, &mut |_, _| {});
     let r = r.unwrap();
     let ess = r.effective_sample_size;
     let (plain, weighted) = (r.test_error_unweighted, r.test_error_true_weights);
