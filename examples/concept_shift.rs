@@ -6,10 +6,10 @@
 //! their figures.
 
 use clap::Parser;
-use rand::{SeedableRng, rngs::StdRng};
 use serde::Serialize;
 use stable_learning::book::figure::{Figure, Legend, LineChart, Marker, PALETTE};
 use stable_learning::book::runner::{Common, Experiment, Run, number_in, whole_in};
+use stable_learning::numeric::random::stream;
 use stable_learning::shift::concept::{
     ConceptShiftParams, DetectionDelays, DriftKind, OperatingPoints, StrategyComparison,
     detection_delays, operating_points, strategy_comparison,
@@ -99,21 +99,25 @@ fn main() {
         block: args.block,
         trials: args.trials,
     };
-    // One random stream: the strategies' streams first, then the detectors'.
-    let mut rng = StdRng::seed_from_u64(args.common.seed);
+    // Each experiment draws from its own random stream, derived from the
+    // seed and the experiment's name.
+    let seed = args.common.seed;
 
     let progress = &mut run.progress_fn("streams");
-    let comparison = run.check(strategy_comparison(&params, &mut rng, progress));
+    let rng = &mut stream(seed, "strategy_comparison", 0);
+    let comparison = run.check(strategy_comparison(&params, rng, progress));
     report_strategy_comparison(&mut run, &params, &comparison);
     run.record("strategy_comparison", &comparison);
 
     let progress = &mut run.progress_fn("detector trials");
-    let delays = run.check(detection_delays(&params, &mut rng, progress));
+    let rng = &mut stream(seed, "detection_delays", 0);
+    let delays = run.check(detection_delays(&params, rng, progress));
     report_detection_delays(&mut run, &params, &delays);
     run.record("detection_delays", &delays);
 
     let progress = &mut run.progress_fn("detector settings");
-    let points = run.check(operating_points(&params, &mut rng, progress));
+    let rng = &mut stream(seed, "operating_points", 0);
+    let points = run.check(operating_points(&params, rng, progress));
     report_operating_points(&mut run, &points);
     run.record("operating_points", &points);
 

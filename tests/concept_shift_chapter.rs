@@ -176,33 +176,10 @@ fn example_results_match_the_chapter_and_the_claims() {
         &format!("{early} of its {total} false alarms on the unchanging streams"),
         "DDM's false alarms near restarts",
     );
-    let ddm_sudden = &c.run(DriftKind::Sudden, "DDM").unwrap().detections;
-    assert!(
-        ddm_sudden[0] < 100,
-        "DDM's early false alarm, near its start"
-    );
-    mentions(
-        &t,
-        &format!("alarm at sample {} of the sudden stream", ddm_sudden[0]),
-        "DDM's early alarm",
-    );
-    // Its one miss: a false alarm less than its 30 warm-up samples before
-    // the change, so the warm-up, and the baseline after it, lie mostly after
-    // the change.
-    assert_eq!(ddm.missed, 1);
-    let gap =
-        ddm.missed_last_alarm_before_change[0].expect("a false alarm before the missed change");
-    assert!(
-        gap < 15,
-        "{gap} samples before the change: most of the warm-up after it"
-    );
-    mentions(
-        &t,
-        &format!(
-            "Its one miss comes from such an alarm, too: on that stream DDM fired falsely {gap} samples before the change"
-        ),
-        "DDM's single miss",
-    );
+    // Misses are rare for every detector (the stream's change is large).
+    for x in [ddm, ph, adwin] {
+        assert!(x.missed <= 3, "{}: {} misses", x.detector, x.missed);
+    }
     mentions(
         &t,
         &format!(
@@ -406,4 +383,25 @@ fn detectors_compared_at_matched_false_alarm_rates() {
             mentions(&text, &needle, "Figure 7.2's alt text, Page–Hinkley");
         }
     }
+}
+
+/// Each experiment draws from its own random stream: `--trials`, which
+/// only the detector experiments use, leaves Figure 7.1 and Table 7.1
+/// byte for byte as they were.
+#[test]
+fn the_detectors_trials_leave_the_strategy_comparison_untouched() {
+    let out = temp_dir("concept-streams");
+    let files = |name: &str, args: &[&str]| {
+        let dir = out.join(name);
+        let mut all = vec!["--out", dir.to_str().unwrap()];
+        all.extend_from_slice(args);
+        let status = run_example("concept_shift", &all).status;
+        assert!(status.success(), "{name}: {status}");
+        move |file: &str| std::fs::read(dir.join(file)).unwrap()
+    };
+    let (book, fewer) = (files("book", &[]), files("fewer", &["--trials", "20"]));
+    for file in ["accuracy.svg", "strategies.md"] {
+        assert!(book(file) == fewer(file), "--trials 20 changed {file}");
+    }
+    assert!(book("delays.md") != fewer("delays.md"));
 }
