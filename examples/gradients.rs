@@ -6,7 +6,6 @@
 //! this file is their command line and their figures.
 
 use clap::Parser;
-use rand::{SeedableRng, rngs::StdRng};
 use serde::Serialize;
 use stable_learning::book::figure::{Figure, Legend, LineChart, Marker, format_number};
 use stable_learning::book::runner::{Common, Experiment, Run, number_in, whole_in};
@@ -15,6 +14,7 @@ use stable_learning::deep::gradients::{
     MatrixProductParams, MatrixProducts, ScalarChains, SigmoidSaturation, clipping,
     deep_mlp_at_init, matrix_products, scalar_chains, sigmoid_saturation,
 };
+use stable_learning::numeric::random::stream;
 
 /// Vanishing and exploding gradients: products of many factors, saturating
 /// sigmoids, deep networks at initialization, and gradient clipping.
@@ -63,7 +63,9 @@ impl Experiment for Args {
 
 fn main() {
     let (args, mut run) = Run::start::<Args>("gradients");
-    let mut rng = StdRng::seed_from_u64(args.common.seed);
+    // Each random experiment draws from its own stream, derived from the
+    // seed and the experiment's name.
+    let seed = args.common.seed;
 
     let chains = run.check(scalar_chains(args.chain_depth));
     report_scalar_chains(&mut run, args.chain_depth, &chains);
@@ -79,7 +81,8 @@ fn main() {
         trials: args.trials,
     };
     let progress = &mut run.progress_fn("matrix products");
-    let products = run.check(matrix_products(&product_params, &mut rng, progress));
+    let rng = &mut stream(seed, "matrix_products", 0);
+    let products = run.check(matrix_products(&product_params, rng, progress));
     report_matrix_products(&mut run, &product_params, &products);
     run.record("matrix_products", &products);
 
@@ -90,7 +93,8 @@ fn main() {
         scale: args.scale,
     };
     let progress = &mut run.progress_fn("deep networks");
-    let mlp = run.check(deep_mlp_at_init(&mlp_params, &mut rng, progress));
+    let rng = &mut stream(seed, "deep_mlp_at_init", 0);
+    let mlp = run.check(deep_mlp_at_init(&mlp_params, rng, progress));
     report_deep_mlp_at_init(&mut run, &mlp_params, &mlp);
     run.record("deep_mlp_at_init", &mlp);
 
