@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::drift::{Adwin, Ddm, DriftDetector, PageHinkley, Status};
 use crate::numeric::math;
+use crate::numeric::random::repeat;
 use crate::numeric::stats::{mean, quantile};
 use crate::shift::logistic::Logistic;
 use crate::{Error, Progress, Range};
@@ -804,6 +805,7 @@ pub fn operating_points(
         let drifting = errors_on(&p.stream(DriftKind::Sudden, pre + post, pre).generate(rng)?);
         let steady = errors_on(&p.stream(DriftKind::None, pre + post, 0).generate(rng)?);
         pairs.push((drifting, steady));
+        progress(pairs.len(), p.trials);
     }
     // Each setting as parameters for [`detectors`], and which of the three
     // detectors it is.
@@ -837,8 +839,10 @@ pub fn operating_points(
             )
         }));
     let settings: Vec<(usize, ConceptShiftParams)> = settings.collect();
-    let mut points = Vec::with_capacity(settings.len());
-    for (i, (which, q)) in settings.iter().enumerate() {
+    // The settings are independent of each other: run them on every core
+    // (the results do not depend on the number of threads).
+    let points = repeat(settings.len(), |i| {
+        let (which, q) = &settings[i];
         let mut detector = detectors(q).swap_remove(*which);
         let (mut delays, mut missed, mut false_alarms) = (Vec::new(), 0, 0);
         for (drifting, steady) in &pairs {
@@ -849,15 +853,14 @@ pub fn operating_points(
             }
             false_alarms += alarms(detector.as_mut(), steady).len();
         }
-        points.push(OperatingPoint {
+        OperatingPoint {
             detector: detector.name().to_string(),
             setting: [q.ddm_drift, q.ph_lambda, q.adwin_delta][*which],
             false_alarms_per_1000: 1000.0 * false_alarms as f64 / (p.trials * (pre + post)) as f64,
             median_delay: (!delays.is_empty()).then(|| quantile(&delays, 0.5)),
             missed,
-        });
-        progress(i + 1, settings.len());
-    }
+        }
+    });
     Ok(OperatingPoints {
         streams: p.trials,
         points,
