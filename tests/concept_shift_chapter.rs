@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{example_json, result, run_example, temp_dir};
+use common::{example_json, result, run_example_into, temp_dir};
 use rand::{RngExt, SeedableRng, rngs::StdRng};
 use stable_learning::shift::concept::{
     ConceptShiftParams, DetectionDelays, DetectorDelays, DriftKind, OperatingPoint,
@@ -264,20 +264,10 @@ fn every_detector_rarely_fires_on_a_stationary_stream() {
 fn empty_accuracy_panels_say_why() {
     let out = temp_dir("concept-long-block");
     let dir = out.join("figures");
-    let args = [
-        "--length",
-        "500",
-        "--block",
-        "10000",
-        "--out",
-        dir.to_str().unwrap(),
-    ];
-    let run = run_example("concept_shift", &args);
-    assert_eq!(
-        run.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
+    run_example_into(
+        "concept_shift",
+        &dir,
+        &["--length", "500", "--block", "10000"],
     );
     let svg = std::fs::read_to_string(dir.join("accuracy.svg")).unwrap();
     let why = "no accuracy curve: a block of 10000 samples is longer than the stream (500)";
@@ -393,10 +383,7 @@ fn the_detectors_trials_leave_the_strategy_comparison_untouched() {
     let out = temp_dir("concept-streams");
     let files = |name: &str, args: &[&str]| {
         let dir = out.join(name);
-        let mut all = vec!["--out", dir.to_str().unwrap()];
-        all.extend_from_slice(args);
-        let status = run_example("concept_shift", &all).status;
-        assert!(status.success(), "{name}: {status}");
+        run_example_into("concept_shift", &dir, args);
         move |file: &str| std::fs::read(dir.join(file)).unwrap()
     };
     let (book, fewer) = (files("book", &[]), files("fewer", &["--trials", "20"]));

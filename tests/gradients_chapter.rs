@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{assert_mentions, chapter, example_json, result, run_example, temp_dir, tex_sci};
+use common::{assert_mentions, chapter, example_json, result, run_example_into, temp_dir, tex_sci};
 use stable_learning::deep::gradients::{
     Clipping, DeepMlpAtInit, MatrixProducts, ScalarChains, SigmoidSaturation,
     gaussian_product_growth_rate, scalar_chain,
@@ -238,22 +238,8 @@ fn thousands(n: u64) -> String {
 fn a_batch_of_one_digit_has_real_gradients() {
     let out = temp_dir("gradients-batch-1");
     let dir = out.join("figures");
-    let args = [
-        "--batch",
-        "1",
-        "--seed",
-        "5",
-        "--out",
-        dir.to_str().unwrap(),
-    ];
-    let run = run_example("gradients", &args);
+    let run = run_example_into("gradients", &dir, &["--batch", "1", "--seed", "5"]);
     let stdout = String::from_utf8_lossy(&run.stdout);
-    assert_eq!(
-        run.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
     assert!(stdout.contains("a batch of 1 digit image"), "{stdout}");
     let table = std::fs::read_to_string(dir.join("deep_mlp.md")).unwrap();
     let rows: Vec<&str> = table
@@ -279,15 +265,8 @@ fn too_few_factors_for_a_growth_rate_say_so() {
     let out = temp_dir("gradients-factors");
     for factors in ["1", "2"] {
         let dir = out.join(factors);
-        let args = ["--factors", factors, "--out", dir.to_str().unwrap()];
-        let run = run_example("gradients", &args);
+        let run = run_example_into("gradients", &dir, &["--factors", factors]);
         let stdout = String::from_utf8_lossy(&run.stdout);
-        assert_eq!(
-            run.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&run.stderr)
-        );
         let needs = "not measured (a growth rate needs --factors 3 or more)";
         assert!(
             stdout.contains(needs) && !stdout.contains("NaN"),
@@ -309,10 +288,7 @@ fn the_products_trials_leave_the_deep_network_untouched() {
     let out = temp_dir("gradients-streams");
     let files = |name: &str, args: &[&str]| {
         let dir = out.join(name);
-        let mut all = vec!["--out", dir.to_str().unwrap()];
-        all.extend_from_slice(args);
-        let status = run_example("gradients", &all).status;
-        assert!(status.success(), "{name}: {status}");
+        run_example_into("gradients", &dir, args);
         move |file: &str| std::fs::read(dir.join(file)).unwrap()
     };
     let (book, fewer) = (files("book", &[]), files("fewer", &["--trials", "20"]));

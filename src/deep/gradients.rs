@@ -664,7 +664,8 @@ pub fn clipping(params: &ClippingParams) -> Result<Clipping, Error> {
 
 /// Serde for `f64` values that may be ±∞ or NaN. JSON has no such numbers
 /// (serde_json would write `null` and fail to read it back), so they are
-/// written as the strings "inf", "-inf" and "NaN"; `null` reads as NaN.
+/// written as the strings "inf", "-inf" and "nan" (the convention of the
+/// examples' `--json`); "NaN" and `null` also read as NaN.
 mod nonfinite {
     use serde::de::Error;
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -676,7 +677,7 @@ mod nonfinite {
         fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
             match self.0 {
                 v if v.is_finite() => s.serialize_f64(v),
-                v if v.is_nan() => s.serialize_str("NaN"),
+                v if v.is_nan() => s.serialize_str("nan"),
                 v if v > 0.0 => s.serialize_str("inf"),
                 _ => s.serialize_str("-inf"),
             }
@@ -697,7 +698,7 @@ mod nonfinite {
                 Some(Repr::Text(t)) => match t.as_str() {
                     "inf" => Ok(Num(f64::INFINITY)),
                     "-inf" => Ok(Num(f64::NEG_INFINITY)),
-                    "NaN" => Ok(Num(f64::NAN)),
+                    "nan" | "NaN" => Ok(Num(f64::NAN)),
                     _ => Err(D::Error::custom(format!("not a number: {t:?}"))),
                 },
             }

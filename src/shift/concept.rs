@@ -658,6 +658,28 @@ pub struct DetectionDelays {
     pub detectors: Vec<DetectorDelays>,
 }
 
+/// The static model's errors (true = mistake) on one pair of streams: a
+/// model fitted on `initial` samples of the old concept, then a stream that
+/// changes suddenly after `pre` samples and one that never changes, both
+/// `pre + post` samples long.
+fn error_streams(
+    p: &ConceptShiftParams,
+    pre: usize,
+    post: usize,
+    rng: &mut impl Rng,
+) -> Result<(Vec<bool>, Vec<bool>), Error> {
+    let initial = p.stream(DriftKind::None, p.initial, 0).generate(rng)?;
+    let model = fit(&initial)?;
+    let errors_on = |s: &[Sample]| -> Vec<bool> {
+        let probabilities = model.probabilities(inputs(s).view());
+        let predicted = probabilities.iter().map(|&q| q > 0.5);
+        s.iter().zip(predicted).map(|(s, y)| y != s.y).collect()
+    };
+    let drifting = errors_on(&p.stream(DriftKind::Sudden, pre + post, pre).generate(rng)?);
+    let steady = errors_on(&p.stream(DriftKind::None, pre + post, 0).generate(rng)?);
+    Ok((drifting, steady))
+}
+
 // ANCHOR: detection_delays
 /// Delays and false alarms of the [`detectors`]: on each of `trials` pairs
 /// of streams, a model fitted on `initial` samples of the old concept makes
@@ -682,15 +704,7 @@ pub fn detection_delays(
     let mut since_restart: Vec<Vec<usize>> = vec![Vec::new(); n];
     let (mut rates_before, mut rates_after) = (Vec::new(), Vec::new());
     for trial in 0..p.trials {
-        let initial = p.stream(DriftKind::None, p.initial, 0).generate(rng)?;
-        let model = fit(&initial)?;
-        let errors_on = |s: &[Sample]| -> Vec<bool> {
-            let probabilities = model.probabilities(inputs(s).view());
-            let predicted = probabilities.iter().map(|&q| q > 0.5);
-            s.iter().zip(predicted).map(|(s, y)| y != s.y).collect()
-        };
-        let drifting = errors_on(&p.stream(DriftKind::Sudden, pre + post, pre).generate(rng)?);
-        let steady = errors_on(&p.stream(DriftKind::None, pre + post, 0).generate(rng)?);
+        let (drifting, steady) = error_streams(p, pre, post, rng)?;
         let rate = |e: &[bool]| e.iter().filter(|&&e| e).count() as f64 / e.len() as f64;
         rates_before.push(rate(&drifting[..pre]));
         rates_after.push(rate(&drifting[pre..]));
@@ -781,9 +795,9 @@ pub const ADWIN_DELTAS: [f64; 7] = [0.3, 0.1, 0.03, 0.01, 0.002, 1e-4, 1e-6];
 // ANCHOR: operating_points
 /// The detectors compared at matched operating points: each one's delay
 /// and false-alarm rate as its sensitivity setting varies ([`DDM_LEVELS`],
-/// [`PH_THRESHOLDS`], [`ADWIN_DELTAS`]), on the same `trials` pairs of error
-/// streams as [`detection_delays`] draws (a sudden change after 1000
-/// samples, and no change, 3000 samples each). A detector is faster than
+/// [`PH_THRESHOLDS`], [`ADWIN_DELTAS`]), every setting on the same `trials`
+/// pairs of error streams, drawn as [`detection_delays`] draws them (a
+/// sudden change after 1000 samples, and no change, 3000 samples each). A detector is faster than
 /// another only if it is faster at the same false-alarm rate.
 pub fn operating_points(
     params: &ConceptShiftParams,
@@ -795,15 +809,7 @@ pub fn operating_points(
     let (pre, post) = (1000, 2000);
     let mut pairs = Vec::with_capacity(p.trials);
     for _ in 0..p.trials {
-        let initial = p.stream(DriftKind::None, p.initial, 0).generate(rng)?;
-        let model = fit(&initial)?;
-        let errors_on = |s: &[Sample]| -> Vec<bool> {
-            let probabilities = model.probabilities(inputs(s).view());
-            let predicted = probabilities.iter().map(|&q| q > 0.5);
-            s.iter().zip(predicted).map(|(s, y)| y != s.y).collect()
-        };
-        let drifting = errors_on(&p.stream(DriftKind::Sudden, pre + post, pre).generate(rng)?);
-        let steady = errors_on(&p.stream(DriftKind::None, pre + post, 0).generate(rng)?);
+        let (drifting, steady) = error_streams(p, pre, post, rng)?;
         pairs.push((drifting, steady));
         progress(pairs.len(), p.trials);
     }

@@ -86,10 +86,10 @@ impl Drop for TempDir {
     }
 }
 
-/// Runs an example with `--json --out DIR` (plus `args`) and returns the
-/// parsed JSON document.
-pub fn example_json(name: &str, args: &[&str], out: &Path) -> serde_json::Value {
-    let mut all = vec!["--json", "--out", out.to_str().unwrap()];
+/// Runs an example with `--out DIR` (plus `args`), asserts that it
+/// succeeded (showing its stderr if not), and returns its output.
+pub fn run_example_into(name: &str, out: &Path, args: &[&str]) -> Output {
+    let mut all = vec!["--out", out.to_str().unwrap()];
     all.extend_from_slice(args);
     let output = run_example(name, &all);
     assert!(
@@ -97,6 +97,15 @@ pub fn example_json(name: &str, args: &[&str], out: &Path) -> serde_json::Value 
         "{name} failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
+    output
+}
+
+/// Runs an example with `--json --out DIR` (plus `args`) and returns the
+/// parsed JSON document.
+pub fn example_json(name: &str, args: &[&str], out: &Path) -> serde_json::Value {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    let output = run_example_into(name, out, &all);
     serde_json::from_slice(&output.stdout).expect("--json prints one JSON document")
 }
 
