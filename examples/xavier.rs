@@ -5,7 +5,6 @@
 //! and their figures.
 
 use clap::Parser;
-use rand::{SeedableRng, rngs::StdRng};
 use serde::Serialize;
 use stable_learning::book::figure::{Figure, Legend, LineChart, Marker, format_number};
 use stable_learning::book::runner::{Common, Experiment, Run, number_in, whole_in};
@@ -15,7 +14,8 @@ use stable_learning::deep::xavier::{
 };
 use stable_learning::nn::activation::Activation;
 use stable_learning::nn::init::Init;
-use stable_learning::nn::train::EpochStats;
+use stable_learning::nn::train::{EpochStats, per_epoch};
+use stable_learning::numeric::random::stream;
 use stable_learning::numeric::stats::Histogram;
 
 /// Default and Xavier initialization: PyTorch's default, Glorot & Bengio's
@@ -56,6 +56,9 @@ struct Args {
     /// Minibatch size for training (Glorot & Bengio used 10) (1..=1797)
     #[arg(long, default_value_t = 10, value_parser = whole_in(XavierParams::MINIBATCH))]
     minibatch: usize,
+    /// Seeds each training run is repeated over (1..=100)
+    #[arg(long, default_value_t = 5, value_parser = whole_in(XavierParams::SEEDS))]
+    seeds: usize,
 }
 
 impl Experiment for Args {
@@ -76,20 +79,22 @@ fn main() {
         epochs: args.epochs,
         lr: args.lr,
         minibatch: args.minibatch,
+        seeds: args.seeds,
     };
-    let mut rng = StdRng::seed_from_u64(args.common.seed);
+    let seed = args.common.seed;
 
-    let torch = run.check(torch_default(1000, &mut rng));
+    let torch = run.check(torch_default(1000, &mut stream(seed, "torch_default", 0)));
     report_torch_default(&run, &torch);
     run.record("torch_default", &torch);
 
     let progress = &mut run.progress_fn("networks at initialization");
-    let at_init = run.check(glorot_at_init(&params, &mut rng, progress));
+    let rng = &mut stream(seed, "glorot_at_init", 0);
+    let at_init = run.check(glorot_at_init(&params, rng, progress));
     report_glorot_at_init(&mut run, &params, &at_init);
     run.record("glorot_at_init", &at_init);
 
     let progress = &mut run.progress_fn("training tanh and sigmoid networks");
-    let training = run.check(train_tanh_sigmoid(&params, &mut rng, progress));
+    let training = run.check(train_tanh_sigmoid(&params, seed, progress));
     report_training(&mut run, &params, &training);
     run.record("train_tanh_sigmoid", &training);
 
@@ -193,49 +198,64 @@ fn report_glorot_at_init(run: &mut Run, params: &XavierParams, r: &GlorotAtInit)
 
 /// Table 3.2 and Figure 3.4.
 fn report_training(run: &mut Run, params: &XavierParams, t: &TanhSigmoidTraining) {
+    let seeds = params.seeds;
+    let spread = if seeds > 1 {
+        "median and range"
+    } else {
+        "one seed"
+    };
     let mut loss_chart = LineChart::new("Training loss")
-        .labels("epoch", "cross-entropy on the training set (log scale)")
+        .labels(
+            "epoch",
+            format!("training cross-entropy, {spread} (log scale)"),
+        )
         .log_y()
         .legend(Legend::LowerLeft);
     let mut error_chart = LineChart::new("Test error")
-        .labels("epoch", "test error")
+        .labels("epoch", format!("test error, {spread}"))
         .y_limits(0.0, 1.0)
         .legend(Legend::MiddleRight);
-    let mut train_table = String::from(
-        "| activation | initialization | test error after training |\n|---|---|---:|\n",
+    let mut train_table = format!(
+        "| activation | initialization | test error after training: median | min–max over {seeds} seed{} |\n|---|---|---:|---:|\n",
+        if seeds == 1 { "" } else { "s" }
     );
-    for r in &t.runs {
+    for (color, r) in t.runs.iter().enumerate() {
         let (act, init_name) = (r.activation, r.init.to_string());
         let name = format!("{act}, {init_name}");
-        // One colour per activation; dashed = standard initialization.
+        // Dashed = standard initialization.
         let marker = if r.standard {
             Marker::Dashed
         } else {
             Marker::Line
         };
-        let color = if act == Activation::Tanh { 0 } else { 1 };
-        let curve = |f: fn(&EpochStats) -> f64| -> Vec<(f64, f64)> {
-            r.history.iter().map(|s| (s.epoch as f64, f(s))).collect()
+        let curve = |f: fn(&EpochStats) -> f64| {
+            per_epoch(&r.histories, f)
+                .into_iter()
+                .map(|(e, s)| (e as f64, s))
+                .collect::<Vec<_>>()
         };
-        loss_chart = loss_chart
-            .series(&name, curve(|s| s.train_loss), marker)
-            .color(color);
-        error_chart = error_chart
-            .series(&name, curve(|s| s.test_error), marker)
-            .color(color);
-        let last = r.history.last().unwrap();
-        if !last.train_loss.is_finite() {
-            let what = format!(
-                "{name}: training diverged (loss {}) in epoch {}",
-                last.train_loss, last.epoch
-            );
+        loss_chart = loss_chart.median_and_range(&name, &curve(|s| s.train_loss), marker, color);
+        error_chart = error_chart.median_and_range(&name, &curve(|s| s.test_error), marker, color);
+        let diverged = r
+            .histories
+            .iter()
+            .filter(|h| h.last().is_some_and(|s| !s.train_loss.is_finite()))
+            .count();
+        if diverged > 0 {
+            let what = format!("{name}: training diverged on {diverged} of {seeds} seeds");
             loss_chart = loss_chart.note(what.clone());
             run.say(format!("numerical fault: {what}"));
         }
-        train_table += &format!("| {act} | {init_name} | {:.2}% |\n", 100.0 * r.test_error);
+        let e = &r.test_error;
+        train_table += &format!(
+            "| {act} | {init_name} | {:.2}% | {:.2}–{:.2}% |\n",
+            100.0 * e.median,
+            100.0 * e.min,
+            100.0 * e.max
+        );
     }
     run.say(format!(
-        "\nTraining {} hidden layers of {} units, {} epochs:",
+        "\nTraining {} hidden layers of {} units, {} epochs, over {seeds} seeds:",
         params.depth, params.train_width, params.epochs
     ));
     run.say(&train_table);

@@ -386,3 +386,52 @@ fn a_run_removes_temporary_files_that_killed_runs_left() {
     );
     assert!(live_left, "a running process's temporary file was removed");
 }
+
+/// Repetitions run on every core, and the number of threads changes only
+/// the wall time: one thread and three give the same bytes in every figure,
+/// table and JSON result.
+#[test]
+fn results_do_not_depend_on_the_number_of_threads() {
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "xavier",
+            &["--seeds", "3", "--epochs", "1", "--width", "50"],
+        ),
+        ("concept_shift", &["--trials", "6", "--length", "3000"]),
+    ];
+    for (name, args) in cases {
+        let run = |threads: &str| {
+            let dir = temp_dir(&format!("cli-threads-{name}-{threads}"));
+            let mut all = vec![
+                "--json",
+                "--threads",
+                threads,
+                "--out",
+                dir.to_str().unwrap(),
+            ];
+            all.extend_from_slice(args);
+            let out = run_example(name, &all);
+            assert!(out.status.success(), "{name} --threads {threads}");
+            let text = String::from_utf8_lossy(&out.stdout).replace(dir.to_str().unwrap(), "OUT");
+            let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
+            let given = json["parameters"]["common"]["threads"].take();
+            assert_eq!(given, serde_json::json!(threads.parse::<u64>().unwrap()));
+            let mut files: Vec<_> = std::fs::read_dir(&dir)
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .collect();
+            files.sort();
+            let bytes: Vec<Vec<u8>> = files
+                .iter()
+                .map(|f| std::fs::read(dir.join(f)).unwrap())
+                .collect();
+            (json, files, bytes)
+        };
+        let (one, three) = (run("1"), run("3"));
+        assert_eq!(one.0, three.0, "{name}: JSON");
+        assert_eq!(one.1, three.1, "{name}: files");
+        for (f, (a, b)) in one.1.iter().zip(one.2.iter().zip(&three.2)) {
+            assert!(a == b, "{name}: {f:?} depends on the number of threads");
+        }
+    }
+}

@@ -6,7 +6,7 @@ mod common;
 use common::{assert_mentions, chapter, example_json, result, temp_dir, tex_sci};
 use stable_learning::deep::propagation::{LayerStats, quarter_circle_mean};
 use stable_learning::deep::xavier::{
-    GlorotAtInit, TanhSigmoidTraining, TorchDefault, XavierParams,
+    GlorotAtInit, TanhSigmoidTraining, TorchDefault, XavierParams, train_tanh_sigmoid,
 };
 use stable_learning::nn::activation::Activation;
 
@@ -48,14 +48,16 @@ fn xavier_example_matches_theory_and_prose() {
 
     // Forward: standard keeps ≈ 1/3 of the variance per layer in the linear
     // regime. tanh's curvature lowers Var(h) below Var(z) by about 2·Var(z)
-    // (tanh z ≈ z − z³/3), at most 15% here, and finite width adds ~1%.
+    // (tanh z ≈ z − z³/3), at most 15% here. The batch of 100 digits is
+    // correlated (few effective dimensions), which makes each ratio's
+    // estimate noisy: 0.31–0.34 at seeds 1–4, and 0.36 for seed 42's first.
     assert_eq!(at_init.standard.init.to_string(), "standard");
     assert_eq!(at_init.chosen.init.to_string(), "xavier-uniform");
     let standard = &at_init.standard.layers;
     let chosen = &at_init.chosen.layers;
     assert_eq!((standard.len(), chosen.len()), (5, 5));
     for q in ratios(&field(standard, |l| l.activation_var)) {
-        assert!((0.28..0.36).contains(&q), "standard forward ratio {q}");
+        assert!((0.28..0.37).contains(&q), "standard forward ratio {q}");
     }
     // Xavier: ≈ 1, lowered by the same curvature (Var(h) ≈ 0.025 here).
     for q in ratios(&field(chosen, |l| l.activation_var)) {
@@ -134,12 +136,6 @@ fn xavier_example_matches_theory_and_prose() {
     assert!(!tanh_x.standard && tanh_x.activation == Activation::Tanh);
     assert!(sig_std.standard && sig_std.activation == Activation::Sigmoid);
     assert!(!sig_x.standard && sig_x.activation == Activation::Sigmoid);
-    let (tanh_std, tanh_x, sig_std, sig_x) = (
-        tanh_std.test_error,
-        tanh_x.test_error,
-        sig_std.test_error,
-        sig_x.test_error,
-    );
     // 1348 training and 449 test images, as the chapter says.
     assert_eq!((training.train_size, training.test_size), (1348, 449));
     assert_mentions(
@@ -150,9 +146,105 @@ fn xavier_example_matches_theory_and_prose() {
         ),
         "the split of the digits",
     );
-    assert!(tanh_x < tanh_std && tanh_std < 0.1, "{tanh_x} {tanh_std}");
-    assert!(sig_std > 0.8 && sig_x > 0.8, "{sig_std} {sig_x}");
-    for e in [tanh_std, tanh_x, sig_std, sig_x] {
-        assert_mentions(&text, &format!("{:.2}%", 100.0 * e), "a test error");
+    // Over the five seeds: Xavier's tanh ends below the standard one on
+    // every seed (paired: same split and minibatch stream), and even its
+    // worst seed beats the standard init's median; the sigmoids stay near
+    // chance (90% error) on every seed.
+    assert_eq!(tanh_x.test_error.values.len(), 5);
+    let paired = tanh_x
+        .test_error
+        .values
+        .iter()
+        .zip(&tanh_std.test_error.values);
+    for (x, std) in paired {
+        assert!(x < std, "Xavier {x} vs standard {std}");
     }
+    assert!(tanh_x.test_error.max < tanh_std.test_error.median);
+    for e in [&sig_std.test_error, &sig_x.test_error] {
+        assert!(e.min > 0.85 && e.max < 0.95, "{e:?}");
+    }
+    let pct = |v: f64| format!("{:.2}%", 100.0 * v);
+    for e in [&tanh_std.test_error, &tanh_x.test_error] {
+        let stated = format!("{} ({:.2}–{}", pct(e.median), 100.0 * e.min, pct(e.max));
+        assert_mentions(&text, &stated, "a tanh test error and its range");
+    }
+    let sig_min = sig_std.test_error.min.min(sig_x.test_error.min);
+    let sig_max = sig_std.test_error.max.max(sig_x.test_error.max);
+    let stated = format!("between {} and {} error", pct(sig_min), pct(sig_max));
+    assert_mentions(&text, &stated, "the sigmoids' range");
+    // Figure 3.4's alt text: the medians after the last epoch and at
+    // epoch 1 and 6.
+    let last_loss = |r: &stable_learning::deep::xavier::TrainedNet| {
+        let finals: Vec<f64> = r
+            .histories
+            .iter()
+            .map(|h| h.last().unwrap().train_loss)
+            .collect();
+        stable_learning::numeric::stats::median(&finals)
+    };
+    let at = |r: &stable_learning::deep::xavier::TrainedNet,
+              e: usize,
+              f: fn(&stable_learning::nn::train::EpochStats) -> f64| {
+        let v: Vec<f64> = r.histories.iter().map(|h| f(&h[e])).collect();
+        stable_learning::numeric::stats::median(&v)
+    };
+    assert!(
+        (last_loss(tanh_x) - 0.06).abs() < 0.01,
+        "{}",
+        last_loss(tanh_x)
+    );
+    assert!(
+        (last_loss(tanh_std) - 0.2).abs() < 0.05,
+        "{}",
+        last_loss(tanh_std)
+    );
+    assert!(at(tanh_std, 1, |s| s.train_loss) > 2.0 && at(tanh_std, 2, |s| s.train_loss) > 2.0);
+    assert!(at(tanh_x, 1, |s| s.test_error) < 0.1);
+    assert!((at(tanh_std, 6, |s| s.test_error) - 0.1).abs() < 0.02);
+    for r in [sig_std, sig_x] {
+        assert!((last_loss(r) - 2.3).abs() < 0.05);
+    }
+    assert_mentions(&text, "the median over five seeds", "Figure 3.4's alt text");
+}
+
+/// The chapter's warning that the ordering is not a law: with `--seed 5`
+/// one of the five standard tanh networks ends ahead of its Xavier twin.
+#[test]
+fn the_ordering_fails_on_one_seed_of_seed_5() {
+    let t = train_tanh_sigmoid(&XavierParams::default(), 5, &mut stable_learning::quiet).unwrap();
+    let (std, x) = (&t.runs[0].test_error.values, &t.runs[1].test_error.values);
+    let standard_wins = x.iter().zip(std).filter(|(x, s)| x > s).count();
+    assert_eq!(standard_wins, 1, "{std:?} {x:?}");
+    assert_mentions(
+        &chapter("xavier.md"),
+        "`--seed 5` and on one of its five",
+        "the seed-5 remark",
+    );
+}
+
+/// Each experiment draws from its own random stream: changing the training
+/// runs' `--epochs` leaves the measurements at initialization byte for byte
+/// as they were, and changing the batch measured at initialization leaves
+/// the training.
+#[test]
+fn one_experiments_flags_leave_the_others_untouched() {
+    let out = temp_dir("xavier-streams");
+    let run = |name: &str, args: &[&str]| {
+        let dir = out.join(name);
+        let mut all = vec!["--seeds", "1", "--width", "100"];
+        all.extend_from_slice(args);
+        common::run_example_into("xavier", &dir, &all);
+        move |file: &str| std::fs::read(dir.join(file)).unwrap()
+    };
+    let base = run("base", &["--epochs", "1"]);
+    let epochs = run("epochs", &["--epochs", "2"]);
+    let batch = run("batch", &["--epochs", "1", "--batch", "50"]);
+    for file in ["layers.md", "activations.svg", "weight_gradients.svg"] {
+        assert!(base(file) == epochs(file), "--epochs 2 changed {file}");
+    }
+    assert!(base("training.md") != epochs("training.md"));
+    for file in ["training.md", "training.svg"] {
+        assert!(base(file) == batch(file), "--batch 50 changed {file}");
+    }
+    assert!(base("layers.md") != batch("layers.md"));
 }

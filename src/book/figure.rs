@@ -18,7 +18,7 @@ use plotters::prelude::*;
 
 pub use crate::numeric::format_number;
 use crate::numeric::math;
-use crate::numeric::stats::Histogram;
+use crate::numeric::stats::{Histogram, Spread};
 
 /// The book's palette (Okabe & Ito's colour-blind-safe colours).
 pub const PALETTE: [RGBColor; 7] = [
@@ -97,6 +97,9 @@ pub struct Band {
     pub label: String,
     /// (x, lower, upper) triples.
     pub points: Vec<(f64, f64, f64)>,
+    /// A palette index, to give a band its curve's colour (default: the
+    /// band's position). An empty label leaves the band out of the legend.
+    pub color: Option<usize>,
 }
 
 /// One panel: lines, bands, axes, a title and notes.
@@ -208,8 +211,41 @@ impl LineChart {
         self.bands.push(Band {
             label: label.into(),
             points,
+            color: None,
         });
         self
+    }
+
+    /// Adds a shaded band in palette colour `color` (to sit under the curve
+    /// of that colour; an empty label keeps it out of the legend).
+    pub fn band_in(
+        mut self,
+        label: impl Into<String>,
+        points: Vec<(f64, f64, f64)>,
+        color: usize,
+    ) -> LineChart {
+        self.bands.push(Band {
+            label: label.into(),
+            points,
+            color: Some(color),
+        });
+        self
+    }
+
+    /// Adds a result over seeds: its median as a curve (`marker`, palette
+    /// colour `color`) over its min–max range as a band of the same colour.
+    pub fn median_and_range(
+        self,
+        label: impl Into<String>,
+        points: &[(f64, Spread)],
+        marker: Marker,
+        color: usize,
+    ) -> LineChart {
+        let band = points.iter().map(|(x, s)| (*x, s.min, s.max)).collect();
+        let median = points.iter().map(|(x, s)| (*x, s.median)).collect();
+        self.band_in("", band, color)
+            .series(label, median, marker)
+            .color(color)
     }
 
     /// Adds a histogram as a step outline of the fraction of values per bin.
@@ -417,22 +453,22 @@ fn draw_panel<'a>(
         .draw()?;
 
     for (i, ((lo, hi), band)) in bands.iter().zip(&panel.bands).enumerate() {
-        let color = PALETTE[i % PALETTE.len()];
+        let color = PALETTE[band.color.unwrap_or(i) % PALETTE.len()];
         let outline: Vec<_> = hi.iter().chain(lo.iter().rev()).copied().collect();
         if outline.len() >= 3 {
-            chart
-                .draw_series(std::iter::once(Polygon::new(
-                    outline,
-                    color.mix(0.18).filled(),
-                )))?
-                .label(&band.label)
-                .legend(move |(x, y)| {
+            let drawn = chart.draw_series(std::iter::once(Polygon::new(
+                outline,
+                color.mix(0.18).filled(),
+            )))?;
+            if !band.label.is_empty() {
+                drawn.label(&band.label).legend(move |(x, y)| {
                     Rectangle::new([(x, y - 5), (x + 18, y + 5)], color.mix(0.3).filled())
                 });
+            }
         }
     }
 
-    let mut has_legend = !panel.bands.is_empty();
+    let mut has_legend = panel.bands.iter().any(|b| !b.label.is_empty());
     for (i, (points, s)) in series.iter().zip(&panel.series).enumerate() {
         let color = PALETTE[s.color.unwrap_or(i) % PALETTE.len()];
         let line = color.stroke_width(2);

@@ -36,6 +36,10 @@ pub struct Common {
     /// Print the results as JSON on stdout (progress and tables go to stderr)
     #[arg(long)]
     pub json: bool,
+    /// Threads for independent repetitions (1..=256) [default: one per core]; results do not depend on it
+    #[arg(long, value_parser = whole_in(Range::whole(1, 256)))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threads: Option<usize>,
 }
 
 /// An example's command-line arguments: clap-parsable, comparable (to tell
@@ -101,15 +105,19 @@ impl Run {
     fn prepare<A: Experiment>(name: &str, mut args: A, create: bool) -> Result<Run, String> {
         let common = args.common().clone();
         let mut defaults = A::parse_from([name]);
+        // Where the figures go, how they are reported and how many threads
+        // compute them do not change them.
         *defaults.common() = Common {
             out: None,
             json: false,
+            threads: None,
             ..defaults.common().clone()
         };
         let mut as_given = args.clone();
         *as_given.common() = Common {
             out: None,
             json: false,
+            threads: None,
             ..common.clone()
         };
         // Compared as JSON, which tells every number apart by its value and
@@ -129,6 +137,7 @@ impl Run {
         };
         checked.map_err(|e| format!("--out {}: {e}", out_dir.display()))?;
         if create {
+            crate::numeric::random::set_threads(common.threads);
             crate::book::output::clean_stale_temp_files(&crate::book::output::staging_dir());
             crate::book::output::clean_stale_temp_files(&out_dir);
         }

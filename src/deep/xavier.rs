@@ -9,12 +9,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::deep::propagation::{LayerStats, Snapshot, flat, layer_jacobian, mean_singular_value};
 use crate::nn::activation::Activation;
-use crate::nn::data::Dataset;
+use crate::nn::data::{Dataset, TEST_FRACTION};
 use crate::nn::init::Init;
 use crate::nn::mlp::{Forward, Mlp, layer_sizes};
 use crate::nn::optim::Sgd;
 use crate::nn::train::{EpochStats, Training, train};
-use crate::numeric::stats::{Faults, Histogram, quantile, variance};
+use crate::numeric::random::{repeat_counted, stream};
+use crate::numeric::stats::{Faults, Histogram, Spread, quantile, variance};
 use crate::{Error, Progress, Range};
 
 /// The parameters of the chapter's experiments; `Default` gives the book's.
@@ -38,6 +39,8 @@ pub struct XavierParams {
     pub lr: f64,
     /// Examples per SGD step in training (Glorot & Bengio used 10).
     pub minibatch: usize,
+    /// Seeds the training runs are repeated over.
+    pub seeds: usize,
 }
 
 impl XavierParams {
@@ -55,6 +58,8 @@ impl XavierParams {
     pub const LR: Range = Range::closed(1e-6, 10.0);
     /// Allowed minibatch sizes (up to every digit).
     pub const MINIBATCH: Range = Range::whole(1, 1797);
+    /// Allowed numbers of seeds for the training runs.
+    pub const SEEDS: Range = Range::whole(1, 100);
 
     /// Checks every parameter against its range ([`Error::Parameter`] names
     /// the first one out of range; `init`'s number against [`Init::NUMBER`]).
@@ -67,6 +72,7 @@ impl XavierParams {
         Self::EPOCHS.check_whole("epochs", self.epochs)?;
         Self::LR.check("lr", self.lr)?;
         Self::MINIBATCH.check_whole("minibatch", self.minibatch)?;
+        Self::SEEDS.check_whole("seeds", self.seeds)?;
         Ok(())
     }
 }
@@ -83,6 +89,7 @@ impl Default for XavierParams {
             epochs: 10,
             lr: 0.05,
             minibatch: 10,
+            seeds: 5,
         }
     }
 }
@@ -291,7 +298,7 @@ pub fn layer_faults(layers: &[LayerStats]) -> Faults {
     faults
 }
 
-/// One training run of [`train_tanh_sigmoid`].
+/// One configuration of [`train_tanh_sigmoid`], trained once per seed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainedNet {
     /// The hidden activation.
@@ -301,11 +308,11 @@ pub struct TrainedNet {
     /// True for the run with the standard initialization, false for the one
     /// with the chosen initialization (`init`).
     pub standard: bool,
-    /// Training loss and test error, per epoch (epoch 0 = at initialization;
-    /// it stops early if the loss stops being finite).
-    pub history: Vec<EpochStats>,
-    /// The test error after the last epoch.
-    pub test_error: f64,
+    /// Per seed: training loss and test error, per epoch (epoch 0 = at
+    /// initialization; a run stops early if its loss stops being finite).
+    pub histories: Vec<Vec<EpochStats>>,
+    /// The test error after the last epoch, over the seeds.
+    pub test_error: Spread,
 }
 
 /// What [`train_tanh_sigmoid`] found.
@@ -315,23 +322,27 @@ pub struct TanhSigmoidTraining {
     pub train_size: usize,
     /// Digits they were tested on.
     pub test_size: usize,
-    /// The four runs: tanh standard, tanh chosen, sigmoid standard, sigmoid
-    /// chosen.
+    /// The four configurations: tanh standard, tanh chosen, sigmoid
+    /// standard, sigmoid chosen.
     pub runs: Vec<TrainedNet>,
 }
 
 // ANCHOR: train_tanh_sigmoid
 /// Deep (`depth` hidden layers of `train_width` units) tanh and sigmoid
-/// networks trained on the digits (a random quarter held out for testing)
-/// with Glorot & Bengio's standard initialization and with the chosen one,
-/// by SGD on minibatches of `minibatch` (they used 10).
+/// networks trained on the digits with Glorot & Bengio's standard
+/// initialization and with the chosen one, by SGD on minibatches of
+/// `minibatch` (they used 10). Repeated over `seeds` seeds, in parallel:
+/// repetition r draws its split of the digits (a random quarter held out for
+/// testing), its four networks and their minibatches from
+/// `stream(seed, "train_tanh_sigmoid", r)`.
 pub fn train_tanh_sigmoid(
     params: &XavierParams,
-    rng: &mut impl Rng,
+    seed: u64,
     progress: Progress,
 ) -> Result<TanhSigmoidTraining, Error> {
     params.check()?;
-    let (train_set, test_set) = Dataset::digits().train_test(rng);
+    let digits = Dataset::digits();
+    let (train_size, test_size) = digits.split_sizes(TEST_FRACTION);
     let sizes = layer_sizes(64, params.train_width, params.depth, 10);
     let cfg = Training {
         epochs: params.epochs,
@@ -339,29 +350,43 @@ pub fn train_tanh_sigmoid(
         sgd: Sgd::new(params.lr),
         dropout: 0.0,
     };
-    let total = 4 * params.epochs * train_set.len().div_ceil(params.minibatch);
-    let mut done = 0;
-    let mut runs = Vec::new();
-    for activation in [Activation::Tanh, Activation::Sigmoid] {
-        for (standard, init) in [(true, Init::GLOROT_STANDARD), (false, params.init)] {
-            let mut net = Mlp::new(&sizes, activation, init, rng);
-            let history = train(&mut net, &train_set, &test_set, &cfg, rng, |_| {
-                done += 1;
-                progress(done, total);
-            });
-            runs.push(TrainedNet {
+    let configs = [Activation::Tanh, Activation::Sigmoid].map(|activation| {
+        [(true, Init::GLOROT_STANDARD), (false, params.init)]
+            .map(|(standard, init)| (activation, standard, init))
+    });
+    let configs = configs.as_flattened();
+    let steps_per_run = params.epochs * train_size.div_ceil(params.minibatch);
+    let total = params.seeds * configs.len() * steps_per_run;
+    let per_seed = repeat_counted(params.seeds, total, progress, |r, step| {
+        let rng = &mut stream(seed, "train_tanh_sigmoid", r as u64);
+        let (train_set, test_set) = digits.train_test(rng);
+        configs
+            .iter()
+            .map(|&(activation, _, init)| {
+                let mut net = Mlp::new(&sizes, activation, init, rng);
+                train(&mut net, &train_set, &test_set, &cfg, rng, |_| step())
+            })
+            .collect::<Vec<_>>()
+    });
+    let runs = configs
+        .iter()
+        .enumerate()
+        .map(|(c, &(activation, standard, init))| {
+            let histories: Vec<Vec<EpochStats>> =
+                per_seed.iter().map(|runs| runs[c].clone()).collect();
+            let last = |h: &Vec<EpochStats>| h.last().map_or(f64::NAN, |s| s.test_error);
+            TrainedNet {
                 activation,
                 init,
                 standard,
-                test_error: history.last().map_or(f64::NAN, |s| s.test_error),
-                history,
-            });
-        }
-    }
-    progress(total, total);
+                test_error: Spread::of(histories.iter().map(last).collect()),
+                histories,
+            }
+        })
+        .collect();
     Ok(TanhSigmoidTraining {
-        train_size: train_set.len(),
-        test_size: test_set.len(),
+        train_size,
+        test_size,
         runs,
     })
 }
@@ -378,8 +403,7 @@ mod tests {
             minibatch: 0,
             ..XavierParams::default()
         };
-        let err = train_tanh_sigmoid(&params, &mut StdRng::seed_from_u64(0), &mut crate::quiet)
-            .unwrap_err();
+        let err = train_tanh_sigmoid(&params, 0, &mut crate::quiet).unwrap_err();
         assert!(
             matches!(
                 err,

@@ -80,9 +80,15 @@ impl Dataset {
     pub fn split(&self, test_fraction: f64, rng: &mut impl Rng) -> (Dataset, Dataset) {
         let mut idx: Vec<usize> = (0..self.len()).collect();
         idx.shuffle(rng);
-        let n_test = (self.len() as f64 * test_fraction).round() as usize;
+        let (_, n_test) = self.split_sizes(test_fraction);
         let (test, train) = idx.split_at(n_test);
         (self.select(train), self.select(test))
+    }
+
+    /// The sizes (training, test) of [`Dataset::split`]`(test_fraction, _)`.
+    pub fn split_sizes(&self, test_fraction: f64) -> (usize, usize) {
+        let n_test = (self.len() as f64 * test_fraction).round() as usize;
+        (self.len() - n_test, n_test)
     }
 
     /// A seeded random batch of `n` rows (at most all of them): the training

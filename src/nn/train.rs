@@ -7,6 +7,7 @@ use crate::nn::data::Dataset;
 use crate::nn::loss;
 use crate::nn::mlp::Mlp;
 use crate::nn::optim::Sgd;
+use crate::numeric::stats::Spread;
 
 /// How to train.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -33,6 +34,36 @@ pub struct EpochStats {
     pub train_loss: f64,
     /// Fraction of test examples misclassified.
     pub test_error: f64,
+}
+
+/// One statistic of several training runs (one history per seed), epoch by
+/// epoch: for each epoch, the [`Spread`] over the runs that reached it (a run
+/// that blew up stops early; its last, non-finite, epoch is kept).
+///
+/// ```
+/// use stable_learning::nn::train::{EpochStats, per_epoch};
+/// let run = |e: [f64; 2]| vec![
+///     EpochStats { epoch: 0, train_loss: 2.3, test_error: e[0] },
+///     EpochStats { epoch: 1, train_loss: 1.0, test_error: e[1] },
+/// ];
+/// let errors = per_epoch(&[run([0.9, 0.2]), run([0.9, 0.4])], |s| s.test_error);
+/// assert_eq!(errors[1].0, 1);
+/// assert_eq!((errors[1].1.min, errors[1].1.max), (0.2, 0.4));
+/// ```
+pub fn per_epoch(
+    histories: &[Vec<EpochStats>],
+    stat: fn(&EpochStats) -> f64,
+) -> Vec<(usize, Spread)> {
+    let epochs = histories.iter().map(Vec::len).max().unwrap_or(0);
+    (0..epochs)
+        .map(|e| {
+            let values = histories
+                .iter()
+                .filter_map(|h| h.get(e).map(stat))
+                .collect();
+            (e, Spread::of(values))
+        })
+        .collect()
 }
 
 /// Evaluates loss on `train` and error on `test` without dropout.

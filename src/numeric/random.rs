@@ -14,7 +14,8 @@
 //!
 //! **Repetitions in parallel.** [`repeat`] runs a function for repetitions
 //! 0, 1, …, n − 1 on as many threads as the machine has cores (or as
-//! [`repeat_on`] is told) and returns the results in repetition order. Each
+//! [`set_threads`], the examples' `--threads` flag, or [`repeat_on`] say) and
+//! returns the results in repetition order. Each
 //! repetition computes from its own stream alone, so the results are the
 //! same bits whatever the number of threads.
 
@@ -62,11 +63,35 @@ fn splitmix64(state: &mut u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// Runs `f(0)`, `f(1)`, …, `f(n − 1)` on every core and returns the results
-/// in that order.
+/// The number of threads [`repeat`] uses when [`set_threads`] was not called
+/// (or was called with `None`): one per core.
+fn all_cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |t| t.get())
+}
+
+/// Threads for [`repeat`]; 0 means one per core.
+static THREADS: AtomicUsize = AtomicUsize::new(0);
+
+/// Sets how many threads [`repeat`] and [`repeat_counted`] use in this
+/// process (`None`: one per core). The examples' `--threads` flag calls it;
+/// results do not depend on it, only the wall time does.
+pub fn set_threads(threads: Option<usize>) {
+    THREADS.store(threads.unwrap_or(0), Ordering::Relaxed);
+}
+
+/// The threads [`repeat`] will use (see [`set_threads`]).
+pub fn threads() -> usize {
+    match THREADS.load(Ordering::Relaxed) {
+        0 => all_cores(),
+        n => n,
+    }
+}
+
+/// Runs `f(0)`, `f(1)`, …, `f(n − 1)` on [`threads`] threads (one per core
+/// unless [`set_threads`] said otherwise) and returns the results in that
+/// order.
 pub fn repeat<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
-    let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
-    repeat_on(threads, n, f)
+    repeat_on(threads(), n, f)
 }
 
 /// [`repeat`] on exactly `threads` threads (at least one): the results do not
@@ -78,12 +103,52 @@ pub fn repeat<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
 /// assert_eq!(squares, vec![0, 1, 4, 9, 16]);
 /// ```
 pub fn repeat_on<T: Send>(threads: usize, n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    repeat_counted_on(threads, n, 0, &mut crate::quiet, |i, _| f(i))
+}
+
+/// [`repeat`] for repetitions that report progress: `f(i, step)` calls
+/// `step()` once per unit of work, and `progress(done, total)` hears the
+/// count of all repetitions together (from the calling thread, a few times a
+/// second, and once at the end with `done == total`).
+///
+/// ```
+/// use stable_learning::numeric::random::repeat_counted;
+/// let mut last = (0, 0);
+/// let sums = repeat_counted(4, 4 * 10, &mut |d, t| last = (d, t), |i, step| {
+///     (0..10).map(|k| { step(); i * k }).sum::<usize>()
+/// });
+/// assert_eq!(sums, vec![0, 45, 90, 135]);
+/// assert_eq!(last, (40, 40));
+/// ```
+pub fn repeat_counted<T: Send>(
+    n: usize,
+    total: usize,
+    progress: crate::Progress,
+    f: impl Fn(usize, &(dyn Fn() + Sync)) -> T + Sync,
+) -> Vec<T> {
+    repeat_counted_on(threads(), n, total, progress, f)
+}
+
+/// [`repeat_counted`] on exactly `threads` threads.
+pub fn repeat_counted_on<T: Send>(
+    threads: usize,
+    n: usize,
+    total: usize,
+    progress: crate::Progress,
+    f: impl Fn(usize, &(dyn Fn() + Sync)) -> T + Sync,
+) -> Vec<T> {
     let threads = threads.clamp(1, n.max(1));
-    if threads == 1 {
-        return (0..n).map(f).collect();
+    let steps = AtomicUsize::new(0);
+    let step = || {
+        steps.fetch_add(1, Ordering::Relaxed);
+    };
+    if threads == 1 && total == 0 {
+        return (0..n).map(|i| f(i, &step)).collect();
     }
     let next = AtomicUsize::new(0);
+    let finished = AtomicUsize::new(0);
     let slots: Vec<Mutex<Option<T>>> = (0..n).map(|_| Mutex::new(None)).collect();
+    let caller = std::thread::current();
     std::thread::scope(|scope| {
         for _ in 0..threads {
             scope.spawn(|| {
@@ -92,12 +157,20 @@ pub fn repeat_on<T: Send>(threads: usize, n: usize, f: impl Fn(usize) -> T + Syn
                     if i >= n {
                         break;
                     }
-                    let value = f(i);
+                    let value = f(i, &step);
                     *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(value);
                 }
+                finished.fetch_add(1, Ordering::Release);
+                caller.unpark();
             });
         }
+        // The caller draws the progress while the workers compute.
+        while finished.load(Ordering::Acquire) < threads {
+            progress(steps.load(Ordering::Relaxed).min(total), total);
+            std::thread::park_timeout(std::time::Duration::from_millis(200));
+        }
     });
+    progress(total, total);
     slots
         .into_iter()
         .map(|slot| {

@@ -53,6 +53,45 @@ pub fn median(xs: &[f64]) -> f64 {
     quantile(xs, 0.5)
 }
 
+/// A result repeated over seeds: every value, in seed order, and the median
+/// and range of the finite ones (NaN when none is finite). The book reports
+/// stochastic results this way: "median 2.9% (2.0–4.5% over 5 seeds)".
+///
+/// ```
+/// use stable_learning::numeric::stats::Spread;
+/// let s = Spread::of(vec![0.3, 0.1, 0.2, f64::NAN]);
+/// assert_eq!((s.median, s.min, s.max), (0.2, 0.1, 0.3));
+/// assert_eq!(s.values.len(), 4);
+/// ```
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Spread {
+    /// One value per seed, in seed order (inf/NaN kept: they are results).
+    pub values: Vec<f64>,
+    /// The median of the finite values.
+    pub median: f64,
+    /// The smallest finite value.
+    pub min: f64,
+    /// The largest finite value.
+    pub max: f64,
+}
+
+impl Spread {
+    /// The spread of `values`.
+    pub fn of(values: Vec<f64>) -> Spread {
+        Spread {
+            median: quantile(&values, 0.5),
+            min: quantile(&values, 0.0),
+            max: quantile(&values, 1.0),
+            values,
+        }
+    }
+
+    /// How many values satisfy `holds`.
+    pub fn count(&self, holds: impl Fn(f64) -> bool) -> usize {
+        self.values.iter().filter(|&&v| holds(v)).count()
+    }
+}
+
 /// How many values are inf or NaN.
 pub fn count_non_finite(xs: &[f64]) -> usize {
     xs.iter().filter(|x| !x.is_finite()).count()
