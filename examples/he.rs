@@ -5,7 +5,6 @@
 //! figures.
 
 use clap::Parser;
-use rand::{SeedableRng, rngs::StdRng};
 use serde::Serialize;
 use stable_learning::book::figure::{Figure, Legend, LineChart, Marker, format_number};
 use stable_learning::book::runner::{Common, Experiment, Run, number_in, whole_in};
@@ -15,7 +14,8 @@ use stable_learning::deep::he::{
 };
 use stable_learning::nn::activation::Activation;
 use stable_learning::nn::init::Init;
-use stable_learning::nn::train::EpochStats;
+use stable_learning::nn::train::{EpochStats, per_epoch};
+use stable_learning::numeric::random::stream;
 
 /// He initialization and beyond: a deep ReLU network where Xavier loses half
 /// the variance per layer and He keeps it, training it, and signal
@@ -58,6 +58,9 @@ struct Args {
     /// Units per layer in the very deep experiment (2..=512)
     #[arg(long, default_value_t = 64, value_parser = whole_in(HeParams::DEEP_WIDTH))]
     deep_width: usize,
+    /// Seeds each training run is repeated over (1..=100)
+    #[arg(long, default_value_t = 5, value_parser = whole_in(HeParams::SEEDS))]
+    seeds: usize,
 }
 
 impl Experiment for Args {
@@ -79,21 +82,24 @@ fn main() {
         minibatch: args.minibatch,
         deep_depth: args.deep_depth,
         deep_width: args.deep_width,
+        seeds: args.seeds,
     };
-    let mut rng = StdRng::seed_from_u64(args.common.seed);
+    let seed = args.common.seed;
 
-    let variance = run.check(variance_per_layer(&params, &mut rng));
+    let rng = &mut stream(seed, "variance_per_layer", 0);
+    let variance = run.check(variance_per_layer(&params, rng));
     report_variance(&mut run, &params, &variance);
     run.record("variance_per_layer", &variance);
 
     let what = format!("training {}-layer ReLU networks", params.depth);
     let progress = &mut run.progress_fn(&what);
-    let training = run.check(train_deep_relu(&params, &mut rng, progress));
+    let training = run.check(train_deep_relu(&params, seed, progress));
     report_training(&mut run, &params, &training);
     run.record("train_deep_relu", &training);
 
     let progress = &mut run.progress_fn("very deep propagation");
-    let deep = run.check(very_deep(&params, &mut rng, progress));
+    let rng = &mut stream(seed, "very_deep", 0);
+    let deep = run.check(very_deep(&params, rng, progress));
     report_very_deep(&mut run, &params, &deep);
     run.record("very_deep", &deep);
 
@@ -164,46 +170,69 @@ fn report_variance(run: &mut Run, params: &HeParams, v: &VariancePerLayer) {
 
 /// Table 4.2 and Figure 4.2.
 fn report_training(run: &mut Run, params: &HeParams, t: &DeepReluTraining) {
+    let seeds = params.seeds;
+    let spread = if seeds > 1 {
+        "median and range"
+    } else {
+        "one seed"
+    };
     let mut loss_chart = LineChart::new("Training loss")
-        .labels("epoch", "cross-entropy on the training set (log scale)")
+        .labels(
+            "epoch",
+            format!("training cross-entropy, {spread} (log scale)"),
+        )
         .log_y()
         .legend(Legend::LowerLeft);
     let mut error_chart = LineChart::new("Test error")
-        .labels("epoch", "test error")
+        .labels("epoch", format!("test error, {spread}"))
         .y_limits(0.0, 1.0)
-        .legend(Legend::MiddleRight);
-    let mut train_table = String::from(
-        "| initialization | training loss (last epoch) | test error |\n|---|---:|---:|\n",
+        .legend(Legend::LowerLeft);
+    let mut train_table = format!(
+        "| network | initialization | training loss (last epoch): median | test error: median | min–max over {seeds} seed{} |\n|---|---|---:|---:|---:|\n",
+        if seeds == 1 { "" } else { "s" }
     );
-    for (r, color) in [(&t.compared, 0), (&t.he, 2)] {
-        let curve = |f: fn(&EpochStats) -> f64| -> Vec<(f64, f64)> {
-            r.history.iter().map(|s| (s.epoch as f64, f(s))).collect()
+    for (r, color, marker) in [
+        (&t.compared, 0, Marker::Line),
+        (&t.he, 2, Marker::Line),
+        (&t.shallow, 1, Marker::Dashed),
+    ] {
+        let layers = if r.depth == 1 {
+            "1 hidden layer".to_string()
+        } else {
+            format!("{} hidden layers", r.depth)
         };
-        loss_chart = loss_chart
-            .line(r.init.to_string(), curve(|s| s.train_loss))
-            .color(color);
-        error_chart = error_chart
-            .line(r.init.to_string(), curve(|s| s.test_error))
-            .color(color);
-        let last = r.history.last().unwrap();
-        if !last.train_loss.is_finite() {
-            let what = format!(
-                "{}: training diverged (loss {}) in epoch {}",
-                r.init, last.train_loss, last.epoch
-            );
+        let name = format!("{layers}, {}", r.init);
+        let curve = |f: fn(&EpochStats) -> f64| {
+            per_epoch(&r.histories, f)
+                .into_iter()
+                .map(|(e, s)| (e as f64, s))
+                .collect::<Vec<_>>()
+        };
+        loss_chart = loss_chart.median_and_range(&name, &curve(|s| s.train_loss), marker, color);
+        error_chart = error_chart.median_and_range(&name, &curve(|s| s.test_error), marker, color);
+        let diverged = r
+            .histories
+            .iter()
+            .filter(|h| h.last().is_some_and(|s| !s.train_loss.is_finite()))
+            .count();
+        if diverged > 0 {
+            let what = format!("{name}: training diverged on {diverged} of {seeds} seeds");
             loss_chart = loss_chart.note(what.clone());
             run.say(format!("numerical fault: {what}"));
         }
+        let e = &r.test_error;
         train_table += &format!(
-            "| {} | {} | {:.2}% |\n",
+            "| {layers} | {} | {} | {:.2}% | {:.2}–{:.2}% |\n",
             r.init,
-            format_number(r.train_loss),
-            100.0 * r.test_error
+            format_number(r.train_loss.median),
+            100.0 * e.median,
+            100.0 * e.min,
+            100.0 * e.max
         );
     }
     run.say(format!(
-        "Training {} ReLU layers of {} units, {} epochs:",
-        params.depth, params.train_width, params.epochs
+        "Training ReLU networks of {} units per layer, {} epochs, over {seeds} seeds:",
+        params.train_width, params.epochs
     ));
     run.say(&train_table);
     run.text("training.md", &train_table);

@@ -398,6 +398,19 @@ fn results_do_not_depend_on_the_number_of_threads() {
             &["--seeds", "3", "--epochs", "1", "--width", "50"],
         ),
         ("concept_shift", &["--trials", "6", "--length", "3000"]),
+        (
+            "he",
+            &[
+                "--seeds",
+                "3",
+                "--epochs",
+                "1",
+                "--depth",
+                "5",
+                "--deep-depth",
+                "10",
+            ],
+        ),
     ];
     for (name, args) in cases {
         let run = |threads: &str| {

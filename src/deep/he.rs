@@ -8,14 +8,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::deep::propagation::{flat, propagate_deep};
 use crate::nn::activation::Activation;
-use crate::nn::data::Dataset;
+use crate::nn::data::{Dataset, TEST_FRACTION};
 use crate::nn::init::Init;
 use crate::nn::mlp::{Mlp, layer_sizes};
 use crate::nn::optim::Sgd;
 use crate::nn::train::{EpochStats, Training, train};
 use crate::numeric::linalg::gaussian_matrix;
 use crate::numeric::math;
-use crate::numeric::stats::{Faults, variance};
+use crate::numeric::random::{repeat_counted, stream};
+use crate::numeric::stats::{Faults, Spread, variance};
 use crate::{Error, Progress, Range};
 
 /// The parameters of the chapter's experiments; `Default` gives the book's.
@@ -41,6 +42,8 @@ pub struct HeParams {
     pub deep_depth: usize,
     /// Units per layer in the very deep experiment.
     pub deep_width: usize,
+    /// Seeds the training runs are repeated over.
+    pub seeds: usize,
 }
 
 impl HeParams {
@@ -62,6 +65,8 @@ impl HeParams {
     pub const DEEP_DEPTH: Range = Range::whole(1, 100_000);
     /// Allowed units per layer in the very deep experiment.
     pub const DEEP_WIDTH: Range = Range::whole(2, 512);
+    /// Allowed numbers of seeds for the training runs.
+    pub const SEEDS: Range = Range::whole(1, 100);
 
     /// Checks every parameter against its range ([`Error::Parameter`] names
     /// the first one out of range; `init`'s number against [`Init::NUMBER`]).
@@ -76,6 +81,7 @@ impl HeParams {
         Self::MINIBATCH.check_whole("minibatch", self.minibatch)?;
         Self::DEEP_DEPTH.check_whole("deep_depth", self.deep_depth)?;
         Self::DEEP_WIDTH.check_whole("deep_width", self.deep_width)?;
+        Self::SEEDS.check_whole("seeds", self.seeds)?;
         Ok(())
     }
 }
@@ -93,6 +99,7 @@ impl Default for HeParams {
             minibatch: 16,
             deep_depth: 2000,
             deep_width: 64,
+            seeds: 5,
         }
     }
 }
@@ -155,18 +162,20 @@ pub fn variance_per_layer(
 }
 // ANCHOR_END: variance_per_layer
 
-/// One network of [`train_deep_relu`].
+/// One network of [`train_deep_relu`], trained once per seed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReluRun {
     /// Its initialization.
     pub init: Init,
-    /// Training loss and test error, per epoch (epoch 0 = at initialization;
-    /// it stops early if the loss stops being finite).
-    pub history: Vec<EpochStats>,
-    /// The training loss of the last epoch.
-    pub train_loss: f64,
-    /// The test error after the last epoch.
-    pub test_error: f64,
+    /// Its hidden layers.
+    pub depth: usize,
+    /// Per seed: training loss and test error, per epoch (epoch 0 = at
+    /// initialization; a run stops early if its loss stops being finite).
+    pub histories: Vec<Vec<EpochStats>>,
+    /// The training loss of the last epoch, over the seeds.
+    pub train_loss: Spread,
+    /// The test error after the last epoch, over the seeds.
+    pub test_error: Spread,
 }
 
 /// What [`train_deep_relu`] found.
@@ -176,54 +185,74 @@ pub struct DeepReluTraining {
     pub train_size: usize,
     /// Digits they were tested on.
     pub test_size: usize,
-    /// The network with the compared initialization (`init`, Xavier by default).
+    /// The deep network with the compared initialization (`init`, Xavier by
+    /// default).
     pub compared: ReluRun,
-    /// The network with He initialization.
+    /// The deep network with He initialization.
     pub he: ReluRun,
+    /// The shallow baseline: one hidden layer, He initialization, trained
+    /// the same way.
+    pub shallow: ReluRun,
 }
 
 // ANCHOR: train_deep_relu
 /// The deep ReLU network (`depth` hidden layers of `train_width` units)
-/// trained on the digits (a random quarter held out for testing) by SGD,
-/// with the compared initialization and with He.
+/// trained on the digits by SGD with the compared initialization and with
+/// He's, beside a shallow baseline (one hidden layer, He). Repeated over
+/// `seeds` seeds in parallel: repetition r draws its split of the digits (a
+/// quarter held out for testing), its networks and their minibatches from
+/// `stream(seed, "train_deep_relu", r)`.
 pub fn train_deep_relu(
     params: &HeParams,
-    rng: &mut impl Rng,
+    seed: u64,
     progress: Progress,
 ) -> Result<DeepReluTraining, Error> {
     params.check()?;
-    let (train_set, test_set) = Dataset::digits().train_test(rng);
-    let sizes = layer_sizes(64, params.train_width, params.depth, 10);
+    let digits = Dataset::digits();
+    let (train_size, test_size) = digits.split_sizes(TEST_FRACTION);
     let cfg = Training {
         epochs: params.epochs,
         batch_size: params.minibatch,
         sgd: Sgd::new(params.lr),
         dropout: 0.0,
     };
-    let total = 2 * params.epochs * train_set.len().div_ceil(params.minibatch);
-    let mut done = 0;
-    let mut run = |init: Init| {
-        let mut net = Mlp::new(&sizes, Activation::Relu, init, rng);
-        let history = train(&mut net, &train_set, &test_set, &cfg, rng, |_| {
-            done += 1;
-            progress(done, total);
-        });
-        let last = history.last().copied();
+    let nets = [
+        (params.init, params.depth),
+        (Init::HE_RELU, params.depth),
+        (Init::HE_RELU, 1),
+    ];
+    let steps_per_run = params.epochs * train_size.div_ceil(params.minibatch);
+    let total = params.seeds * nets.len() * steps_per_run;
+    let per_seed = repeat_counted(params.seeds, total, progress, |r, step| {
+        let rng = &mut stream(seed, "train_deep_relu", r as u64);
+        let (train_set, test_set) = digits.train_test(rng);
+        nets.map(|(init, depth)| {
+            let sizes = layer_sizes(64, params.train_width, depth, 10);
+            let mut net = Mlp::new(&sizes, Activation::Relu, init, rng);
+            train(&mut net, &train_set, &test_set, &cfg, rng, |_| step())
+        })
+    });
+    let [compared, he, shallow] = std::array::from_fn(|i| {
+        let (init, depth) = nets[i];
+        let histories: Vec<Vec<EpochStats>> = per_seed.iter().map(|h| h[i].clone()).collect();
+        let last = |f: fn(&EpochStats) -> f64| {
+            let values = histories.iter().map(|h| h.last().map_or(f64::NAN, f));
+            Spread::of(values.collect())
+        };
         ReluRun {
             init,
-            train_loss: last.map_or(f64::NAN, |s| s.train_loss),
-            test_error: last.map_or(f64::NAN, |s| s.test_error),
-            history,
+            depth,
+            train_loss: last(|s| s.train_loss),
+            test_error: last(|s| s.test_error),
+            histories,
         }
-    };
-    let compared = run(params.init);
-    let he = run(Init::HE_RELU);
-    progress(total, total);
+    });
     Ok(DeepReluTraining {
-        train_size: train_set.len(),
-        test_size: test_set.len(),
+        train_size,
+        test_size,
         compared,
         he,
+        shallow,
     })
 }
 // ANCHOR_END: train_deep_relu
@@ -341,8 +370,7 @@ mod tests {
             lr: 0.0,
             ..HeParams::default()
         };
-        let err =
-            train_deep_relu(&params, &mut StdRng::seed_from_u64(0), &mut crate::quiet).unwrap_err();
+        let err = train_deep_relu(&params, 0, &mut crate::quiet).unwrap_err();
         assert!(matches!(err, Error::Parameter { name: "lr", .. }), "{err}");
         assert_eq!(HeParams::default().check(), Ok(()));
     }
