@@ -5,11 +5,12 @@
 //! command line and its figures.
 
 use clap::Parser;
-use rand::{SeedableRng, rngs::StdRng};
 use serde::Serialize;
-use stable_learning::book::figure::{Figure, Legend, LineChart};
+use stable_learning::book::figure::{Figure, Legend, LineChart, Marker};
 use stable_learning::book::runner::{Common, Experiment, Run, number_in, whole_in};
 use stable_learning::deep::symmetry::{SymmetryParams, ThreeStarts, three_starts};
+use stable_learning::nn::train::per_epoch;
+use stable_learning::numeric::stats::Spread;
 
 /// Breaking the symmetry: a one-hidden-layer network on the digits, started
 /// with every weight equal, with random weights, and with equal weights plus
@@ -37,6 +38,9 @@ struct Args {
     /// Dropout probability for the hidden units in the dropout run (0.01..=0.95)
     #[arg(long, default_value_t = 0.5, value_parser = number_in(SymmetryParams::DROPOUT))]
     dropout: f64,
+    /// Seeds the runs are repeated over (1..=100)
+    #[arg(long, default_value_t = 5, value_parser = whole_in(SymmetryParams::SEEDS))]
+    seeds: usize,
 }
 
 impl Experiment for Args {
@@ -54,11 +58,10 @@ fn main() {
         batch: args.batch,
         lr: args.lr,
         dropout: args.dropout,
+        seeds: args.seeds,
     };
-    let mut rng = StdRng::seed_from_u64(args.common.seed);
-
-    let progress = &mut run.progress_fn("training four networks");
-    let starts = run.check(three_starts(&params, &mut rng, progress));
+    let progress = &mut run.progress_fn("training four networks per seed");
+    let starts = run.check(three_starts(&params, args.common.seed, progress));
     report_three_starts(&mut run, &params, &starts);
     run.record("three_starts", &starts);
 
@@ -67,41 +70,67 @@ fn main() {
 
 /// Table 2.1 and Figures 2.1 and 2.2.
 fn report_three_starts(run: &mut Run, params: &SymmetryParams, starts: &ThreeStarts) {
+    let seeds = params.seeds;
+    let spread = if seeds > 1 {
+        "median and range"
+    } else {
+        "one seed"
+    };
     let mut spread_chart = LineChart::new("Largest difference between hidden units")
-        .labels("SGD step", "max |unit j − unit 1| (log scale)")
+        .labels(
+            "SGD step",
+            format!("max |unit j − unit 1|, {spread} (log scale)"),
+        )
         .log_y()
         .legend(Legend::LowerRight);
     let mut error_chart = LineChart::new("Test error on the digits")
-        .labels("epoch", "test error")
+        .labels("epoch", format!("test error, {spread}"))
         .y_limits(0.0, 1.0)
         .legend(Legend::UpperRight);
-    let mut table = String::from(
-        "| start | largest difference between hidden units, after training | test error |\n|---|---:|---:|\n",
+    let mut table = format!(
+        "| start | largest difference between hidden units, after training: median | test error: median | min–max over {seeds} seed{} |\n|---|---:|---:|---:|\n",
+        if seeds == 1 { "" } else { "s" }
     );
-    for r in &starts.runs {
-        let last_spread = *r.spread.last().unwrap();
-        if last_spread == 0.0 {
+    let range = |e: &Spread| format!("{:.3}–{:.3}", e.min, e.max);
+    for (color, r) in starts.runs.iter().enumerate() {
+        if r.spreads.iter().flatten().all(|&d| d == 0.0) {
             spread_chart = spread_chart.note(format!(
-                "{}: exactly 0 at all {} steps (cannot be drawn on a log axis)",
+                "{}: exactly 0 at all {} steps of every seed (cannot be drawn on a log axis)",
                 r.start,
-                r.spread.len() - 1
+                r.spreads[0].len() - 1
             ));
+        } else {
+            let per_step: Vec<(f64, Spread)> = (0..r.spreads[0].len())
+                .map(|t| {
+                    (
+                        t as f64,
+                        Spread::of(r.spreads.iter().map(|s| s[t]).collect()),
+                    )
+                })
+                .collect();
+            spread_chart = spread_chart.median_and_range(&r.start, &per_step, Marker::Line, color);
         }
-        let steps = r.spread.iter().enumerate();
-        spread_chart = spread_chart.line(&r.start, steps.map(|(t, &d)| (t as f64, d)).collect());
-        let errors = r.history.iter().map(|s| (s.epoch as f64, s.test_error));
-        error_chart = error_chart.line(&r.start, errors.collect());
+        let errors: Vec<(f64, Spread)> = per_epoch(&r.histories, |s| s.test_error)
+            .into_iter()
+            .map(|(e, s)| (e as f64, s))
+            .collect();
+        error_chart = error_chart.median_and_range(&r.start, &errors, Marker::Line, color);
         table += &format!(
-            "| {} | {last_spread:.3e} | {:.3} |\n",
-            r.start, r.test_error
+            "| {} | {:.3e} | {:.3} | {} |\n",
+            r.start,
+            r.final_spread.median,
+            r.test_error.median,
+            range(&r.test_error)
         );
     }
+    let single = &starts.single_unit_test_error;
     table += &format!(
-        "| one hidden unit, random weights (control) | – | {:.3} |\n",
-        starts.single_unit_test_error
+        "| one hidden unit, random weights (control) | – | {:.3} | {} |\n",
+        single.median,
+        range(single)
     );
     run.say(format!(
-        "One hidden layer of {} tanh units, {} epochs, {} training and {} test digits:",
+        "One hidden layer of {} tanh units, {} epochs, {} training and {} test digits, {seeds} seeds:",
         params.hidden, params.epochs, starts.train_size, starts.test_size
     ));
     run.say(&table);

@@ -2,15 +2,16 @@
 //! copies of each other ([`unit_spread`]), and the chapter's experiment
 //! ([`three_starts`]).
 
-use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::nn::activation::Activation;
-use crate::nn::data::Dataset;
+use crate::nn::data::{Dataset, TEST_FRACTION};
 use crate::nn::init::Init;
 use crate::nn::mlp::Mlp;
 use crate::nn::optim::Sgd;
 use crate::nn::train::{EpochStats, Training, train};
+use crate::numeric::random::{repeat_counted, stream};
+use crate::numeric::stats::Spread;
 use crate::{Error, Progress, Range};
 
 /// The largest difference between any hidden unit of layer `layer` (1-based:
@@ -62,6 +63,8 @@ pub struct SymmetryParams {
     pub lr: f64,
     /// Dropout probability of the hidden units in the dropout run.
     pub dropout: f64,
+    /// Seeds the runs are repeated over.
+    pub seeds: usize,
 }
 
 impl SymmetryParams {
@@ -77,6 +80,8 @@ impl SymmetryParams {
     pub const LR: Range = Range::closed(1e-6, 10.0);
     /// Allowed dropout probabilities.
     pub const DROPOUT: Range = Range::closed(0.01, 0.95);
+    /// Allowed numbers of seeds.
+    pub const SEEDS: Range = Range::whole(1, 100);
 
     /// Checks every parameter against its range ([`Error::Parameter`] names
     /// the first one out of range).
@@ -87,6 +92,7 @@ impl SymmetryParams {
         Self::BATCH.check_whole("batch", self.batch)?;
         Self::LR.check("lr", self.lr)?;
         Self::DROPOUT.check("dropout", self.dropout)?;
+        Self::SEEDS.check_whole("seeds", self.seeds)?;
         Ok(())
     }
 }
@@ -100,27 +106,30 @@ impl Default for SymmetryParams {
             batch: 32,
             lr: 0.2,
             dropout: 0.5,
+            seeds: 5,
         }
     }
 }
 
-/// One training run of [`three_starts`].
+/// One start of [`three_starts`], trained once per seed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StartRun {
     /// How the network started: "equal weights", "random weights (Xavier)"
     /// or "equal weights + dropout".
     pub start: String,
-    /// [`unit_spread`] of the hidden layer at initialization and after every
-    /// SGD step.
-    pub spread: Vec<f64>,
-    /// Training loss and test error, per epoch (epoch 0 = at initialization).
-    pub history: Vec<EpochStats>,
-    /// The largest value of `spread`.
-    pub max_spread: f64,
-    /// The first SGD step after which the units differ by more than 1, if any.
-    pub steps_to_spread_1: Option<usize>,
-    /// The test error after the last epoch.
-    pub test_error: f64,
+    /// Per seed: [`unit_spread`] of the hidden layer at initialization and
+    /// after every SGD step.
+    pub spreads: Vec<Vec<f64>>,
+    /// Per seed: training loss and test error, per epoch (epoch 0 = at
+    /// initialization).
+    pub histories: Vec<Vec<EpochStats>>,
+    /// The spread after the last step, over the seeds.
+    pub final_spread: Spread,
+    /// Per seed: the first SGD step after which the units differ by more
+    /// than 1, if any.
+    pub steps_to_spread_1: Vec<Option<usize>>,
+    /// The test error after the last epoch, over the seeds.
+    pub test_error: Spread,
 }
 
 /// What [`three_starts`] found.
@@ -130,13 +139,18 @@ pub struct ThreeStarts {
     pub train_size: usize,
     /// Digits they were tested on.
     pub test_size: usize,
-    /// The three runs: equal weights, random weights, equal weights + dropout.
+    /// The three starts: equal weights, random weights, equal weights +
+    /// dropout.
     pub runs: Vec<StartRun>,
     /// The control: the test error of a network with a single hidden unit,
-    /// started at random and trained the same way. An equal start's units
-    /// stay one unit repeated; this is what one unit can do.
-    pub single_unit_test_error: f64,
+    /// started at random and trained the same way, over the seeds. An equal
+    /// start's units stay one unit repeated; this is what one unit can do.
+    pub single_unit_test_error: Spread,
 }
+
+/// What one seed of [`three_starts`] gives: (spread per step, history) for
+/// each start, and the single unit's test error.
+type OneSeed = (Vec<(Vec<f64>, Vec<EpochStats>)>, f64);
 
 // ANCHOR: three_starts
 /// The chapter's experiment: a network with one hidden layer of tanh units,
@@ -145,66 +159,80 @@ pub struct ThreeStarts {
 /// weights with dropout on the hidden units. After every SGD step it
 /// measures how different the hidden units are ([`unit_spread`]). Then, as
 /// a control, it trains a network with a single hidden unit the same way.
+/// Repeated over `seeds` seeds in parallel: repetition r draws its split,
+/// its networks, minibatches and dropout masks from
+/// `stream(seed, "three_starts", r)`.
 pub fn three_starts(
     params: &SymmetryParams,
-    rng: &mut impl Rng,
+    seed: u64,
     progress: Progress,
 ) -> Result<ThreeStarts, Error> {
     params.check()?;
-    let (train_set, test_set) = Dataset::digits().split(0.25, rng);
-    let sizes = [64, params.hidden, 10];
+    let digits = Dataset::digits();
+    let (train_size, test_size) = digits.split_sizes(TEST_FRACTION);
     let equal = Init::Constant {
         value: params.value,
     };
+    let xavier = Init::XavierUniform { gain: 1.0 };
     let starts = [
         ("equal weights", equal, 0.0),
-        (
-            "random weights (Xavier)",
-            Init::XavierUniform { gain: 1.0 },
-            0.0,
-        ),
+        ("random weights (Xavier)", xavier, 0.0),
         ("equal weights + dropout", equal, params.dropout),
     ];
-    let mut runs = Vec::new();
-    for (i, (start, init, dropout)) in starts.into_iter().enumerate() {
-        let mut net = Mlp::new(&sizes, Activation::Tanh, init, rng);
-        let cfg = Training {
-            epochs: params.epochs,
-            batch_size: params.batch,
-            sgd: Sgd::new(params.lr),
-            dropout,
-        };
-        // After every SGD step: how different are the hidden units?
-        let mut spread = vec![unit_spread(&net, 1)];
-        let history = train(&mut net, &train_set, &test_set, &cfg, rng, |n| {
-            spread.push(unit_spread(n, 1))
-        });
-        runs.push(StartRun {
-            start: start.to_string(),
-            max_spread: spread.iter().fold(0.0, |m, &v| m.max(v)),
-            steps_to_spread_1: spread.iter().position(|&d| d > 1.0),
-            test_error: history.last().map_or(f64::NAN, |s| s.test_error),
-            spread,
-            history,
-        });
-        progress(i + 1, starts.len() + 1);
-    }
-    // The control: one hidden unit, random start, the same training.
-    let xavier = Init::XavierUniform { gain: 1.0 };
-    let mut one = Mlp::new(&[64, 1, 10], Activation::Tanh, xavier, rng);
-    let cfg = Training {
+    let cfg = |dropout| Training {
         epochs: params.epochs,
         batch_size: params.batch,
         sgd: Sgd::new(params.lr),
-        dropout: 0.0,
+        dropout,
     };
-    let history = train(&mut one, &train_set, &test_set, &cfg, rng, |_| {});
-    progress(starts.len() + 1, starts.len() + 1);
+    let steps_per_run = params.epochs * train_size.div_ceil(params.batch);
+    let total = params.seeds * (starts.len() + 1) * steps_per_run;
+    let per_seed: Vec<OneSeed> = repeat_counted(params.seeds, total, progress, |r, step| {
+        let rng = &mut stream(seed, "three_starts", r as u64);
+        let (train_set, test_set) = digits.train_test(rng);
+        let runs = starts
+            .iter()
+            .map(|&(_, init, dropout)| {
+                let mut net = Mlp::new(&[64, params.hidden, 10], Activation::Tanh, init, rng);
+                // After every SGD step: how different are the hidden units?
+                let mut spread = vec![unit_spread(&net, 1)];
+                let history = train(&mut net, &train_set, &test_set, &cfg(dropout), rng, |n| {
+                    spread.push(unit_spread(n, 1));
+                    step();
+                });
+                (spread, history)
+            })
+            .collect();
+        // The control: one hidden unit, random start, the same training.
+        let mut one = Mlp::new(&[64, 1, 10], Activation::Tanh, xavier, rng);
+        let history = train(&mut one, &train_set, &test_set, &cfg(0.0), rng, |_| step());
+        (runs, history.last().map_or(f64::NAN, |s| s.test_error))
+    });
+    let runs = starts
+        .iter()
+        .enumerate()
+        .map(|(i, &(start, _, _))| {
+            let (spreads, histories): (Vec<Vec<f64>>, Vec<Vec<EpochStats>>) =
+                per_seed.iter().map(|(runs, _)| runs[i].clone()).unzip();
+            let last = |h: &Vec<EpochStats>| h.last().map_or(f64::NAN, |s| s.test_error);
+            StartRun {
+                start: start.to_string(),
+                final_spread: Spread::of(spreads.iter().map(|s| s[s.len() - 1]).collect()),
+                steps_to_spread_1: spreads
+                    .iter()
+                    .map(|s| s.iter().position(|&d| d > 1.0))
+                    .collect(),
+                test_error: Spread::of(histories.iter().map(last).collect()),
+                spreads,
+                histories,
+            }
+        })
+        .collect();
     Ok(ThreeStarts {
-        train_size: train_set.len(),
-        test_size: test_set.len(),
+        train_size,
+        test_size,
         runs,
-        single_unit_test_error: history.last().map_or(f64::NAN, |s| s.test_error),
+        single_unit_test_error: Spread::of(per_seed.iter().map(|(_, e)| *e).collect()),
     })
 }
 // ANCHOR_END: three_starts
@@ -220,8 +248,7 @@ mod tests {
             dropout: 1.0,
             ..SymmetryParams::default()
         };
-        let err =
-            three_starts(&params, &mut StdRng::seed_from_u64(0), &mut crate::quiet).unwrap_err();
+        let err = three_starts(&params, 0, &mut crate::quiet).unwrap_err();
         assert!(
             matches!(
                 err,
