@@ -240,7 +240,6 @@ pub fn three_starts(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::{SeedableRng, rngs::StdRng};
 
     #[test]
     fn out_of_range_parameters_are_refused_before_any_work() {
