@@ -10,6 +10,7 @@ use serde::Serialize;
 use stable_learning::book::figure::{Figure, Legend, LineChart, Marker, PALETTE};
 use stable_learning::book::runner::{Common, Experiment, Run, number_in, whole_in};
 use stable_learning::numeric::random::stream;
+use stable_learning::numeric::stats::Spread;
 use stable_learning::shift::concept::{
     ConceptShiftParams, DetectionDelays, DriftKind, OperatingPoints, StrategyComparison,
     detection_delays, operating_points, strategy_comparison,
@@ -71,6 +72,9 @@ struct Args {
     /// Streams behind the table of detection delays and false alarms (1..=10000)
     #[arg(long, default_value_t = 100, value_parser = whole_in(ConceptShiftParams::TRIALS))]
     trials: usize,
+    /// Streams of each kind behind the table of strategies (1..=1000)
+    #[arg(long, default_value_t = 20, value_parser = whole_in(ConceptShiftParams::SEEDS))]
+    seeds: usize,
 }
 
 impl Experiment for Args {
@@ -98,14 +102,14 @@ fn main() {
         adwin_delta: args.adwin_delta,
         block: args.block,
         trials: args.trials,
+        seeds: args.seeds,
     };
     // Each experiment draws from its own random stream, derived from the
     // seed and the experiment's name.
     let seed = args.common.seed;
 
     let progress = &mut run.progress_fn("streams");
-    let rng = &mut stream(seed, "strategy_comparison", 0);
-    let comparison = run.check(strategy_comparison(&params, rng, progress));
+    let comparison = run.check(strategy_comparison(&params, seed, progress));
     report_strategy_comparison(&mut run, &params, &comparison);
     run.record("strategy_comparison", &comparison);
 
@@ -145,7 +149,7 @@ fn report_strategy_comparison(run: &mut Run, p: &ConceptShiftParams, r: &Strateg
     table += "\n|---|";
     table += &"---:|".repeat(r.kinds.len());
     table += "\n";
-    let mut rows: Vec<(String, Vec<f64>)> = Vec::new();
+    let mut rows: Vec<(String, Vec<Spread>)> = Vec::new();
     for k in &r.kinds {
         let name = kind_name(k.kind);
         let mut plain = LineChart::new(format!("{name} drift: models that never look for it"))
@@ -159,8 +163,8 @@ fn report_strategy_comparison(run: &mut Run, p: &ConceptShiftParams, r: &Strateg
         let mut alarms_of: Vec<&[usize]> = Vec::new();
         for (i, s) in k.runs.iter().enumerate() {
             match rows.iter_mut().find(|(l, _)| *l == s.strategy) {
-                Some((_, v)) => v.push(s.accuracy_after),
-                None => rows.push((s.strategy.clone(), vec![s.accuracy_after])),
+                Some((_, v)) => v.push(s.accuracy_after.clone()),
+                None => rows.push((s.strategy.clone(), vec![s.accuracy_after.clone()])),
             }
             if i < 3 {
                 plain = plain.series(&s.strategy, s.blocks.clone(), Marker::Line);
@@ -203,12 +207,17 @@ fn report_strategy_comparison(run: &mut Run, p: &ConceptShiftParams, r: &Strateg
     for (label, v) in &rows {
         table += &format!("| {label} |");
         for a in v {
-            table += &format!(" {a:.3} |");
+            if p.seeds > 1 {
+                table += &format!(" {:.3} ({:.3}–{:.3}) |", a.median, a.min, a.max);
+            } else {
+                table += &format!(" {:.3} |", a.median);
+            }
         }
         table += "\n";
     }
     run.say(format!(
-        "Accuracy from the change (sample {change_at}) to the end of the stream:"
+        "Accuracy from the change (sample {change_at}) to the end of the stream, median (range) over {} streams of each kind:",
+        p.seeds
     ));
     run.say(&table);
     run.text("strategies.md", &table);

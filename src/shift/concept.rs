@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 
 use super::drift::{Adwin, Ddm, DriftDetector, PageHinkley, Status};
 use crate::numeric::math;
-use crate::numeric::random::repeat;
-use crate::numeric::stats::{mean, quantile};
+use crate::numeric::random::{repeat, repeat_counted, stream};
+use crate::numeric::stats::{Spread, mean, quantile};
 use crate::shift::logistic::Logistic;
 use crate::{Error, Progress, Range};
 
@@ -405,6 +405,8 @@ pub struct ConceptShiftParams {
     pub block: usize,
     /// Streams behind [`detection_delays`].
     pub trials: usize,
+    /// Streams of each kind behind [`strategy_comparison`]'s table.
+    pub seeds: usize,
 }
 
 impl Default for ConceptShiftParams {
@@ -426,6 +428,7 @@ impl Default for ConceptShiftParams {
             adwin_delta: 0.002,
             block: 100,
             trials: 100,
+            seeds: 20,
         }
     }
 }
@@ -463,6 +466,8 @@ impl ConceptShiftParams {
     pub const BLOCK: Range = Range::whole(10, 10_000);
     /// Allowed numbers of streams behind [`detection_delays`].
     pub const TRIALS: Range = Range::whole(1, 10_000);
+    /// Allowed numbers of streams behind [`strategy_comparison`].
+    pub const SEEDS: Range = Range::whole(1, 1000);
 
     /// Checks every parameter against its range ([`Error::Parameter`] names
     /// the first one out of range).
@@ -483,6 +488,7 @@ impl ConceptShiftParams {
         Self::ADWIN_DELTA.check("adwin_delta", self.adwin_delta)?;
         Self::BLOCK.check_whole("block", self.block)?;
         Self::TRIALS.check_whole("trials", self.trials)?;
+        Self::SEEDS.check_whole("seeds", self.seeds)?;
         Ok(())
     }
 
@@ -522,12 +528,15 @@ pub fn detectors(params: &ConceptShiftParams) -> Vec<Box<dyn DriftDetector>> {
 pub struct StrategyRun {
     /// The strategy's name ([`Strategy::name`]).
     pub strategy: String,
-    /// The accuracy from the start of the change to the end of the stream.
-    pub accuracy_after: f64,
-    /// The accuracy in consecutive blocks of `block` samples, as (middle of
-    /// block, accuracy) points ([`Trace::blocks`]).
+    /// The accuracy from the start of the change to the end of the stream,
+    /// over the streams (one per seed).
+    pub accuracy_after: Spread,
+    /// On the first stream (the one the figure shows): the accuracy in
+    /// consecutive blocks of `block` samples, as (middle of block, accuracy)
+    /// points ([`Trace::blocks`]).
     pub blocks: Vec<(f64, f64)>,
-    /// When its detector fired (triggered strategies; empty otherwise).
+    /// On the first stream: when its detector fired (triggered strategies;
+    /// empty otherwise).
     pub detections: Vec<usize>,
 }
 
@@ -569,20 +578,20 @@ impl StrategyComparison {
 /// samples of the old concept meets a stream of `length` samples, and is
 /// kept static, updated by SGD, refitted on a sliding window, or refitted
 /// when one of the [`detectors`] fires, all evaluated prequentially.
+/// Repeated on `seeds` sets of streams in parallel: repetition r draws its
+/// streams from `stream(seed, "strategy_comparison", r)`; the accuracy
+/// curves and alarms kept are those of repetition 0.
 pub fn strategy_comparison(
     params: &ConceptShiftParams,
-    rng: &mut impl Rng,
+    seed: u64,
     progress: Progress,
 ) -> Result<StrategyComparison, Error> {
     params.check()?;
     let p = params;
     let change_at = p.change_sample();
     let kinds = [DriftKind::Sudden, DriftKind::Gradual, DriftKind::Recurring];
-    let mut by_kind = Vec::new();
-    for (i, kind) in kinds.into_iter().enumerate() {
-        let initial = p.stream(DriftKind::None, p.initial, 0).generate(rng)?;
-        let stream = p.stream(kind, p.length, change_at).generate(rng)?;
-        let mut strategies = vec![
+    let strategies = || {
+        let mut all = vec![
             Strategy::Static,
             Strategy::Sgd(p.lr),
             Strategy::Window {
@@ -590,21 +599,54 @@ pub fn strategy_comparison(
                 every: p.every,
             },
         ];
-        strategies.extend(detectors(p).into_iter().map(Strategy::Triggered));
-        let mut runs = Vec::new();
-        for strategy in strategies {
-            let name = strategy.name();
-            let trace = prequential(&initial, &stream, strategy)?;
-            runs.push(StrategyRun {
-                strategy: name,
-                accuracy_after: trace.accuracy(change_at, p.length),
-                blocks: trace.blocks(p.block),
-                detections: trace.detections,
-            });
-        }
-        by_kind.push(DriftRuns { kind, runs });
-        progress(i + 1, kinds.len());
-    }
+        all.extend(detectors(p).into_iter().map(Strategy::Triggered));
+        all
+    };
+    let per_kind = strategies().len();
+    let total = p.seeds * kinds.len() * per_kind;
+    // For each repetition, kind and strategy: its trace on that stream.
+    let traces = repeat_counted(p.seeds, total, progress, |r, step| {
+        let rng = &mut stream(seed, "strategy_comparison", r as u64);
+        kinds
+            .iter()
+            .map(|&kind| {
+                let initial = p.stream(DriftKind::None, p.initial, 0).generate(rng)?;
+                let drifting = p.stream(kind, p.length, change_at).generate(rng)?;
+                strategies()
+                    .into_iter()
+                    .map(|strategy| {
+                        let name = strategy.name();
+                        let trace = prequential(&initial, &drifting, strategy);
+                        step();
+                        trace.map(|t| (name, t))
+                    })
+                    .collect::<Result<Vec<_>, Error>>()
+            })
+            .collect::<Result<Vec<_>, Error>>()
+    })
+    .into_iter()
+    .collect::<Result<Vec<_>, Error>>()?;
+    let by_kind = kinds
+        .iter()
+        .enumerate()
+        .map(|(k, &kind)| {
+            let runs = (0..per_kind)
+                .map(|s| {
+                    let (name, first) = &traces[0][k][s];
+                    let accuracies = traces
+                        .iter()
+                        .map(|rep| rep[k][s].1.accuracy(change_at, p.length));
+                    StrategyRun {
+                        strategy: name.clone(),
+                        accuracy_after: Spread::of(accuracies.collect()),
+                        blocks: first.blocks(p.block),
+                        detections: first.detections.clone(),
+                    }
+                })
+                .collect();
+            DriftRuns { kind, runs }
+        })
+        .collect();
     Ok(StrategyComparison {
         change_at,
         kinds: by_kind,
