@@ -5,6 +5,7 @@ mod common;
 
 use common::{assert_mentions, chapter};
 use rand::{RngExt, SeedableRng, rngs::StdRng};
+use stable_learning::numeric::random::stream;
 use stable_learning::numeric::stats::quantile;
 use stable_learning::shift::concept::{
     ConceptShiftParams, DetectionDelays, DriftKind, StrategyComparison, alarms, detection_delays,
@@ -74,15 +75,16 @@ fn exercise_1_page_hinkley_threshold() {
 
 // ANCHOR: small_turn
 /// Exercise 3: the chapter's experiments with a 20° turn, as `cargo run
-/// --example concept_shift -- --angle 20` runs them (seed 42).
+/// --example concept_shift -- --angle 20` runs them (seed 42, each
+/// experiment from its own stream).
 fn small_turn() -> (StrategyComparison, DetectionDelays) {
     let params = ConceptShiftParams {
         angle: 20.0,
         ..ConceptShiftParams::default()
     };
-    let mut rng = StdRng::seed_from_u64(42);
-    let comparison = strategy_comparison(&params, &mut rng, &mut |_, _| {}).unwrap();
-    let delays = detection_delays(&params, &mut rng, &mut |_, _| {}).unwrap();
+    let comparison = strategy_comparison(&params, 42, &mut |_, _| {}).unwrap();
+    let rng = &mut stream(42, "detection_delays", 0);
+    let delays = detection_delays(&params, rng, &mut |_, _| {}).unwrap();
     for d in &delays.detectors {
         println!(
             "{}: median delay {:?}, missed {} of 100",
@@ -101,6 +103,7 @@ fn exercise_3_a_small_turn() {
             .run(DriftKind::Sudden, strategy)
             .expect("the strategy ran")
             .accuracy_after
+            .median
     };
     let [ddm, ph, adwin] = &delays.detectors[..] else {
         panic!("three detectors expected");
@@ -149,11 +152,15 @@ fn exercise_3_a_small_turn() {
         ),
         "PH",
     );
-    assert_eq!(adwin.missed, 100, "ADWIN misses every small turn");
-    assert!(adwin.median_delay.is_none());
+    assert!(adwin.missed >= 95, "ADWIN misses almost every small turn");
     assert_mentions(
         &text,
-        &format!("still scores {:.3}", accuracy("static")),
+        &format!("misses {} of 100", adwin.missed),
+        "ADWIN's misses",
+    );
+    assert_mentions(
+        &text,
+        &format!("still scores\na median {:.3}", accuracy("static")),
         "static accuracy",
     );
     assert_mentions(

@@ -928,7 +928,7 @@ mod tests {
             ..ConceptShiftParams::default()
         };
         let rng = &mut StdRng::seed_from_u64(0);
-        let err = strategy_comparison(&params, rng, &mut crate::quiet).unwrap_err();
+        let err = strategy_comparison(&params, 0, &mut crate::quiet).unwrap_err();
         assert!(
             matches!(err, Error::Parameter { name: "noise", .. }),
             "{err}"
