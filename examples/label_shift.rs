@@ -5,15 +5,11 @@
 //! command line and their figures.
 
 use clap::Parser;
-use rand::{SeedableRng, rngs::StdRng};
 use serde::Serialize;
 use stable_learning::book::figure::{Figure, Legend, LineChart, Marker};
 use stable_learning::book::runner::{Common, Experiment, Run, number_in, whole_in};
-use stable_learning::shift::label::{
-    BrokenAssumption, CorrectionAccuracy, ErrorVsM, Floors, LabelShiftParams, ShiftWeights,
-    SplitSummary, TwoShifts, broken_assumption, chapter_split, correction_accuracy, error_vs_m,
-    floors, two_shifts,
-};
+use stable_learning::numeric::stats::Spread;
+use stable_learning::shift::label::{LabelShiftParams, ShiftWeights, SplitResults, over_splits};
 
 /// Label shift on handwritten digits: black-box shift estimation (BBSE) and
 /// EM estimate the target's class weights from unlabelled target data.
@@ -29,7 +25,7 @@ struct Args {
     #[arg(long, default_value_t = 20_000, value_parser = whole_in(LabelShiftParams::MAX_M))]
     max_m: usize,
     /// Repetitions per point of the error-against-samples figure and the accuracy table, and re-splits behind the table of floors (1..=10000)
-    #[arg(long, default_value_t = 40, value_parser = whole_in(LabelShiftParams::TRIALS))]
+    #[arg(long, default_value_t = 20, value_parser = whole_in(LabelShiftParams::TRIALS))]
     trials: usize,
     /// Tweak-one shift: the probability ρ of the tweaked class (0..=1)
     #[arg(long, default_value_t = 0.5, value_parser = number_in(LabelShiftParams::RHO))]
@@ -43,9 +39,12 @@ struct Args {
     /// Held-out source rows in the "small source" curve (20..=500)
     #[arg(long, default_value_t = 150, value_parser = whole_in(LabelShiftParams::SMALL_SOURCE))]
     small_source: usize,
-    /// Largest within-class covariate shift k when the assumption breaks (0..=10)
-    #[arg(long, default_value_t = 2.0, value_parser = number_in(LabelShiftParams::COVARIATE))]
+    /// Largest pixel noise k of the target's scanner when the assumption breaks (0..=2; pixels run from 0 to 1)
+    #[arg(long, default_value_t = 0.6, value_parser = number_in(LabelShiftParams::COVARIATE))]
     covariate: f64,
+    /// Independent splits of the digits (each with its own classifier) every experiment is repeated on (1..=100)
+    #[arg(long, default_value_t = 5, value_parser = whole_in(LabelShiftParams::SEEDS))]
+    seeds: usize,
 }
 
 impl Experiment for Args {
@@ -65,55 +64,78 @@ fn main() {
         alpha: args.alpha,
         small_source: args.small_source,
         covariate: args.covariate,
+        seeds: args.seeds,
     };
-    let mut rng = StdRng::seed_from_u64(args.common.seed);
+    // Every experiment runs, on every split, before any figure is written:
+    // one that fails leaves no files.
+    let progress = &mut run.progress_fn("splits");
+    let results = run.check(over_splits(&params, args.common.seed, progress));
+    let r = &results;
 
-    // Every experiment runs before any figure is written: one that fails
-    // leaves no files.
-    let split = chapter_split(&mut rng);
-    let summary = split.summary();
-    let shifts = run.check(two_shifts(&split, &params, &mut rng));
-    let progress = &mut run.progress_fn("trials");
-    let errors = run.check(error_vs_m(&split, &params, &mut rng, progress));
-    let progress = &mut run.progress_fn("trials");
-    let accuracy = run.check(correction_accuracy(&split, &params, &mut rng, progress));
-    let progress = &mut run.progress_fn("trials");
-    let broken = run.check(broken_assumption(&split, &params, &mut rng, progress));
-    let progress = &mut run.progress_fn("trials");
-    let floors = run.check(floors(&split, &params, &mut rng, progress));
-
-    report_split(&run, &summary);
-    run.record("chapter_split", &summary);
-    report_two_shifts(&mut run, &params, &shifts);
-    run.record("two_shifts", &shifts);
-    report_error_vs_m(&mut run, &params, &errors);
-    run.record("error_vs_m", &errors);
-    report_correction_accuracy(&mut run, &params, &accuracy);
-    run.record("correction_accuracy", &accuracy);
-    report_broken_assumption(&mut run, &params, &broken);
-    run.record("broken_assumption", &broken);
-    report_floors(&mut run, &params, &summary, &floors);
-    run.record("floors", &floors);
+    report_split(&run, r);
+    report_two_shifts(&mut run, &params, r);
+    report_error_vs_m(&mut run, &params, r);
+    report_correction_accuracy(&mut run, &params, r);
+    report_broken_assumption(&mut run, &params, r);
+    report_floors(&mut run, &params, r);
+    run.record("splits", &results);
 
     run.finish();
 }
 
+/// The spread over splits of one number per split.
+fn over(r: &[SplitResults], f: impl Fn(&SplitResults) -> f64) -> Spread {
+    Spread::of(r.iter().map(f).collect())
+}
+
+/// "median (min–max)" to three decimals.
+fn median_range(s: &Spread) -> String {
+    format!("{:.3} ({:.3}–{:.3})", s.median, s.min, s.max)
+}
+
+/// Per x, the spread over splits of the y of each split's curve at that x
+/// (the curves share their x values; a split whose curve is empty, such as
+/// a singular Ĉ, is left out).
+fn curve_over(
+    r: &[SplitResults],
+    curve: impl Fn(&SplitResults) -> &Vec<(f64, f64)>,
+) -> Vec<(f64, Spread)> {
+    let present: Vec<&Vec<(f64, f64)>> = r.iter().map(&curve).filter(|c| !c.is_empty()).collect();
+    let Some(first) = present.first() else {
+        return Vec::new();
+    };
+    (0..first.len())
+        .map(|i| {
+            (
+                first[i].0,
+                Spread::of(present.iter().map(|c| c[i].1).collect()),
+            )
+        })
+        .collect()
+}
+
 /// The split's sizes and the classifier's accuracy.
-fn report_split(run: &Run, s: &SplitSummary) {
+fn report_split(run: &Run, r: &[SplitResults]) {
+    let s = &r[0].summary;
     run.say(format!(
-        "{} training, {} held-out source and {} pool digits; source accuracy {:.3}",
-        s.train_size, s.held_out_size, s.pool_size, s.source_accuracy
+        "{} training, {} held-out source and {} pool digits; source accuracy {} over {} splits",
+        s.train_size,
+        s.held_out_size,
+        s.pool_size,
+        median_range(&over(r, |x| x.summary.source_accuracy)),
+        r.len()
     ));
 }
 
-/// Figure 6.1 and d2l's sums.
-fn report_two_shifts(run: &mut Run, params: &LabelShiftParams, r: &TwoShifts) {
+/// Figure 6.1 (the first split) and d2l's sums.
+fn report_two_shifts(run: &mut Run, params: &LabelShiftParams, r: &[SplitResults]) {
     let classes = |w: &[f64]| {
         w.iter()
             .enumerate()
             .map(|(j, &v)| (j as f64, v))
             .collect::<Vec<_>>()
     };
+    let first = &r[0].shifts;
     let panel = |name: String, s: &ShiftWeights| {
         LineChart::new(format!("{name}, m = {}", params.m))
             .labels("class y", "weight w(y) = q(y)/p(y)")
@@ -125,153 +147,216 @@ fn report_two_shifts(run: &mut Run, params: &LabelShiftParams, r: &TwoShifts) {
     let panels = vec![
         panel(
             format!("tweak-one: class {} has ρ = {}", params.class, params.rho),
-            &r.tweak_one,
+            &first.tweak_one,
         ),
         panel(
             format!("Dirichlet shift, α = {}", params.alpha),
-            &r.dirichlet,
+            &first.dirichlet,
         ),
     ];
     run.figure("weights.svg", &Figure::grid(panels, 2));
     run.say(format!(
-        "d2l's p(y) = Ĉ⁻¹ μ̂ with the joint Ĉ sums to {:.2}; with the conditional Ĉ it sums to {:.6}",
-        r.tweak_one.joint_solution_sum, r.tweak_one.conditional_solution_sum
+        "Weight errors over {} splits, median (range): tweak-one BBSE {}, EM {}; Dirichlet BBSE {}, EM {}",
+        r.len(),
+        median_range(&over(r, |x| x.shifts.tweak_one.bbse_error)),
+        median_range(&over(r, |x| x.shifts.tweak_one.em_error)),
+        median_range(&over(r, |x| x.shifts.dirichlet.bbse_error)),
+        median_range(&over(r, |x| x.shifts.dirichlet.em_error)),
+    ));
+    run.say(format!(
+        "d2l's p(y) = Ĉ⁻¹ μ̂ with the joint Ĉ sums to {:.2} on the first split; with the conditional Ĉ it sums to {:.6}",
+        first.tweak_one.joint_solution_sum, first.tweak_one.conditional_solution_sum
     ));
 }
 
 /// Figure 6.2.
-fn report_error_vs_m(run: &mut Run, params: &LabelShiftParams, r: &ErrorVsM) {
-    let first = r.exact[0];
-    let reference: Vec<(f64, f64)> =
-        r.ms.iter()
-            .map(|&m| (m as f64, first.1 * (first.0 / m as f64).sqrt()))
-            .collect();
+fn report_error_vs_m(run: &mut Run, params: &LabelShiftParams, r: &[SplitResults]) {
+    let exact = curve_over(r, |x| &x.errors.exact);
+    let first = (exact[0].0, exact[0].1.median);
+    let ms = &r[0].errors.ms;
+    let reference: Vec<(f64, f64)> = ms
+        .iter()
+        .map(|&m| (m as f64, first.1 * (first.0 / m as f64).sqrt()))
+        .collect();
+    let slope = over(r, |x| x.errors.exact_slope);
+    let (held, small) = (r[0].errors.held_rows, r[0].errors.small_rows);
+    let singular = r.iter().filter(|x| x.errors.small_source_singular).count();
     let mut chart = LineChart::new(format!(
         "Weight error against target samples (tweak-one ρ = {}, {} runs each)",
         params.rho, params.trials
     ))
     .labels(
         "target samples m (log scale)",
-        "mean ‖q̂/p̂ − w‖₂, q̂ renormalized (log scale)",
+        format!(
+            "mean ‖q̂/p̂ − w‖₂, median and range over {} splits (log scale)",
+            r.len()
+        ),
     )
     .log_x()
     .log_y()
-    .series(
-        format!("BBSE, Ĉ exact for the target (slope {:.2})", r.exact_slope),
-        r.exact.clone(),
+    .median_and_range(
+        format!("BBSE, Ĉ exact for the target (slope {:.2})", slope.median),
+        &exact,
         Marker::LineDots,
+        0,
     )
-    .series(
-        format!("BBSE, Ĉ from {} held-out rows", r.held_rows),
-        r.bbse.clone(),
+    .median_and_range(
+        format!("BBSE, Ĉ from {held} held-out rows"),
+        &curve_over(r, |x| &x.errors.bbse),
         Marker::LineDots,
+        1,
     )
-    .series("EM, same classifier", r.em.clone(), Marker::LineDots)
-    .series(
-        format!("BBSE, Ĉ from {} held-out rows", r.small_rows),
-        r.small_source.clone(),
+    .median_and_range(
+        "EM, same classifier",
+        &curve_over(r, |x| &x.errors.em),
         Marker::LineDots,
+        2,
+    )
+    .median_and_range(
+        format!("BBSE, Ĉ from {small} held-out rows"),
+        &curve_over(r, |x| &x.errors.small_source),
+        Marker::LineDots,
+        3,
     )
     .series("slope −½", reference, Marker::Dashed)
+    .color(4)
     .legend(Legend::LowerLeft);
-    if r.small_source_singular {
+    if singular > 0 {
         chart = chart.note(format!(
-            "Ĉ from {} held-out rows is singular: BBSE cannot invert it",
-            r.small_rows
+            "Ĉ from {small} held-out rows is singular on {singular} of {} splits: BBSE cannot invert it there",
+            r.len()
         ));
     }
     run.figure("error_vs_m.svg", &Figure::single(chart));
     let last = |c: &[(f64, f64)]| c.last().map_or(f64::NAN, |p| p.1);
-    run.say(format!(
-        "log-log slope with exact Ĉ: {:.3}; with Ĉ from the held-out set the error levels off at {:.3} (last three points' slope {:.2}); with {} rows {}",
-        r.exact_slope,
-        last(&r.bbse),
-        r.pool_tail_slope,
-        r.small_rows,
-        if r.small_source_singular {
-            "Ĉ is singular and BBSE has no estimate".to_string()
+    let small_level = if singular == r.len() {
+        "Ĉ is singular on every split and BBSE has no estimate".to_string()
+    } else {
+        let levels = r
+            .iter()
+            .filter(|x| !x.errors.small_source_singular)
+            .map(|x| last(&x.errors.small_source));
+        let singular = if singular > 0 {
+            format!(" (singular on {singular} of {} splits)", r.len())
         } else {
-            format!("at {:.3}", last(&r.small_source))
-        }
+            String::new()
+        };
+        format!(
+            "at {}{singular}",
+            median_range(&Spread::of(levels.collect()))
+        )
+    };
+    run.say(format!(
+        "log-log slope with exact Ĉ: {}; with Ĉ from the held-out set the error levels off at {}; with {small} rows {small_level}",
+        median_range(&slope),
+        median_range(&over(r, |x| last(&x.errors.bbse))),
     ));
 }
 
 /// Table 6.2.
-fn report_correction_accuracy(run: &mut Run, params: &LabelShiftParams, r: &CorrectionAccuracy) {
+fn report_correction_accuracy(run: &mut Run, params: &LabelShiftParams, r: &[SplitResults]) {
     let mut table = String::from(
-        "| target shift | no correction | true weights | BBSE weights | EM weights |\n|---|---:|---:|---:|---:|\n",
+        "| target shift | no correction | true weights | BBSE weights | EM weights | calibrated, true weights | calibrated, EM weights |\n|---|---:|---:|---:|---:|---:|---:|\n",
     );
-    for row in &r.rows {
+    for (i, row) in r[0].accuracy.rows.iter().enumerate() {
+        let cell = |f: fn(&stable_learning::shift::label::AccuracyRow) -> f64| {
+            format!("{:.3}", over(r, |x| f(&x.accuracy.rows[i])).median)
+        };
         table += &format!(
-            "| {} | {:.3} | {:.3} | {:.3} | {:.3} |\n",
-            row.shift, row.uncorrected, row.true_weights, row.bbse_weights, row.em_weights
+            "| {} | {} | {} | {} | {} | {} | {} |\n",
+            row.shift,
+            cell(|a| a.uncorrected),
+            cell(|a| a.true_weights),
+            cell(|a| a.bbse_weights),
+            cell(|a| a.em_weights),
+            cell(|a| a.calibrated_true_weights),
+            cell(|a| a.calibrated_em_weights)
         );
     }
     run.say(format!(
-        "Target accuracy, m = {}, mean of {} runs:",
-        params.m, params.trials
+        "Target accuracy, m = {}, mean of {} runs per split, median over {} splits:",
+        params.m,
+        params.trials,
+        r.len()
     ));
     run.say(&table);
     run.text("accuracy.md", &table);
 }
 
 /// Figure 6.3.
-fn report_broken_assumption(run: &mut Run, params: &LabelShiftParams, r: &BrokenAssumption) {
+fn report_broken_assumption(run: &mut Run, params: &LabelShiftParams, r: &[SplitResults]) {
+    let bbse = curve_over(r, |x| &x.broken.bbse);
+    let em = curve_over(r, |x| &x.broken.em);
     run.figure(
         "broken.svg",
         &Figure::single(
             LineChart::new(format!(
-                "Label shift plus a within-class covariate shift (m = {}, {} runs each)",
+                "Label shift plus a noisier scanner (m = {}, {} runs each)",
                 params.m, params.trials
             ))
             .labels(
-                "within-class shift k (target rows drawn ∝ exp(k·ink))",
-                "mean ‖q̂/p̂ − w‖₂, q̂ renormalized",
+                "the target scanner's pixel noise k (pixels run from 0 to 1)",
+                format!("mean ‖q̂/p̂ − w‖₂, median and range over {} splits", r.len()),
             )
-            .series("BBSE", r.bbse.clone(), Marker::LineDots)
-            .series("EM", r.em.clone(), Marker::LineDots)
+            .median_and_range("BBSE", &bbse, Marker::LineDots, 0)
+            .median_and_range("EM", &em, Marker::LineDots, 1)
             .legend(Legend::UpperLeft),
         ),
     );
-    let last = r.strengths.len() - 1;
+    let last = r[0].broken.strengths.len() - 1;
     run.say(format!(
-        "Assumption broken: BBSE error {:.3} at k = 0, {:.3} at k = {}; EM {:.3} and {:.3}",
-        r.bbse[0].1, r.bbse[last].1, r.strengths[last], r.em[0].1, r.em[last].1
+        "Assumption broken: BBSE error {} at k = 0, {} at k = {} ({} for m = ∞); EM {} and {} ({} for m = ∞)",
+        median_range(&bbse[0].1),
+        median_range(&bbse[last].1),
+        r[0].broken.strengths[last],
+        median_range(&over(r, |x| x.broken.bbse_limit)),
+        median_range(&em[0].1),
+        median_range(&em[last].1),
+        median_range(&over(r, |x| x.broken.em_limit)),
     ));
 }
 
 /// Table 6.1.
-fn report_floors(run: &mut Run, params: &LabelShiftParams, split: &SplitSummary, r: &Floors) {
+fn report_floors(run: &mut Run, params: &LabelShiftParams, r: &[SplitResults]) {
     let mut table = String::from(
         "| held-out digits (Ĉ, p̂) | pool digits (targets) | EM's posteriors | BBSE floor | EM floor |\n|---:|---:|---|---:|---:|\n",
     );
-    for f in &r.resplit {
+    let tau = over(r, |x| x.floors.resplit_mean_tau);
+    for (i, f) in r[0].floors.resplit.iter().enumerate() {
         let post = if f.tempered {
-            format!("tempered, τ fitted (mean {:.2})", r.resplit_mean_tau)
+            format!("tempered, τ fitted (median {:.2})", tau.median)
         } else {
             "as trained".to_string()
         };
         table += &format!(
             "| {} | {} | {post} | {:.3} | {:.3} |\n",
-            f.held_rows, f.target_rows, f.bbse, f.em
+            f.held_rows,
+            f.target_rows,
+            over(r, |x| x.floors.resplit[i].bbse).median,
+            over(r, |x| x.floors.resplit[i].em).median
         );
     }
-    let small = if r.small_source_bbse.is_nan() {
-        "none (singular)".to_string()
-    } else {
-        format!("{:.3}", r.small_source_bbse)
-    };
-    let resplits = if r.resplits < params.trials {
+    let dropped: usize = r.iter().map(|x| params.trials - x.floors.resplits).sum();
+    let resplits = if dropped > 0 {
         format!(
-            "{} of {} re-splits (the others' small Ĉ is singular)",
-            r.resplits, params.trials
+            "{} re-splits per split, {dropped} of all dropped (their small Ĉ is singular)",
+            params.trials
         )
     } else {
-        format!("{} re-splits", r.resplits)
+        format!("{} re-splits per split", params.trials)
+    };
+    let small = Spread::of(r.iter().map(|x| x.floors.small_source_bbse).collect());
+    let small = if small.median.is_nan() {
+        "none (singular)".to_string()
+    } else {
+        median_range(&small)
     };
     run.say(format!(
-        "Floors at m = ∞ on the chapter's split: BBSE {:.3} with Ĉ from {} held-out rows, {small} from {}; EM {:.3}; means over {resplits}:",
-        r.bbse, split.held_out_size, r.small_rows, r.em
+        "Floors at m = ∞, median (range) over {} splits: BBSE {} with Ĉ from the held-out rows, {small} from {}; EM {}; table: medians over the splits of means over {resplits}:",
+        r.len(),
+        median_range(&over(r, |x| x.floors.bbse)),
+        r[0].floors.small_rows,
+        median_range(&over(r, |x| x.floors.em)),
     ));
     run.say(&table);
     run.text("floors.md", &table);

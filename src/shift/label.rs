@@ -24,8 +24,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::nn::data::{CLASSES, Dataset};
 use crate::numeric::math;
+use crate::numeric::random::{repeat_counted, stream};
 use crate::numeric::stats::mean;
-use crate::shift::covariate::standardized_ink;
 use crate::shift::logistic::{Softmax, SoftmaxParams, accuracy, argmax_rows};
 use crate::{Error, Progress, Range};
 
@@ -540,8 +540,12 @@ pub struct LabelShiftParams {
     pub alpha: f64,
     /// Held-out source rows in the "small source" settings.
     pub small_source: usize,
-    /// The largest within-class covariate shift k when the assumption breaks.
+    /// The largest pixel noise k of the target's scanner when the assumption
+    /// breaks (a covariate shift within every class).
     pub covariate: f64,
+    /// Independent splits of the digits (each with its own classifier) that
+    /// every experiment is repeated on ([`over_splits`]).
+    pub seeds: usize,
 }
 
 impl LabelShiftParams {
@@ -561,8 +565,10 @@ impl LabelShiftParams {
     /// Allowed sizes of the small source set (fewer rows than the held-out
     /// set and the pool hold).
     pub const SMALL_SOURCE: Range = Range::whole(20, 500);
-    /// Allowed largest within-class covariate shifts k.
-    pub const COVARIATE: Range = Range::closed(0.0, 10.0);
+    /// Allowed largest pixel noises k (pixels run from 0 to 1).
+    pub const COVARIATE: Range = Range::closed(0.0, 2.0);
+    /// Allowed numbers of splits.
+    pub const SEEDS: Range = Range::whole(1, 100);
 
     /// Checks every parameter against its range ([`Error::Parameter`] names
     /// the first one out of range).
@@ -575,6 +581,7 @@ impl LabelShiftParams {
         Self::ALPHA.check("alpha", self.alpha)?;
         Self::SMALL_SOURCE.check_whole("small_source", self.small_source)?;
         Self::COVARIATE.check("covariate", self.covariate)?;
+        Self::SEEDS.check_whole("seeds", self.seeds)?;
         Ok(())
     }
 }
@@ -584,12 +591,13 @@ impl Default for LabelShiftParams {
         LabelShiftParams {
             m: 2000,
             max_m: 20_000,
-            trials: 40,
+            trials: 20,
             rho: 0.5,
             class: 5,
             alpha: 1.0,
             small_source: 150,
-            covariate: 2.0,
+            covariate: 0.6,
+            seeds: 5,
         }
     }
 }
@@ -913,6 +921,17 @@ pub struct ErrorVsM {
     pub pool_tail_slope: f64,
 }
 
+/// The target sample sizes m of [`error_vs_m`], up to `max_m`.
+pub fn target_sizes(max_m: usize) -> Vec<usize> {
+    [
+        50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000,
+        1_000_000,
+    ]
+    .into_iter()
+    .filter(|&m| m <= max_m)
+    .collect()
+}
+
 // ANCHOR: error_vs_m
 /// Figure 6.2: the weight error against the number m of target samples for
 /// the tweak-one shift. Four curves: BBSE when Ĉ is exactly the confusion
@@ -937,13 +956,7 @@ pub fn error_vs_m(
     // So few rows may miss a class, or never predict one: Ĉ is singular,
     // and that curve has no points.
     let small_singular = crate::numeric::solve::solve(c_small.view(), p_small.view()).is_none();
-    let ms: Vec<usize> = [
-        50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000,
-        1_000_000,
-    ]
-    .into_iter()
-    .filter(|&m| m <= params.max_m)
-    .collect();
+    let ms = target_sizes(params.max_m);
     let true_w = &tweak / &s.p;
     let error = |q: &Array1<f64>| weight_error((q / &s.p).view(), true_w.view());
     let mut curves = vec![Vec::new(); 4];
@@ -1032,6 +1045,12 @@ pub struct AccuracyRow {
     pub bbse_weights: f64,
     /// Corrected with EM's estimate.
     pub em_weights: f64,
+    /// Calibrated first (posteriors tempered by the τ that fits the held-out
+    /// digits), then corrected with the true priors.
+    pub calibrated_true_weights: f64,
+    /// Calibrated first, then corrected with EM's estimate from the
+    /// calibrated posteriors.
+    pub calibrated_em_weights: f64,
 }
 
 /// What [`correction_accuracy`] found.
@@ -1064,13 +1083,16 @@ pub fn correction_accuracy(
         ("Dirichlet, α = 1".to_string(), Some(1.0)),
         ("Dirichlet, α = 10".to_string(), Some(10.0)),
     ];
-    let correct = |sample: &[usize], q: &Array1<f64>| {
-        let train = s.train_priors.view();
-        corrected_accuracy(s.pool_post.view(), &s.pool.y, sample, q.view(), train)
+    let train = s.train_priors.view();
+    let correct = |post: &Array2<f64>, sample: &[usize], q: &Array1<f64>| {
+        corrected_accuracy(post.view(), &s.pool.y, sample, q.view(), train)
     };
+    // Calibration: the temperature that fits the held-out digits best.
+    let tau = fitted_temperature(s.held_post.view(), &s.held.y);
+    let calibrated = temper(s.pool_post.view(), tau);
     let mut rows = Vec::new();
     for (i, (shift, alpha)) in shifts.into_iter().enumerate() {
-        let mut acc = vec![Vec::new(); 4];
+        let mut acc = vec![Vec::new(); 6];
         for trial in 0..params.trials {
             let q = match alpha {
                 Some(a) => Array1::from(dirichlet_priors(a, CLASSES, rng)?),
@@ -1080,11 +1102,15 @@ pub fn correction_accuracy(
                 }
             };
             let sample = sample_with_priors(&s.pool.y, q.as_slice().unwrap(), None, params.m, rng)?;
-            let est = s.estimate_from_pool(&row_counts(&sample, s.pool.len()))?;
-            acc[0].push(correct(&sample, &s.train_priors));
-            acc[1].push(correct(&sample, &q));
-            acc[2].push(correct(&sample, &est.bbse));
-            acc[3].push(correct(&sample, &est.em));
+            let counts = row_counts(&sample, s.pool.len());
+            let est = s.estimate_from_pool(&counts)?;
+            let em_calibrated = em_priors(calibrated.view(), Some(&counts), train, 1000, 1e-8)?;
+            acc[0].push(correct(&s.pool_post, &sample, &s.train_priors));
+            acc[1].push(correct(&s.pool_post, &sample, &q));
+            acc[2].push(correct(&s.pool_post, &sample, &est.bbse));
+            acc[3].push(correct(&s.pool_post, &sample, &est.em));
+            acc[4].push(correct(&calibrated, &sample, &q));
+            acc[5].push(correct(&calibrated, &sample, &em_calibrated.priors));
             progress(i * params.trials + trial + 1, 5 * params.trials);
         }
         rows.push(AccuracyRow {
@@ -1093,6 +1119,8 @@ pub fn correction_accuracy(
             true_weights: mean(&acc[1]),
             bbse_weights: mean(&acc[2]),
             em_weights: mean(&acc[3]),
+            calibrated_true_weights: mean(&acc[4]),
+            calibrated_em_weights: mean(&acc[5]),
         });
     }
     Ok(CorrectionAccuracy {
@@ -1105,7 +1133,7 @@ pub fn correction_accuracy(
 /// What [`broken_assumption`] found.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BrokenAssumption {
-    /// The within-class shifts k: 0 to `covariate` in eight steps.
+    /// The target scanner's pixel noise k: 0 to `covariate` in eight steps.
     pub strengths: Vec<f64>,
     /// BBSE's mean weight error at each k, as points (k, error).
     pub bbse: Vec<(f64, f64)>,
@@ -1119,12 +1147,13 @@ pub struct BrokenAssumption {
 }
 
 // ANCHOR: broken
-/// Figure 6.3: the target's classes follow the tweak-one priors, and within
-/// each class it prefers heavily inked images: row i is drawn ∝ exp(k·zᵢ),
-/// z the standardized mean pixel ([`standardized_ink`]). Now p(x | y)
-/// differs between source and target, and BBSE's equation no longer holds.
-/// More target samples would not help: the errors at the largest k for
-/// m → ∞ show it, exactly.
+/// Figure 6.3: the target's classes follow the tweak-one priors, and its
+/// images come from another scanner, one that adds Gaussian noise of
+/// standard deviation k to every pixel (pixels run from 0 to 1). Now
+/// p(x | y) differs between source and target: the classifier errs
+/// differently on the target, and BBSE's equation no longer holds. More
+/// target samples would not help: the errors at the largest k for m → ∞
+/// show it, exactly.
 pub fn broken_assumption(
     split: &ChapterSplit,
     params: &LabelShiftParams,
@@ -1135,22 +1164,35 @@ pub fn broken_assumption(
     let s = split;
     let tweak = Array1::from(tweak_one(CLASSES, params.class, params.rho)?);
     let true_w = &tweak / &s.p;
-    let z = standardized_ink(&s.pool);
     let strengths: Vec<f64> = (0..=8).map(|i| params.covariate * i as f64 / 8.0).collect();
-    let errors = |counts: &[f64]| {
-        let e = s.estimate_from_pool(counts)?;
-        Ok::<_, Error>([
-            weight_error((&e.bbse / &s.p).view(), true_w.view()),
-            weight_error((&e.em / &s.p).view(), true_w.view()),
-        ])
-    };
-    let (mut bbse, mut em) = (Vec::new(), Vec::new());
+    // One draw of the scanner's noise per pixel, scaled by each k.
+    let normal = rand_distr::StandardNormal;
+    let noise = Array2::from_shape_simple_fn(s.pool.x.dim(), || -> f64 { normal.sample(rng) });
+    let (mut bbse, mut em, mut limits) = (Vec::new(), Vec::new(), [f64::NAN; 2]);
     for (done, &k) in strengths.iter().enumerate() {
-        let row_w: Vec<f64> = z.iter().map(|z| math::exp(k * z)).collect();
+        // The classifier on the target's images, as the target's scanner
+        // makes them.
+        let post = s.model.probabilities((&s.pool.x + &(&noise * k)).view());
+        let pred = argmax_rows(post.view());
+        let errors = |counts: &[f64]| {
+            let train = s.train_priors.view();
+            let e = estimate_priors(
+                counts,
+                post.view(),
+                &pred,
+                s.c_joint.view(),
+                s.p.view(),
+                train,
+            )?;
+            Ok::<_, Error>([
+                weight_error((&e.bbse / &s.p).view(), true_w.view()),
+                weight_error((&e.em / &s.p).view(), true_w.view()),
+            ])
+        };
         let (mut eb, mut ee) = (Vec::new(), Vec::new());
         for trial in 0..params.trials {
             let q = tweak.as_slice().unwrap();
-            let sample = sample_with_priors(&s.pool.y, q, Some(&row_w), params.m, rng)?;
+            let sample = sample_with_priors(&s.pool.y, q, None, params.m, rng)?;
             let [b, e] = errors(&row_counts(&sample, s.pool.len()))?;
             eb.push(b);
             ee.push(e);
@@ -1161,12 +1203,13 @@ pub fn broken_assumption(
         }
         bbse.push((k, mean(&eb)));
         em.push((k, mean(&ee)));
+        if done == strengths.len() - 1 {
+            // m → ∞ at the largest k: each row's share of an endless sample.
+            let limit = expected_counts(&s.pool.y, tweak.as_slice().unwrap(), None)?;
+            limits = errors(&limit)?;
+        }
     }
-    // m → ∞ at the largest k: each row's share of an endless sample.
-    let k_max = strengths[strengths.len() - 1];
-    let row_w: Vec<f64> = z.iter().map(|z| math::exp(k_max * z)).collect();
-    let limit = expected_counts(&s.pool.y, tweak.as_slice().unwrap(), Some(&row_w))?;
-    let [bbse_limit, em_limit] = errors(&limit)?;
+    let [bbse_limit, em_limit] = limits;
     Ok(BrokenAssumption {
         strengths,
         bbse,
@@ -1331,6 +1374,61 @@ pub fn floors(
     })
 }
 // ANCHOR_END: floors
+
+/// Every experiment of the chapter on one split ([`over_splits`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SplitResults {
+    /// The split and its classifier.
+    pub summary: SplitSummary,
+    /// [`two_shifts`].
+    pub shifts: TwoShifts,
+    /// [`error_vs_m`].
+    pub errors: ErrorVsM,
+    /// [`correction_accuracy`].
+    pub accuracy: CorrectionAccuracy,
+    /// [`broken_assumption`].
+    pub broken: BrokenAssumption,
+    /// [`floors`].
+    pub floors: Floors,
+}
+
+// ANCHOR: over_splits
+/// The chapter's experiments repeated on `seeds` independent splits of the
+/// digits, in parallel. Split r, and the classifier trained on it, come from
+/// `stream(seed, "chapter_split", r)`; each experiment on it draws from its
+/// own `stream(seed, NAME, r)`, so changing one experiment's parameters
+/// leaves the others' results as they were.
+pub fn over_splits(
+    params: &LabelShiftParams,
+    seed: u64,
+    progress: Progress,
+) -> Result<Vec<SplitResults>, Error> {
+    params.check()?;
+    let p = params;
+    // Progress reports per split: one per trial of each experiment's
+    // settings (target sizes, shifts, strengths, re-splits).
+    let per_split = p.trials * (target_sizes(p.max_m).len() + 5 + 9 + 1);
+    let runs = repeat_counted(p.seeds, p.seeds * per_split, progress, |r, step| {
+        let r = r as u64;
+        let tick = &mut |_: usize, _: usize| step();
+        let split = chapter_split(&mut stream(seed, "chapter_split", r));
+        Ok(SplitResults {
+            summary: split.summary(),
+            shifts: two_shifts(&split, p, &mut stream(seed, "two_shifts", r))?,
+            errors: error_vs_m(&split, p, &mut stream(seed, "error_vs_m", r), tick)?,
+            accuracy: correction_accuracy(
+                &split,
+                p,
+                &mut stream(seed, "correction_accuracy", r),
+                tick,
+            )?,
+            broken: broken_assumption(&split, p, &mut stream(seed, "broken_assumption", r), tick)?,
+            floors: floors(&split, p, &mut stream(seed, "floors", r), tick)?,
+        })
+    });
+    runs.into_iter().collect()
+}
+// ANCHOR_END: over_splits
 
 #[cfg(test)]
 mod tests {
