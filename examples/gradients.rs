@@ -15,6 +15,7 @@ use stable_learning::deep::gradients::{
     deep_mlp_at_init, matrix_products, scalar_chains, sigmoid_saturation,
 };
 use stable_learning::numeric::random::stream;
+use stable_learning::numeric::stats::Spread;
 
 /// Vanishing and exploding gradients: products of many factors, saturating
 /// sigmoids, deep networks at initialization, and gradient clipping.
@@ -47,6 +48,9 @@ struct Args {
     /// Factor multiplying the weights' standard deviation in the "scaled up" panel (0.01..=100)
     #[arg(long, default_value_t = 4.0, value_parser = number_in(DeepMlpParams::SCALE))]
     scale: f64,
+    /// Seeds the deep MLP is drawn on, batch and weights (1..=1000)
+    #[arg(long, default_value_t = 10, value_parser = whole_in(DeepMlpParams::SEEDS))]
+    seeds: usize,
     /// Learning rate for the clipping demonstration (1e-6..=10)
     #[arg(long, default_value_t = 0.01, value_parser = number_in(ClippingParams::LR))]
     lr: f64,
@@ -91,10 +95,10 @@ fn main() {
         width: args.width,
         batch: args.batch,
         scale: args.scale,
+        seeds: args.seeds,
     };
     let progress = &mut run.progress_fn("deep networks");
-    let rng = &mut stream(seed, "deep_mlp_at_init", 0);
-    let mlp = run.check(deep_mlp_at_init(&mlp_params, rng, progress));
+    let mlp = run.check(deep_mlp_at_init(&mlp_params, seed, progress));
     report_deep_mlp_at_init(&mut run, &mlp_params, &mlp);
     run.record("deep_mlp_at_init", &mlp);
 
@@ -230,15 +234,22 @@ const GROWTH_NEEDS: &str = "not measured (a growth rate needs --factors 3 or mor
 
 /// Table 1.2 and Figure 1.4.
 fn report_deep_mlp_at_init(run: &mut Run, params: &DeepMlpParams, r: &DeepMlpAtInit) {
+    let seeds = params.seeds;
+    let spread = if seeds > 1 {
+        "median and range"
+    } else {
+        "one seed"
+    };
     let mut panels = vec![
         LineChart::new("PyTorch default init (Var = 1/(3·fan_in))"),
         LineChart::new(format!("weights scaled up ×{}", params.scale)),
     ];
-    let mut table = String::from(
-        "| activation | init | ‖∂L/∂W‖ at layer 1 (input) | at the output layer | ratio input/output |\n|---|---|---:|---:|---:|\n",
+    let mut table = format!(
+        "| activation | init | ‖∂L/∂W‖ at layer 1 (input): median | at the output layer: median | ratio input/output: median | min–max over {seeds} seed{} |\n|---|---|---:|---:|---:|---:|\n",
+        plural(seeds)
     );
     let mut fault_lines = Vec::new();
-    for p in &r.runs {
+    for (i, p) in r.runs.iter().enumerate() {
         let act = p.activation;
         let name = if p.scaled {
             format!("×{}", params.scale)
@@ -246,14 +257,17 @@ fn report_deep_mlp_at_init(run: &mut Run, params: &DeepMlpParams, r: &DeepMlpAtI
             "default".to_string()
         };
         let panel = &mut panels[usize::from(p.scaled)];
-        let norms = &p.profile.weight_grad_norm;
-        let by_layer = norms.iter().enumerate().map(|(l, &g)| ((l + 1) as f64, g));
-        *panel = std::mem::take(panel).line(act.name(), by_layer.collect());
+        let layers = p.profiles[0].weight_grad_norm.len();
+        let at = |l: usize| Spread::of(p.profiles.iter().map(|q| q.weight_grad_norm[l]).collect());
+        let by_layer: Vec<(f64, Spread)> = (0..layers).map(|l| ((l + 1) as f64, at(l))).collect();
+        *panel = std::mem::take(panel).median_and_range(act.name(), &by_layer, Marker::Line, i / 2);
         table += &format!(
-            "| {act} | {name} | {} | {} | {} |\n",
-            format_number(norms[0]),
-            format_number(norms[norms.len() - 1]),
-            format_number(p.ratio)
+            "| {act} | {name} | {} | {} | {} | {}–{} |\n",
+            format_number(at(0).median),
+            format_number(at(layers - 1).median),
+            format_number(p.ratio.median),
+            format_number(p.ratio.min),
+            format_number(p.ratio.max)
         );
         // Numerical blow-ups are results: report them.
         if !p.faults.is_clean() {
@@ -265,19 +279,23 @@ fn report_deep_mlp_at_init(run: &mut Run, params: &DeepMlpParams, r: &DeepMlpAtI
     let panels = panels
         .into_iter()
         .map(|p| {
-            p.labels("layer l (1 = input side)", "‖∂L/∂W(l)‖ (log scale)")
-                .log_y()
-                .legend(Legend::LowerRight)
+            p.labels(
+                "layer l (1 = input side)",
+                format!("‖∂L/∂W(l)‖, {spread} (log scale)"),
+            )
+            .log_y()
+            .legend(Legend::LowerRight)
         })
         .collect();
     run.figure("deep_mlp.svg", &Figure::grid(panels, 2));
     run.say(format!(
-        "Deep MLP at initialization: {} hidden layer{} of {} units, a batch of {} digit image{}",
+        "Deep MLP at initialization: {} hidden layer{} of {} units, a batch of {} digit image{}, {seeds} seed{}",
         params.depth,
         plural(params.depth),
         params.width,
         params.batch,
-        plural(params.batch)
+        plural(params.batch),
+        plural(seeds)
     ));
     run.say(&table);
     for line in &fault_lines {

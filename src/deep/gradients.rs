@@ -27,7 +27,8 @@ use crate::nn::mlp::{Mlp, layer_sizes};
 use crate::nn::optim::clip_factor;
 use crate::numeric::linalg::{frobenius, gaussian_matrix, matmul};
 use crate::numeric::math;
-use crate::numeric::stats::{Faults, quantile};
+use crate::numeric::random::{repeat_counted, stream};
+use crate::numeric::stats::{Faults, Spread, nonfinite, quantile};
 use crate::{Error, Progress, Range};
 
 /// The output of an identity network with scalar weight `w` in every layer,
@@ -337,7 +338,7 @@ impl Default for MatrixProductParams {
 /// How a quantity is spread over many seeds: quantiles of its finite values
 /// ([`quantile`]; NaN when none is finite).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Spread {
+pub struct Quantiles {
     /// The smallest value.
     #[serde(with = "nonfinite")]
     pub min: f64,
@@ -355,15 +356,15 @@ pub struct Spread {
     pub max: f64,
 }
 
-impl Spread {
-    /// The spread of `xs`.
+impl Quantiles {
+    /// The quantiles of `xs`.
     ///
     /// ```
-    /// let s = stable_learning::deep::gradients::Spread::of(&[3.0, 1.0, 2.0]);
+    /// let s = stable_learning::deep::gradients::Quantiles::of(&[3.0, 1.0, 2.0]);
     /// assert_eq!((s.min, s.median, s.max), (1.0, 2.0, 3.0));
     /// ```
-    pub fn of(xs: &[f64]) -> Spread {
-        Spread {
+    pub fn of(xs: &[f64]) -> Quantiles {
+        Quantiles {
             min: quantile(xs, 0.0),
             q10: quantile(xs, 0.1),
             median: quantile(xs, 0.5),
@@ -378,7 +379,7 @@ impl Spread {
 pub struct MatrixProducts {
     /// The largest absolute entry of the product M₁⋯M_k, spread over the
     /// trials, for k = 1, …, `factors` (at index k − 1).
-    pub largest_entry: Vec<Spread>,
+    pub largest_entry: Vec<Quantiles>,
     /// Each trial's growth rate per factor: [`growth_rate`] of its curve,
     /// skipping the first min(10, factors/2) factors.
     #[serde(with = "nonfinite::vec")]
@@ -414,7 +415,7 @@ pub fn matrix_products(
         progress(t + 1, params.trials);
     }
     let largest_entry = (0..params.factors)
-        .map(|k| Spread::of(&trials.iter().map(|t| t[k]).collect::<Vec<_>>()))
+        .map(|k| Quantiles::of(&trials.iter().map(|t| t[k]).collect::<Vec<_>>()))
         .collect();
     let growth_rates: Vec<f64> = trials
         .iter()
@@ -440,6 +441,8 @@ pub struct DeepMlpParams {
     pub batch: usize,
     /// The factor multiplying the weights' standard deviation in the scaled-up runs.
     pub scale: f64,
+    /// Seeds (batch and weights) every network is drawn on.
+    pub seeds: usize,
 }
 
 impl DeepMlpParams {
@@ -451,6 +454,8 @@ impl DeepMlpParams {
     pub const BATCH: Range = Range::whole(1, 1797);
     /// Allowed factors on the weights' standard deviation.
     pub const SCALE: Range = Range::closed(0.01, 100.0);
+    /// Allowed numbers of seeds.
+    pub const SEEDS: Range = Range::whole(1, 1000);
 
     /// Checks every parameter against its range ([`Error::Parameter`] names
     /// the first one out of range).
@@ -459,6 +464,7 @@ impl DeepMlpParams {
         Self::WIDTH.check_whole("width", self.width)?;
         Self::BATCH.check_whole("batch", self.batch)?;
         Self::SCALE.check("scale", self.scale)?;
+        Self::SEEDS.check_whole("seeds", self.seeds)?;
         Ok(())
     }
 }
@@ -470,6 +476,7 @@ impl Default for DeepMlpParams {
             width: 64,
             batch: 256,
             scale: 4.0,
+            seeds: 10,
         }
     }
 }
@@ -483,14 +490,14 @@ pub struct ProfileRun {
     /// False for PyTorch's default initialization, true for its weights
     /// scaled up `scale` times.
     pub scaled: bool,
-    /// The network's layers at initialization.
-    pub profile: LayerProfile,
+    /// The network's layers at initialization, one network per seed.
+    pub profiles: Vec<LayerProfile>,
     /// ‖∂L/∂W⁽¹⁾‖ / ‖∂L/∂W⁽ᴸ⁾‖, the input layer's weight-gradient norm over
-    /// the output layer's: below 1 the gradient vanishes toward the input,
-    /// above 1 it explodes.
-    #[serde(with = "nonfinite")]
-    pub ratio: f64,
-    /// The layers whose weight-gradient norm overflowed or is exactly 0.
+    /// the output layer's, over the seeds: below 1 the gradient vanishes
+    /// toward the input, above 1 it explodes.
+    pub ratio: Spread,
+    /// The layers (of all seeds' networks) whose weight-gradient norm
+    /// overflowed or is exactly 0.
     pub faults: Faults,
 }
 
@@ -517,45 +524,69 @@ impl DeepMlpAtInit {
 // ANCHOR: deep_mlp_at_init
 /// A deep MLP at initialization on a batch of real digits: the norm of the
 /// weight gradient in every layer, for three activations, with PyTorch's
-/// default initialization and with the weights scaled up.
+/// default initialization and with the weights scaled up. Repeated on
+/// `seeds` seeds in parallel: repetition r draws its batch and its six
+/// networks from `stream(seed, "deep_mlp_at_init", r)`.
 pub fn deep_mlp_at_init(
     params: &DeepMlpParams,
-    rng: &mut impl Rng,
+    seed: u64,
     progress: Progress,
 ) -> Result<DeepMlpAtInit, Error> {
     params.check()?;
-    let batch = Dataset::digits().sample(params.batch, rng);
-    let mut runs = Vec::new();
-    for activation in [Activation::Sigmoid, Activation::Tanh, Activation::Relu] {
-        for scaled in [false, true] {
-            let init = if scaled {
-                Init::TorchLinear.scaled(params.scale)
-            } else {
-                Init::TorchLinear
+    let configs = [Activation::Sigmoid, Activation::Tanh, Activation::Relu]
+        .map(|activation| [false, true].map(|scaled| (activation, scaled)));
+    let configs = configs.as_flattened();
+    let digits = Dataset::digits();
+    let per_seed = repeat_counted(
+        params.seeds,
+        params.seeds * configs.len(),
+        progress,
+        |r, step| {
+            let rng = &mut stream(seed, "deep_mlp_at_init", r as u64);
+            let batch = digits.sample(params.batch, rng);
+            let profiles: Vec<LayerProfile> = configs
+                .iter()
+                .map(|&(activation, scaled)| {
+                    let init = if scaled {
+                        Init::TorchLinear.scaled(params.scale)
+                    } else {
+                        Init::TorchLinear
+                    };
+                    let (x, y) = (batch.x.view(), &batch.y);
+                    let (depth, width) = (params.depth, params.width);
+                    let profile = profile_at_init(x, y, depth, width, activation, init, rng);
+                    step();
+                    profile
+                })
+                .collect();
+            (batch.len(), profiles)
+        },
+    );
+    let runs = configs
+        .iter()
+        .enumerate()
+        .map(|(c, &(activation, scaled))| {
+            let profiles: Vec<LayerProfile> = per_seed.iter().map(|(_, p)| p[c].clone()).collect();
+            let ratio = |p: &LayerProfile| {
+                let norms = &p.weight_grad_norm;
+                norms[0] / norms[norms.len() - 1]
             };
-            let profile = profile_at_init(
-                batch.x.view(),
-                &batch.y,
-                params.depth,
-                params.width,
-                activation,
-                init,
-                rng,
-            );
-            let norms = &profile.weight_grad_norm;
-            runs.push(ProfileRun {
+            // Numerical blow-ups are results: count them.
+            let all: Vec<f64> = profiles
+                .iter()
+                .flat_map(|p| p.weight_grad_norm.clone())
+                .collect();
+            ProfileRun {
                 activation,
                 scaled,
-                ratio: norms[0] / norms[norms.len() - 1],
-                // Numerical blow-ups are results: count them.
-                faults: Faults::count(norms),
-                profile,
-            });
-            progress(runs.len(), 6);
-        }
-    }
+                ratio: Spread::of(profiles.iter().map(ratio).collect()),
+                faults: Faults::count(&all),
+                profiles,
+            }
+        })
+        .collect();
     Ok(DeepMlpAtInit {
-        batch_size: batch.len(),
+        batch_size: per_seed[0].0,
         runs,
     })
 }
@@ -662,72 +693,6 @@ pub fn clipping(params: &ClippingParams) -> Result<Clipping, Error> {
 }
 // ANCHOR_END: clipping
 
-/// Serde for `f64` values that may be ±∞ or NaN. JSON has no such numbers
-/// (serde_json would write `null` and fail to read it back), so they are
-/// written as the strings "inf", "-inf" and "nan" (the convention of the
-/// examples' `--json`); "NaN" and `null` also read as NaN.
-mod nonfinite {
-    use serde::de::Error;
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    /// One value, written as a number when it is finite.
-    struct Num(f64);
-
-    impl Serialize for Num {
-        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            match self.0 {
-                v if v.is_finite() => s.serialize_f64(v),
-                v if v.is_nan() => s.serialize_str("nan"),
-                v if v > 0.0 => s.serialize_str("inf"),
-                _ => s.serialize_str("-inf"),
-            }
-        }
-    }
-
-    impl<'de> Deserialize<'de> for Num {
-        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            #[derive(Deserialize)]
-            #[serde(untagged)]
-            enum Repr {
-                Number(f64),
-                Text(String),
-            }
-            match Option::<Repr>::deserialize(d)? {
-                Some(Repr::Number(v)) => Ok(Num(v)),
-                None => Ok(Num(f64::NAN)),
-                Some(Repr::Text(t)) => match t.as_str() {
-                    "inf" => Ok(Num(f64::INFINITY)),
-                    "-inf" => Ok(Num(f64::NEG_INFINITY)),
-                    "nan" | "NaN" => Ok(Num(f64::NAN)),
-                    _ => Err(D::Error::custom(format!("not a number: {t:?}"))),
-                },
-            }
-        }
-    }
-
-    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
-        Num(*v).serialize(s)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
-        Num::deserialize(d).map(|n| n.0)
-    }
-
-    /// The same for a `Vec<f64>`.
-    pub mod vec {
-        use super::Num;
-        use serde::{Deserialize, Deserializer, Serializer};
-
-        pub fn serialize<S: Serializer>(v: &[f64], s: S) -> Result<S::Ok, S::Error> {
-            s.collect_seq(v.iter().map(|&x| Num(x)))
-        }
-
-        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
-            Vec::<Num>::deserialize(d).map(|v| v.into_iter().map(|n| n.0).collect())
-        }
-    }
-}
-
 /// Serde for an [`Activation`] by its name ("sigmoid", "tanh", …).
 mod activation_name {
     use serde::de::Error;
@@ -785,8 +750,7 @@ mod tests {
             scale: 0.0,
             ..DeepMlpParams::default()
         };
-        let err = deep_mlp_at_init(&params, &mut StdRng::seed_from_u64(0), &mut crate::quiet)
-            .unwrap_err();
+        let err = deep_mlp_at_init(&params, 0, &mut crate::quiet).unwrap_err();
         assert!(
             matches!(err, Error::Parameter { name: "scale", .. }),
             "{err}"
@@ -835,13 +799,13 @@ mod tests {
             assert_eq!(x.grad_norm.is_nan(), y.grad_norm.is_nan());
             assert!(!x.loss.is_finite() || (x.loss - y.loss).abs() <= 1e-15 * y.loss.abs());
         }
-        let nan: Spread =
+        let nan: Quantiles =
             serde_json::from_str(r#"{"min":null,"q10":"NaN","median":"-inf","q90":1,"max":2.5}"#)
                 .unwrap();
         assert!(nan.min.is_nan() && nan.q10.is_nan() && nan.median == f64::NEG_INFINITY);
         assert_eq!((nan.q90, nan.max), (1.0, 2.5));
         assert!(
-            serde_json::from_str::<Spread>(r#"{"min":"x","q10":0,"median":0,"q90":0,"max":0}"#)
+            serde_json::from_str::<Quantiles>(r#"{"min":"x","q10":0,"median":0,"q90":0,"max":0}"#)
                 .is_err()
         );
     }

@@ -66,12 +66,16 @@ pub fn median(xs: &[f64]) -> f64 {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Spread {
     /// One value per seed, in seed order (inf/NaN kept: they are results).
+    #[serde(with = "nonfinite::vec")]
     pub values: Vec<f64>,
     /// The median of the finite values.
+    #[serde(with = "nonfinite")]
     pub median: f64,
     /// The smallest finite value.
+    #[serde(with = "nonfinite")]
     pub min: f64,
     /// The largest finite value.
+    #[serde(with = "nonfinite")]
     pub max: f64,
 }
 
@@ -194,6 +198,76 @@ impl Histogram {
             .iter()
             .map(|&c| c as f64 / total.max(1) as f64)
             .collect()
+    }
+}
+
+/// Serde for `f64` values that may be ±∞ or NaN. JSON has no such numbers
+/// (serde_json would write `null` and fail to read it back), so they are
+/// written as the strings "inf", "-inf" and "nan" (the convention of the
+/// examples' `--json`); "NaN" and `null` also read as NaN.
+pub mod nonfinite {
+    use serde::de::Error;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    /// One value, written as a number when it is finite.
+    struct Num(f64);
+
+    impl Serialize for Num {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            match self.0 {
+                v if v.is_finite() => s.serialize_f64(v),
+                v if v.is_nan() => s.serialize_str("nan"),
+                v if v > 0.0 => s.serialize_str("inf"),
+                _ => s.serialize_str("-inf"),
+            }
+        }
+    }
+
+    impl<'de> Deserialize<'de> for Num {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            #[derive(Deserialize)]
+            #[serde(untagged)]
+            enum Repr {
+                Number(f64),
+                Text(String),
+            }
+            match Option::<Repr>::deserialize(d)? {
+                Some(Repr::Number(v)) => Ok(Num(v)),
+                None => Ok(Num(f64::NAN)),
+                Some(Repr::Text(t)) => match t.as_str() {
+                    "inf" => Ok(Num(f64::INFINITY)),
+                    "-inf" => Ok(Num(f64::NEG_INFINITY)),
+                    "nan" | "NaN" => Ok(Num(f64::NAN)),
+                    _ => Err(D::Error::custom(format!("not a number: {t:?}"))),
+                },
+            }
+        }
+    }
+
+    /// Writes `v` (see the module docs).
+    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        Num(*v).serialize(s)
+    }
+
+    /// Reads what [`serialize`] wrote.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        Num::deserialize(d).map(|n| n.0)
+    }
+
+    /// The same for a `Vec<f64>`.
+    pub mod vec {
+        use super::Num;
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        /// Writes `v` (see the module docs).
+        pub fn serialize<S: Serializer>(v: &[f64], s: S) -> Result<S::Ok, S::Error> {
+            s.collect_seq(v.iter().map(|&x| Num(x)))
+        }
+
+        /// Reads what [`serialize`] wrote.
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
+            Vec::<Num>::deserialize(d).map(|v| v.into_iter().map(|n| n.0).collect())
+        }
     }
 }
 
