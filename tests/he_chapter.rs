@@ -213,3 +213,24 @@ fn one_experiments_flags_leave_the_others_untouched() {
     }
     assert!(base("variance.md") != batch("variance.md"));
 }
+
+/// Table 4.1 is one network on one batch: its claims (Xavier halves the
+/// variance per layer, He keeps it, and over 29 layers He stays within a
+/// factor of 3) hold at seeds 1, 2 and 3 as well.
+#[test]
+fn the_variance_claims_hold_at_other_seeds() {
+    let params = HeParams::default();
+    for seed in [1, 2, 3] {
+        let rng = &mut stable_learning::numeric::random::stream(seed, "variance_per_layer", 0);
+        let v = stable_learning::deep::he::variance_per_layer(&params, rng).unwrap();
+        let (xavier, he) = (v.compared.per_layer, v.he.per_layer);
+        assert!((xavier - 0.5).abs() < 0.04, "seed {seed}: {xavier}");
+        assert!((he - 1.0).abs() < 0.08, "seed {seed}: {he}");
+        assert!(
+            (1.0 / 3.0..3.0).contains(&v.he.ratio),
+            "seed {seed}: {}",
+            v.he.ratio
+        );
+        assert!(v.compared.ratio < 1e-7, "seed {seed}: {}", v.compared.ratio);
+    }
+}

@@ -1491,7 +1491,11 @@ mod tests {
         let r = broken_assumption(&split, &p, rng, &mut crate::quiet);
         refused(r.map(drop), "covariate", "[0, 2]");
         let p = with(|p| p.seeds = 0);
-        refused(over_splits(&p, 0, &mut crate::quiet).map(drop), "seeds", "1..=100");
+        refused(
+            over_splits(&p, 0, &mut crate::quiet).map(drop),
+            "seeds",
+            "1..=100",
+        );
         let p = with(|p| p.class = 10);
         refused(
             floors(&split, &p, rng, &mut crate::quiet).map(drop),
