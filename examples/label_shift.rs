@@ -324,7 +324,10 @@ fn report_floors(run: &mut Run, params: &LabelShiftParams, r: &[SplitResults]) {
     let tau = over(r, |x| x.floors.resplit_mean_tau);
     for (i, f) in r[0].floors.resplit.iter().enumerate() {
         let post = if f.tempered {
-            format!("tempered, τ fitted (median {:.2})", tau.median)
+            format!(
+                "tempered, τ fitted on each re-split (median {:.2})",
+                tau.median
+            )
         } else {
             "as trained".to_string()
         };

@@ -114,14 +114,21 @@ fn example_results_match_the_chapter_and_the_theory() {
             .ratio
             .clone()
     };
+    let mut widest = 0.0f64;
     for act in [Activation::Sigmoid, Activation::Tanh, Activation::Relu] {
         let s = spread(act, false);
         assert_eq!(s.values.len(), 10);
         // On every seed, and within a factor of about twenty across them.
         assert!(s.max < 1e-8, "{act}: input/output gradient ratio {s:?}");
         assert!(s.max / s.min < 25.0, "{act}: {s:?}");
+        widest = widest.max(s.max / s.min);
         assert_mentions(&text, &tex_sci(s.median, 2), &format!("the {act} ratio"));
     }
+    assert_mentions(
+        &text,
+        &format!("varies by a factor of {widest:.0} at most"),
+        "the spread across seeds",
+    );
     // Sigmoid vanishes hardest (its derivative is at most 1/4), then ReLU,
     // then tanh, on every seed.
     let (sig, relu, tanh) = (
@@ -255,7 +262,13 @@ fn exercise_4_the_scale_where_neither_end_wins() {
         "Xavier with gain 5/3",
     );
     // ReLU: of order 1 at He's ×√6 and at ×4 too (but with huge norms).
-    let (he, four) = (ratio("2.449", relu), ratio("4", relu));
+    let (two_relu, he, four) = (ratio("2", relu), ratio("2.449", relu), ratio("4", relu));
+    assert!(two_relu.max < 0.01, "{two_relu:?}");
+    assert_mentions(
+        &text,
+        &format!("(about \\\\({}\\\\) at", tex_sci(two_relu.median, 0)),
+        "ReLU at ×2",
+    );
     assert!(
         (0.1..10.0).contains(&he.min)
             && (0.1..10.0).contains(&he.max)

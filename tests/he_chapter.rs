@@ -108,6 +108,23 @@ fn he_example_matches_theory_and_prose() {
         &format!("on {} of the five seeds", counted[wins]),
         "how often the shallow network wins",
     );
+    // The deep He network fits its training set better than the shallow one
+    // on the stated number of seeds (by the last epoch's loss).
+    let fits = he
+        .train_loss
+        .values
+        .iter()
+        .zip(&shallow.train_loss.values)
+        .filter(|(d, s)| d < s)
+        .count();
+    assert_mentions(
+        &words,
+        &format!(
+            "one-layer network on {} of the five seeds (median training loss {:.3} against {:.3})",
+            counted[fits], he.train_loss.median, shallow.train_loss.median
+        ),
+        "the training losses",
+    );
     // Figure 4.2's alt text: medians at the first and last epoch.
     let at = |r: &ReluRun, epoch: usize, f: fn(&EpochStats) -> f64| {
         let v: Vec<f64> = r.histories.iter().map(|h| f(&h[epoch])).collect();

@@ -364,6 +364,14 @@ fn example_results_match_the_chapter_and_the_claims() {
         ),
         "τ",
     );
+    mentions(
+        &t,
+        &format!(
+            "with a median τ of {:.2}",
+            over(&|x| x.floors.resplit_mean_tau).median
+        ),
+        "Table 6.1's τ",
+    );
 
     // Breaking the assumption: on every split the error grows several-fold
     // with the scanner's noise, and the m = ∞ limit is as large.
@@ -401,14 +409,17 @@ fn example_results_match_the_chapter_and_the_claims() {
     mentions(
         &t,
         &format!(
-            "as for Table 6.1, it is {:.3}",
+            "as for Table 6.1, it is a median {:.3}",
             over(&|x| x.broken.bbse_limit).median
         ),
         "the limit",
     );
     mentions(
         &t,
-        &format!("from {:.3} to {:.3}, on every split", e0.median, e1.median),
+        &format!(
+            "from a median {:.3} to {:.3}, on every split",
+            e0.median, e1.median
+        ),
         "EM with noise",
     );
     // Figure 6.3's alt text: flat to k = 0.3, then growing, to about 2.0
