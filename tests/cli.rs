@@ -399,6 +399,14 @@ fn results_do_not_depend_on_the_number_of_threads() {
         ),
         ("concept_shift", &["--trials", "6", "--length", "3000"]),
         (
+            "gradients",
+            &["--seeds", "3", "--trials", "20", "--depth", "10"],
+        ),
+        (
+            "label_shift",
+            &["--seeds", "3", "--trials", "2", "--max-m", "200"],
+        ),
+        (
             "he",
             &[
                 "--seeds",
