@@ -6,10 +6,9 @@
 
 use clap::Parser;
 use serde::Serialize;
-use stable_learning::book::figure::{Figure, Legend, LineChart, Marker};
+use stable_learning::book::figure::{Figure, Legend, LineChart, Marker, by_epoch};
 use stable_learning::book::runner::{Common, Experiment, Run, number_in, whole_in};
 use stable_learning::deep::symmetry::{SymmetryParams, ThreeStarts, three_starts};
-use stable_learning::nn::train::per_epoch;
 use stable_learning::numeric::stats::Spread;
 
 /// Breaking the symmetry: a one-hidden-layer network on the digits, started
@@ -110,10 +109,7 @@ fn report_three_starts(run: &mut Run, params: &SymmetryParams, starts: &ThreeSta
                 .collect();
             spread_chart = spread_chart.median_and_range(&r.start, &per_step, Marker::Line, color);
         }
-        let errors: Vec<(f64, Spread)> = per_epoch(&r.histories, |s| s.test_error)
-            .into_iter()
-            .map(|(e, s)| (e as f64, s))
-            .collect();
+        let errors = by_epoch(&r.histories, |s| s.test_error);
         error_chart = error_chart.median_and_range(&r.start, &errors, Marker::Line, color);
         table += &format!(
             "| {} | {:.3e} | {:.3} | {} |\n",

@@ -6,7 +6,7 @@
 
 use clap::Parser;
 use serde::Serialize;
-use stable_learning::book::figure::{Figure, Legend, LineChart, Marker, format_number};
+use stable_learning::book::figure::{Figure, Legend, LineChart, Marker, by_epoch, format_number};
 use stable_learning::book::runner::{Common, Experiment, Run, number_in, whole_in};
 use stable_learning::deep::xavier::{
     AtInit, GlorotAtInit, TanhSigmoidTraining, TorchDefault, XavierParams, glorot_at_init,
@@ -14,7 +14,7 @@ use stable_learning::deep::xavier::{
 };
 use stable_learning::nn::activation::Activation;
 use stable_learning::nn::init::Init;
-use stable_learning::nn::train::{EpochStats, per_epoch};
+use stable_learning::nn::train::{EpochStats, diverged};
 use stable_learning::numeric::random::stream;
 use stable_learning::numeric::stats::Histogram;
 
@@ -228,19 +228,10 @@ fn report_training(run: &mut Run, params: &XavierParams, t: &TanhSigmoidTraining
         } else {
             Marker::Line
         };
-        let curve = |f: fn(&EpochStats) -> f64| {
-            per_epoch(&r.histories, f)
-                .into_iter()
-                .map(|(e, s)| (e as f64, s))
-                .collect::<Vec<_>>()
-        };
+        let curve = |f: fn(&EpochStats) -> f64| by_epoch(&r.histories, f);
         loss_chart = loss_chart.median_and_range(&name, &curve(|s| s.train_loss), marker, color);
         error_chart = error_chart.median_and_range(&name, &curve(|s| s.test_error), marker, color);
-        let diverged = r
-            .histories
-            .iter()
-            .filter(|h| h.last().is_some_and(|s| !s.train_loss.is_finite()))
-            .count();
+        let diverged = diverged(&r.histories);
         if diverged > 0 {
             let what = format!("{name}: training diverged on {diverged} of {seeds} seeds");
             loss_chart = loss_chart.note(what.clone());

@@ -445,11 +445,8 @@ fn detectors_compared_at_matched_false_alarm_rates() {
 #[test]
 fn the_detectors_trials_leave_the_strategy_comparison_untouched() {
     let out = temp_dir("concept-streams");
-    let files = |name: &str, args: &[&str]| {
-        let dir = out.join(name);
-        run_example_into("concept_shift", &dir, args);
-        move |file: &str| std::fs::read(dir.join(file)).unwrap()
-    };
+    let files =
+        |name: &str, args: &[&str]| common::files_of("concept_shift", &out.join(name), args);
     let (book, fewer) = (
         files("book", &["--seeds", "3"]),
         files("fewer", &["--seeds", "3", "--trials", "20"]),

@@ -302,11 +302,8 @@ fn far_test_inputs_report_undetermined_fits() {
 #[test]
 fn one_experiments_flags_leave_the_others_untouched() {
     let out = temp_dir("covariate-streams");
-    let run = |name: &str, args: &[&str]| {
-        let dir = out.join(name);
-        run_example_into("covariate_shift", &dir, args);
-        move |file: &str| std::fs::read(dir.join(file)).unwrap()
-    };
+    let run =
+        |name: &str, args: &[&str]| common::files_of("covariate_shift", &out.join(name), args);
     let book = run("book", &[]);
     let fewer = run("n-train", &["--n-train", "20"]);
     let power = run("power", &["--power-trials", "20"]);

@@ -374,11 +374,7 @@ fn too_few_factors_for_a_growth_rate_say_so() {
 #[test]
 fn the_products_trials_leave_the_deep_network_untouched() {
     let out = temp_dir("gradients-streams");
-    let files = |name: &str, args: &[&str]| {
-        let dir = out.join(name);
-        run_example_into("gradients", &dir, args);
-        move |file: &str| std::fs::read(dir.join(file)).unwrap()
-    };
+    let files = |name: &str, args: &[&str]| common::files_of("gradients", &out.join(name), args);
     let (book, fewer) = (files("book", &[]), files("fewer", &["--trials", "20"]));
     for file in ["deep_mlp.md", "deep_mlp.svg"] {
         assert!(book(file) == fewer(file), "--trials 20 changed {file}");

@@ -207,11 +207,9 @@ fn he_example_matches_theory_and_prose() {
 fn one_experiments_flags_leave_the_others_untouched() {
     let out = temp_dir("he-streams");
     let run = |name: &str, args: &[&str]| {
-        let dir = out.join(name);
         let mut all = vec!["--seeds", "1", "--deep-depth", "50", "--depth", "8"];
         all.extend_from_slice(args);
-        common::run_example_into("he", &dir, &all);
-        move |file: &str| std::fs::read(dir.join(file)).unwrap()
+        common::files_of("he", &out.join(name), &all)
     };
     let base = run("base", &["--epochs", "1"]);
     let epochs = run("epochs", &["--epochs", "2"]);

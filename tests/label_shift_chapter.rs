@@ -449,11 +449,9 @@ fn curve_median(r: &[SplitResults], i: usize, bbse: bool) -> f64 {
 fn one_experiments_flags_leave_the_others_untouched() {
     let out = temp_dir("label-streams");
     let run = |name: &str, args: &[&str]| {
-        let dir = out.join(name);
         let mut all = vec!["--trials", "3", "--seeds", "2"];
         all.extend_from_slice(args);
-        run_example_into("label_shift", &dir, &all);
-        move |file: &str| std::fs::read(dir.join(file)).unwrap()
+        common::files_of("label_shift", &out.join(name), &all)
     };
     let base = run("base", &["--max-m", "1000"]);
     let more = run("more", &["--max-m", "2000"]);

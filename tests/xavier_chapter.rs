@@ -176,11 +176,9 @@ fn the_ordering_fails_on_one_seed_of_seed_5() {
 fn one_experiments_flags_leave_the_others_untouched() {
     let out = temp_dir("xavier-streams");
     let run = |name: &str, args: &[&str]| {
-        let dir = out.join(name);
         let mut all = vec!["--seeds", "1", "--width", "100"];
         all.extend_from_slice(args);
-        common::run_example_into("xavier", &dir, &all);
-        move |file: &str| std::fs::read(dir.join(file)).unwrap()
+        common::files_of("xavier", &out.join(name), &all)
     };
     let base = run("base", &["--epochs", "1"]);
     let epochs = run("epochs", &["--epochs", "2"]);

@@ -16,6 +16,7 @@ use plotters::coord::Shift;
 use crate::book::output::write_atomic;
 use plotters::prelude::*;
 
+use crate::nn::train::{EpochStats, per_epoch};
 pub use crate::numeric::format_number;
 use crate::numeric::math;
 use crate::numeric::stats::{Histogram, Spread};
@@ -74,6 +75,15 @@ pub enum Marker {
     Dots,
     /// A line with a dot at every point.
     LineDots,
+}
+
+/// A statistic of training runs (one history per seed), epoch by epoch, as
+/// points for [`LineChart::median_and_range`] ([`per_epoch`]).
+pub fn by_epoch(histories: &[Vec<EpochStats>], stat: fn(&EpochStats) -> f64) -> Vec<(f64, Spread)> {
+    per_epoch(histories, stat)
+        .into_iter()
+        .map(|(epoch, s)| (epoch as f64, s))
+        .collect()
 }
 
 /// One named set of points.

@@ -66,6 +66,15 @@ pub fn per_epoch(
         .collect()
 }
 
+/// How many of the training runs `histories` (one per seed) blew up: their
+/// last recorded training loss is inf or NaN ([`train`] stops there).
+pub fn diverged(histories: &[Vec<EpochStats>]) -> usize {
+    histories
+        .iter()
+        .filter(|h| h.last().is_some_and(|s| !s.train_loss.is_finite()))
+        .count()
+}
+
 /// Evaluates loss on `train` and error on `test` without dropout.
 pub fn evaluate(net: &Mlp, train: &Dataset, test: &Dataset, epoch: usize) -> EpochStats {
     let out = net.predict(train.x.view());

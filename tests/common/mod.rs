@@ -100,6 +100,18 @@ pub fn run_example_into(name: &str, out: &Path, args: &[&str]) -> Output {
     output
 }
 
+/// Runs example `name` with `args` into the folder `dir`, and returns a
+/// reader of the files it wrote there (a file's bytes by its name): for the
+/// tests that compare two runs file by file.
+pub fn files_of(name: &str, dir: &Path, args: &[&str]) -> impl Fn(&str) -> Vec<u8> + use<> {
+    run_example_into(name, dir, args);
+    let dir = dir.to_path_buf();
+    move |file| {
+        let path = dir.join(file);
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+}
+
 /// Runs an example with `--json --out DIR` (plus `args`) and returns the
 /// parsed JSON document.
 pub fn example_json(name: &str, args: &[&str], out: &Path) -> serde_json::Value {
