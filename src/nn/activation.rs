@@ -7,7 +7,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use ndarray::{Array2, ArrayView2};
+use ndarray::{Array2, ArrayView2, Zip};
 
 use crate::numeric::kernels::{tanh, tanh_slice};
 use crate::numeric::math;
@@ -133,29 +133,23 @@ impl Activation {
         }
     }
 
-    /// Multiplies each back-propagated gradient `grad[i]` by φ′(`z[i]`), given
-    /// also `h[i]` = φ(`z[i]`): the step δ = ∂L/∂h ⊙ φ'(z) of backpropagation,
-    /// with the activation chosen once outside the loop.
-    pub fn scale_by_derivative(self, grad: &mut [f64], z: &[f64], h: &[f64]) {
-        assert!(
-            grad.len() == z.len() && z.len() == h.len(),
-            "one z and h per gradient"
-        );
+    /// The back-propagated gradient times φ′(z), element by element, given
+    /// also h = φ(z): the step δ = ∂L/∂h ⊙ φ'(z) of backpropagation, written
+    /// into a new matrix (the gradient arriving is kept), with the activation
+    /// chosen once outside the loop.
+    pub fn times_derivative(
+        self,
+        grad: ArrayView2<f64>,
+        z: ArrayView2<f64>,
+        h: ArrayView2<f64>,
+    ) -> Array2<f64> {
+        let each = Zip::from(grad).and(z).and(h);
         match self {
-            Activation::Identity => {}
-            Activation::Tanh => grad.iter_mut().zip(h).for_each(|(g, h)| *g *= 1.0 - h * h),
-            Activation::Sigmoid => grad
-                .iter_mut()
-                .zip(h)
-                .for_each(|(g, h)| *g *= h * (1.0 - h)),
-            Activation::Relu => grad
-                .iter_mut()
-                .zip(z)
-                .for_each(|(g, z)| *g *= if *z > 0.0 { 1.0 } else { 0.0 }),
-            act => grad
-                .iter_mut()
-                .zip(z)
-                .for_each(|(g, z)| *g *= act.derivative(*z)),
+            Activation::Identity => grad.to_owned(),
+            Activation::Tanh => each.map_collect(|&g, _, &h| g * (1.0 - h * h)),
+            Activation::Sigmoid => each.map_collect(|&g, _, &h| g * (h * (1.0 - h))),
+            Activation::Relu => each.map_collect(|&g, &z, _| g * if z > 0.0 { 1.0 } else { 0.0 }),
+            act => each.map_collect(|&g, &z, _| g * act.derivative(z)),
         }
     }
 

@@ -213,31 +213,22 @@ impl Mlp {
         let mut biases = vec![Array1::zeros(0); n];
         let mut inputs = vec![Array2::zeros((0, 0)); n];
         let mut deltas = vec![Array2::zeros((0, 0)); n];
-        let mut d_h = d_output.to_owned();
         for l in (0..n).rev() {
             let layer = &self.layers[l];
-            let mask = forward.masks.get(l).and_then(Option::as_ref);
-            let delta = match (layer.activation, mask) {
-                (Activation::Identity, None) => d_h,
-                (act, None) => {
-                    // h⁽ˡ⁾ = φ(z⁽ˡ⁾) is stored: let φ' reuse it.
-                    let mut d = d_h;
-                    let (z, h) = (&forward.pre[l], &forward.post[l + 1]);
-                    match (d.as_slice_mut(), z.as_slice(), h.as_slice()) {
-                        (Some(d), Some(z), Some(h)) => act.scale_by_derivative(d, z, h),
-                        _ => ndarray::Zip::from(&mut d)
-                            .and(z)
-                            .and(h)
-                            .for_each(|d, &z, &h| *d *= act.derivative_from_output(z, h)),
-                    }
-                    d
-                }
-                (act, Some(mask)) => d_h * mask * act.derivative_all(forward.pre[l].view()),
+            // ∂L/∂h⁽ˡ⁺¹⁾: the loss's gradient, or what the layer above sent.
+            let d_h = if l + 1 == n {
+                d_output
+            } else {
+                inputs[l + 1].view()
+            };
+            let (z, h) = (forward.pre[l].view(), forward.post[l + 1].view());
+            let delta = match forward.masks.get(l).and_then(Option::as_ref) {
+                None => layer.activation.times_derivative(d_h, z, h),
+                Some(mask) => &d_h * mask * layer.activation.derivative_all(z),
             };
             weights[l] = matmul(forward.post[l].t(), delta.view());
             biases[l] = delta.sum_axis(Axis(0));
-            d_h = matmul(delta.view(), layer.weights.t());
-            inputs[l] = d_h.clone();
+            inputs[l] = matmul(delta.view(), layer.weights.t());
             deltas[l] = delta;
         }
         Gradients {
