@@ -8,7 +8,10 @@ Both sides run on one thread.
 
     python3 -m venv target/numpy-venv
     target/numpy-venv/bin/pip install numpy threadpoolctl
-    target/numpy-venv/bin/python benches/numpy_reference.py [--markdown FILE]
+    target/numpy-venv/bin/python benches/numpy_reference.py [--rounds N] [--markdown FILE]
+
+The two sides take turns N times (3 unless told); times are medians over
+the rounds, and the table shows the range of the ratio too.
 
 With --markdown, the table is also written to FILE (the appendix "How fast
 is this?" includes chapters/measurements/numpy.md). Nothing else in the project needs Python: this script only measures.
@@ -185,31 +188,50 @@ def main():
     except ImportError:
         blas = "threadpoolctl not installed"
     print(f"NumPy {np.__version__}, BLAS {blas}", file=sys.stderr)
-    print("running the Rust side: cargo bench -p stable-learning-benches --bench numpy_compare ...", file=sys.stderr)
-    out = subprocess.run(
-        ["cargo", "bench", "--quiet", "-p", "stable-learning-benches", "--bench", "numpy_compare"],
-        cwd=ROOT, check=True, capture_output=True, text=True,
-    ).stdout
-    rust = json.loads(out)
-    numpy = numpy_cases()
+    rounds = int(sys.argv[sys.argv.index("--rounds") + 1]) if "--rounds" in sys.argv else 3
+    # The two sides take turns, round after round, so that a slow spell of
+    # a shared machine falls on both; each side's time per case is the
+    # median over rounds, and the ratio's range over rounds is shown too.
+    rust_rounds, numpy_rounds = [], []
+    for round_ in range(rounds):
+        print(f"round {round_ + 1} of {rounds}: cargo bench -p stable-learning-benches --bench numpy_compare, then NumPy ...", file=sys.stderr)
+        out = subprocess.run(
+            ["cargo", "bench", "--quiet", "-p", "stable-learning-benches", "--bench", "numpy_compare"],
+            cwd=ROOT, check=True, capture_output=True, text=True,
+        ).stdout
+        rust_rounds.append(json.loads(out))
+        numpy_rounds.append(numpy_cases())
     ok = True
-    header = f"{'case':34} {'Rust':>12} {'NumPy':>12} {'Rust/NumPy':>10}  outputs agree"
+    header = f"{'case':34} {'Rust':>12} {'NumPy':>12} {'Rust/NumPy':>10} {'range':>11}  outputs agree"
     print(header)
-    rows = ["| case | Rust | NumPy | Rust / NumPy | outputs agree |", "|---|---:|---:|---:|---|"]
-    for name, (secs, check) in numpy.items():
-        r = rust[name]
-        same = agree(name, r["checksum"], check)
+    rows = [
+        "| case | Rust | NumPy | Rust / NumPy | range over rounds | outputs agree |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for name in numpy_rounds[0]:
+        same = all(agree(name, r[name]["checksum"], n[name][1]) for r, n in zip(rust_rounds, numpy_rounds))
         ok &= same
         unit = "s/sample" if name.endswith("_update") else "s"
-        ratio = r["seconds"] / secs
-        print(f"{name:34} {r['seconds']:>10.3e}{unit[0]} {secs:>10.3e}{unit[0]} {ratio:>10.2f}  {'yes' if same else 'NO'}")
-        rows.append(f"| `{name}` | {r['seconds']:.3g} {unit} | {secs:.3g} {unit} | {ratio:.2f} | {'yes' if same else 'no'} |")
+        rust_secs = median([r[name]["seconds"] for r in rust_rounds])
+        numpy_secs = median([n[name][0] for n in numpy_rounds])
+        ratios = [r[name]["seconds"] / n[name][0] for r, n in zip(rust_rounds, numpy_rounds)]
+        ratio, low, high = median(ratios), min(ratios), max(ratios)
+        print(f"{name:34} {rust_secs:>10.3e}{unit[0]} {numpy_secs:>10.3e}{unit[0]} {ratio:>10.2f} {low:>5.2f}–{high:<5.2f}  {'yes' if same else 'NO'}")
+        rows.append(
+            f"| `{name}` | {rust_secs:.3g} {unit} | {numpy_secs:.3g} {unit} | {ratio:.2f} | {low:.2f}–{high:.2f} | {'yes' if same else 'no'} |"
+        )
     if "--markdown" in sys.argv:
         path = sys.argv[sys.argv.index("--markdown") + 1]
         with open(path, "w") as f:
             f.write("\n".join(rows) + "\n")
     if not ok:
         sys.exit("the two implementations disagree on at least one case")
+
+
+def median(values):
+    values = sorted(values)
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
 
 
 if __name__ == "__main__":
