@@ -102,9 +102,6 @@ const NR: usize = 8;
 /// (KC × NR values, 16 KB) stays in the L1 cache while every row block of
 /// the left-hand one goes past it.
 const KC: usize = 256;
-/// Below this many rows on the left, a row-major right-hand operand is read
-/// where it is: too few row blocks reuse a copy to pay for making it.
-const PACK_FROM: usize = 64;
 /// A pass of the right operand up to this many values (256 KB) is copied
 /// into panels at once and the kernel goes row block by row block, reusing
 /// each block of left rows from L1; a larger one is copied one panel at a
@@ -168,14 +165,10 @@ fn blocks_avx2_fma(a: ArrayView2<f64>, b: ArrayView2<f64>, out: &mut [MaybeUnini
 #[inline(always)]
 fn blocks(path: Path, a: ArrayView2<f64>, b: ArrayView2<f64>, out: &mut [MaybeUninit<f64>]) {
     let ((rows, k), cols) = (a.dim(), b.ncols());
-    let in_place = match b.to_slice() {
-        Some(y) if rows < PACK_FROM => Some(y),
-        _ => None,
-    };
     let row_blocks = rows.div_ceil(MR);
     let col_blocks = cols.div_ceil(NR);
     let mut left = vec![0.0; row_blocks * MR * KC.min(k)];
-    let mut right = vec![0.0; NR * KC.min(k) * if in_place.is_some() { 1 } else { col_blocks }];
+    let mut right = vec![0.0; col_blocks * NR * KC.min(k)];
     let mut kernel = Kernel {
         path,
         rows,
@@ -187,36 +180,23 @@ fn blocks(path: Path, a: ArrayView2<f64>, b: ArrayView2<f64>, out: &mut [MaybeUn
         let left = &mut left[..row_blocks * MR * kc];
         pack_left(a, p0, kc, left);
         let x = |i0: usize| &left[i0 / MR * MR * kc..][..MR * kc];
-        if let Some(y) = in_place {
-            // Read the right operand where it is; only its last, narrower
-            // panel is copied (padded with zeros).
-            for j0 in (0..cols).step_by(NR) {
-                let (panel, stride) = if j0 + NR <= cols {
-                    (&y[p0 * cols + j0..(p0 + kc - 1) * cols + j0 + NR], cols)
-                } else {
-                    pack_right(b, p0, kc, j0, &mut right[..NR * kc]);
-                    (&right[..NR * kc], NR)
-                };
-                for i0 in (0..rows).step_by(MR) {
-                    kernel.block(i0, j0, p0 > 0, x(i0), panel, stride);
-                }
-            }
-        } else if kc * cols <= SMALL_PASS || b.is_standard_layout() {
+        if kc * cols <= SMALL_PASS || b.is_standard_layout() {
             // The whole pass at once: a small one, or a row-major one, whose
-            // rows are then read in order (one panel at a time would read
-            // 8 values from each of kc rows far apart).
+            // rows are then read in order (a panel at a time would read 8
+            // values from each of kc rows far apart, and wait for memory at
+            // every one).
             pack_right_pass(b, p0, kc, &mut right[..col_blocks * NR * kc]);
             let panel = |j0: usize| &right[j0 * kc..][..NR * kc];
             if kc * cols <= SMALL_PASS {
                 for i0 in (0..rows).step_by(MR) {
                     for j0 in (0..cols).step_by(NR) {
-                        kernel.block(i0, j0, p0 > 0, x(i0), panel(j0), NR);
+                        kernel.block(i0, j0, p0 > 0, x(i0), panel(j0));
                     }
                 }
             } else {
                 for j0 in (0..cols).step_by(NR) {
                     for i0 in (0..rows).step_by(MR) {
-                        kernel.block(i0, j0, p0 > 0, x(i0), panel(j0), NR);
+                        kernel.block(i0, j0, p0 > 0, x(i0), panel(j0));
                     }
                 }
             }
@@ -227,7 +207,7 @@ fn blocks(path: Path, a: ArrayView2<f64>, b: ArrayView2<f64>, out: &mut [MaybeUn
             for j0 in (0..cols).step_by(NR) {
                 pack_right(b, p0, kc, j0, panel);
                 for i0 in (0..rows).step_by(MR) {
-                    kernel.block(i0, j0, p0 > 0, x(i0), panel, NR);
+                    kernel.block(i0, j0, p0 > 0, x(i0), panel);
                 }
             }
         }
@@ -361,14 +341,14 @@ impl Kernel<'_> {
     /// `resume` is only set on passes after the first, when C's entries
     /// have all been stored.
     #[inline(always)]
-    fn block(&mut self, i0: usize, j0: usize, resume: bool, x: &[f64], y: &[f64], stride: usize) {
+    fn block(&mut self, i0: usize, j0: usize, resume: bool, x: &[f64], y: &[f64]) {
         let (rows, cols) = (self.rows, self.cols);
         let (height, width) = (MR.min(rows - i0), NR.min(cols - j0));
         if height == MR && width == NR {
             // A whole block: the kernel reads and writes C where it is.
             let at = i0 * cols + j0;
             // SAFETY: when resuming, every entry of C has been stored.
-            unsafe { kernel(self.path, x, y, stride, &mut self.out[at..], cols, resume) };
+            unsafe { kernel(self.path, x, y, &mut self.out[at..], cols, resume) };
         } else {
             let mut sums = [MaybeUninit::new(0.0); MR * NR];
             if resume {
@@ -378,7 +358,7 @@ impl Kernel<'_> {
                 }
             }
             // SAFETY: `sums` is initialized.
-            unsafe { kernel(self.path, x, y, stride, &mut sums, NR, true) };
+            unsafe { kernel(self.path, x, y, &mut sums, NR, true) };
             for r in 0..height {
                 let at = (i0 + r) * cols + j0;
                 self.out[at..at + width].copy_from_slice(&sums[r * NR..r * NR + width]);
@@ -397,7 +377,6 @@ unsafe fn kernel(
     path: Path,
     x: &[f64],
     y: &[f64],
-    stride: usize,
     c: &mut [MaybeUninit<f64>],
     c_stride: usize,
     resume: bool,
@@ -406,27 +385,27 @@ unsafe fn kernel(
     assert!(
         kc > 0
             && x.len() == kc * MR
-            && y.len() > (kc - 1) * stride + NR - 1
+            && y.len() == kc * NR
             && c.len() > (MR - 1) * c_stride + NR - 1
     );
     match path {
         // SAFETY: as this function's.
-        Path::Portable => unsafe { block_kernel(x, y, stride, c, c_stride, resume) },
+        Path::Portable => unsafe { block_kernel(x, y, c, c_stride, resume) },
         Path::Avx2Fma => {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: the bounds are asserted above, the entries read are
             // initialized (this function's contract), and the path is only
             // chosen on a CPU with AVX2 and FMA.
             unsafe {
-                block_kernel_avx2_fma(x, y, stride, c, c_stride, resume)
+                block_kernel_avx2_fma(x, y, c, c_stride, resume)
             };
         }
     }
 }
 
 /// One block: c[r][j] = fma(x[p][r], y[p][j], c[r][j]) for p in order,
-/// where step p of x is `x[p·MR..]`, row p of y starts at `y[p · stride]`
-/// and row r of c at `c[r · c_stride]`; the chains start from c's values
+/// where step p of x is `x[p·MR..]`, of y `y[p·NR..]`, and row r of c
+/// starts at `c[r · c_stride]`; the chains start from c's values
 /// when `resume`, else from zero. The sums stay in registers; the compiler
 /// vectorizes over j.
 ///
@@ -436,7 +415,6 @@ unsafe fn kernel(
 unsafe fn block_kernel(
     x: &[f64],
     y: &[f64],
-    stride: usize,
     c: &mut [MaybeUninit<f64>],
     c_stride: usize,
     resume: bool,
@@ -450,10 +428,8 @@ unsafe fn block_kernel(
             }
         }
     }
-    for (p, xp) in x.chunks_exact(MR).enumerate() {
-        let yp: &[f64; NR] = y[p * stride..p * stride + NR]
-            .try_into()
-            .expect("NR values");
+    for (xp, yp) in x.chunks_exact(MR).zip(y.chunks_exact(NR)) {
+        let yp: &[f64; NR] = yp.try_into().expect("NR values");
         for (r, &xr) in xp.iter().enumerate() {
             for j in 0..NR {
                 s[r * NR + j] = xr.mul_add(yp[j], s[r * NR + j]);
@@ -480,7 +456,6 @@ unsafe fn block_kernel(
 unsafe fn block_kernel_avx2_fma(
     x: &[f64],
     y: &[f64],
-    stride: usize,
     c: &mut [MaybeUninit<f64>],
     c_stride: usize,
     resume: bool,
@@ -492,7 +467,7 @@ unsafe fn block_kernel_avx2_fma(
     let kc = x.len() / MR;
     let (x, y, c) = (x.as_ptr(), y.as_ptr(), c.as_mut_ptr().cast::<f64>());
     // SAFETY: every pointer below stays within the slices, as the caller
-    // guarantees: x has kc·MR values, y at least (kc − 1)·stride + NR, c at
+    // guarantees: x has kc·MR values, y kc·NR, c at
     // least (MR − 1)·c_stride + NR; C's entries are read only when
     // initialized.
     unsafe {
@@ -506,7 +481,7 @@ unsafe fn block_kernel_avx2_fma(
             }
         }
         for p in 0..kc {
-            let yp = y.add(p * stride);
+            let yp = y.add(p * NR);
             let (y0, y1) = (_mm256_loadu_pd(yp), _mm256_loadu_pd(yp.add(4)));
             for (r, row) in s.iter_mut().enumerate() {
                 let xr = _mm256_broadcast_sd(&*x.add(p * MR + r));
@@ -646,7 +621,7 @@ mod tests {
     #[test]
     fn every_path_and_layout_gives_the_bits_of_the_fma_chain() {
         // Shapes around the block sizes (6 rows, 8 columns, 256 inner steps,
-        // packing from 64 rows, passes of 32K values copied at once), and the
+        // passes of 32K values copied at once), and the
         // book's own (a batch of 32 through a 64-1000 layer).
         let shapes = [
             (1, 1, 1),
