@@ -297,3 +297,43 @@ fn committed_figures_equal_a_fresh_run() {
         }
     }
 }
+
+/// The appendix's prose quotes ratios from the measured table it includes
+/// (`chapters/measurements/numpy.md`, written by the measuring script): a new
+/// measurement that changes them must change the sentence too.
+#[test]
+fn the_appendix_quotes_its_measured_ratios() {
+    let table = std::fs::read_to_string(root().join("chapters/measurements/numpy.md")).unwrap();
+    let ratio = |case: &str| -> String {
+        let row = table
+            .lines()
+            .find(|line| line.starts_with(&format!("| `{case}` |")))
+            .unwrap_or_else(|| panic!("no row {case} in numpy.md"));
+        row.split('|').nth(4).unwrap().trim().to_string()
+    };
+    let prose = std::fs::read_to_string(root().join("chapters/performance.md")).unwrap();
+    let prose = prose.split_whitespace().collect::<Vec<_>>().join(" ");
+    let (step10, step256) = (
+        ratio("train_step_glorot_batch10"),
+        ratio("train_step_glorot_batch256"),
+    );
+    assert_eq!(step10, step256, "the prose gives one ratio for both steps");
+    for sentence in [
+        format!(
+            "takes {} times OpenBLAS's time",
+            ratio("matmul_256x1000x1000")
+        ),
+        format!("a training step {step10} times NumPy's at both minibatch sizes"),
+        "is the one case where Rust is clearly slower here".to_string(),
+    ] {
+        assert!(
+            prose.contains(&sentence),
+            "performance.md should say: {sentence}"
+        );
+    }
+    let forward: f64 = ratio("forward_1000_layers_width256").parse().unwrap();
+    assert!(
+        forward > 1.1,
+        "the prose calls the 1000-layer forward pass clearly slower"
+    );
+}
