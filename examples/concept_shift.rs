@@ -203,7 +203,7 @@ fn report_strategy_comparison(run: &mut Run, p: &ConceptShiftParams, r: &Strateg
         panels.push(plain.series("change starts", change.clone(), Marker::Dashed));
         panels.push(triggered);
     }
-    run.figure("accuracy.svg", &Figure::grid(panels, 2));
+    run.figure("accuracy.svg", &Figure::stack(panels));
     for (label, v) in &rows {
         table += &format!("| {label} |");
         for a in v {

@@ -182,7 +182,7 @@ fn report_shimodaira_regression(run: &mut Run, p: &RegressionParams, r: &Shimoda
         (Some(_), Some(_)) => fits,
         _ => fits.note("a weighted line is undetermined: its weights sit on too few points"),
     };
-    run.figure("regression.svg", &Figure::grid(vec![densities, fits], 2));
+    run.figure("regression.svg", &Figure::stack(vec![densities, fits]));
 
     // Figure: test error against the flattening exponent λ.
     let means = |c: &[LambdaPoint]| c.iter().map(|l| (l.lambda, l.mean)).collect::<Vec<_>>();
@@ -194,7 +194,7 @@ fn report_shimodaira_regression(run: &mut Run, p: &RegressionParams, r: &Shimoda
         "lambda.svg",
         &Figure::single(
             LineChart::new(format!(
-                "Test error of the weighted line, weights β^λ ({} trials)",
+                "Test error of the line fitted with weights β to the power λ ({} trials)",
                 p.trials
             ))
             .labels(
@@ -225,7 +225,7 @@ fn report_shimodaira_regression(run: &mut Run, p: &RegressionParams, r: &Shimoda
         ),
         (
             "line",
-            format!("true β^λ, best λ = {}", r.best_lambda),
+            format!("true β to the power λ, best λ = {}", r.best_lambda),
             r.test_error_best_lambda,
         ),
         (
@@ -301,32 +301,29 @@ fn report_detection_power(run: &mut Run, p: &DetectorParams, r: &DetectionPower)
     let aucs = r.points.iter().map(|q| (q.shift, q.mean_auc)).collect();
     run.figure(
         "detector.svg",
-        &Figure::grid(
-            vec![
-                LineChart::new(format!(
-                    "Detection power at α = {} ({} samples per domain)",
-                    p.alpha, p.n
-                ))
-                .labels(
-                    "mean shift δ (in standard deviations)",
-                    "fraction of runs that detect a shift",
-                )
-                .series("domain-classifier AUC test", power, Marker::LineDots)
-                .series(
-                    format!("α = {}", p.alpha),
-                    vec![(0.0, p.alpha), (p.max_shift, p.alpha)],
-                    Marker::Dashed,
-                )
-                .y_limits(0.0, 1.0)
+        &Figure::stack(vec![
+            LineChart::new(format!(
+                "Detection power at α = {} ({} samples per domain)",
+                p.alpha, p.n
+            ))
+            .labels(
+                "mean shift δ (in standard deviations)",
+                "fraction of runs that detect a shift",
+            )
+            .series("domain-classifier AUC test", power, Marker::LineDots)
+            .series(
+                format!("α = {}", p.alpha),
+                vec![(0.0, p.alpha), (p.max_shift, p.alpha)],
+                Marker::Dashed,
+            )
+            .y_limits(0.0, 1.0)
+            .legend(Legend::LowerRight),
+            LineChart::new("Held-out AUC of the domain classifier")
+                .labels("mean shift δ (in standard deviations)", "mean AUC")
+                .series("mean over runs", aucs, Marker::LineDots)
+                .y_limits(0.4, 1.0)
                 .legend(Legend::LowerRight),
-                LineChart::new("Held-out AUC of the domain classifier")
-                    .labels("mean shift δ (in standard deviations)", "mean AUC")
-                    .series("mean over runs", aucs, Marker::LineDots)
-                    .y_limits(0.4, 1.0)
-                    .legend(Legend::LowerRight),
-            ],
-            2,
-        ),
+        ]),
     );
     let last = r.points.last().expect("nine shifts");
     run.say(format!(

@@ -122,7 +122,7 @@ fn by_layer(v: &[f64]) -> Vec<(f64, f64)> {
 /// Table 1.1 and Figure 1.1.
 fn report_scalar_chains(run: &mut Run, depth: usize, chains: &ScalarChains) {
     let mut table =
-        String::from("| layer l | 0.2^l | 5^l | 0.25^l (sigmoid bound) |\n|---:|---:|---:|---:|\n");
+        String::from("| layer l | 0.2ˡ | 5ˡ | 0.25ˡ (sigmoid bound) |\n|---:|---:|---:|---:|\n");
     let shown: std::collections::BTreeSet<usize> = [1, 5, 10, 20, 30, depth]
         .into_iter()
         .filter(|&l| l <= depth)
@@ -142,10 +142,10 @@ fn report_scalar_chains(run: &mut Run, depth: usize, chains: &ScalarChains) {
             LineChart::new("A product of many factors vanishes or explodes")
                 .labels("layer l", "output of the identity network (log scale)")
                 .log_y()
-                .line("weight 5: 5^l", by_layer(&chains.large))
-                .line("weight 0.2: 0.2^l", by_layer(&chains.small))
+                .line("weight 5: 5ˡ", by_layer(&chains.large))
+                .line("weight 0.2: 0.2ˡ", by_layer(&chains.small))
                 .series(
-                    "sigmoid bound: 0.25^l",
+                    "sigmoid bound: 0.25ˡ",
                     by_layer(&chains.sigmoid_bound),
                     Marker::Dashed,
                 ),
@@ -287,7 +287,7 @@ fn report_deep_mlp_at_init(run: &mut Run, params: &DeepMlpParams, r: &DeepMlpAtI
             .legend(Legend::LowerRight)
         })
         .collect();
-    run.figure("deep_mlp.svg", &Figure::grid(panels, 2));
+    run.figure("deep_mlp.svg", &Figure::stack(panels));
     run.say(format!(
         "Deep MLP at initialization: {} hidden layer{} of {} units, a batch of {} digit image{}, {seeds} seed{}",
         params.depth,

@@ -145,7 +145,7 @@ fn report_variance(run: &mut Run, params: &HeParams, v: &VariancePerLayer) {
     let halving: Vec<f64> = (0..params.depth).map(|l| 0.5f64.powi(l as i32)).collect();
     chart = chart
         .series(
-            "theory for Xavier + ReLU: 2^-(l-1)",
+            "theory for Xavier + ReLU: 2⁻⁽ˡ⁻¹⁾",
             layer_axis(&halving),
             Marker::Dashed,
         )
@@ -229,7 +229,7 @@ fn report_training(run: &mut Run, params: &HeParams, t: &DeepReluTraining) {
     run.text("training.md", &train_table);
     run.figure(
         "training.svg",
-        &Figure::grid(vec![loss_chart, error_chart], 2),
+        &Figure::stack(vec![loss_chart, error_chart]),
     );
 }
 

@@ -154,7 +154,7 @@ fn report_two_shifts(run: &mut Run, params: &LabelShiftParams, r: &[SplitResults
             &first.dirichlet,
         ),
     ];
-    run.figure("weights.svg", &Figure::grid(panels, 2));
+    run.figure("weights.svg", &Figure::stack(panels));
     run.say(format!(
         "Weight errors over {} splits, median (range): tweak-one BBSE {}, EM {}; Dirichlet BBSE {}, EM {}",
         r.len(),

@@ -168,7 +168,7 @@ fn report_glorot_at_init(run: &mut Run, params: &XavierParams, r: &GlorotAtInit)
                 chart
             })
             .collect();
-        Figure::grid(panels, 2)
+        Figure::stack(panels)
     };
     run.figure(
         "activations.svg",
@@ -253,6 +253,6 @@ fn report_training(run: &mut Run, params: &XavierParams, t: &TanhSigmoidTraining
     run.text("training.md", &train_table);
     run.figure(
         "training.svg",
-        &Figure::grid(vec![loss_chart, error_chart], 2),
+        &Figure::stack(vec![loss_chart, error_chart]),
     );
 }

@@ -12,6 +12,8 @@
 use std::path::Path;
 
 use plotters::coord::Shift;
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
+use plotters::coord::types::RangedCoordf64;
 
 use crate::book::output::write_atomic;
 use plotters::prelude::*;
@@ -33,6 +35,17 @@ pub const PALETTE: [RGBColor; 7] = [
 ];
 
 const FONT: &str = "sans-serif";
+/// Text sizes, as plotters takes them: it writes 1/1.24 of each into the
+/// SVG (17 → 13.7 px). A panel is [`PANEL_SIZE`] wide and is shown at that
+/// width in the book's text column (on a phone, the figure scrolls sideways
+/// rather than shrink), so a reader sees text of 13.7 px and up.
+const TEXT_PX: u32 = 17;
+const AXIS_PX: u32 = 18;
+const TITLE_PX: u32 = 22;
+/// The height of one line of notes under a panel.
+const NOTE_PX: i32 = 20;
+/// The size of one panel: as wide as the book's text column.
+pub const PANEL_SIZE: (u32, u32) = (720, 440);
 
 /// A linear or logarithmic axis.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -54,13 +67,78 @@ impl Scale {
         t.is_finite().then_some(t)
     }
 
-    fn label(self, t: f64) -> String {
+    /// The label of the tick at `t` on an axis `span` long (in axis
+    /// coordinates): on a log axis over two decades or more, a power of ten
+    /// as 10ⁿ; over fewer, plain numbers (0.5, 1, 2, 5, 10).
+    fn label(self, t: f64, span: f64) -> String {
         match self {
             Scale::Linear => format_number(t),
-            Scale::Log if (t - t.round()).abs() < 1e-9 => format!("1e{}", t.round() as i64),
+            Scale::Log if span >= 2.0 && (t - t.round()).abs() < 1e-9 => {
+                power_of_ten(t.round() as i64)
+            }
             Scale::Log => format_number(math::powf(10f64, t)),
         }
     }
+
+    /// Where the ticks go on an axis from `lo` to `hi` (axis coordinates,
+    /// log₁₀ of the values on a log axis): round numbers, 1, 2 or 5 times a
+    /// power of ten apart (on a log axis: at powers of ten, every one or every
+    /// few, or at 1, 2 and 5 times them when the axis spans less than two).
+    fn ticks(self, lo: f64, hi: f64) -> Vec<f64> {
+        match self {
+            Scale::Log if hi - lo >= 2.0 => {
+                let every = nice_step((hi - lo) / 7.0).max(1.0);
+                multiples(every, lo, hi)
+            }
+            Scale::Log => {
+                let mut ticks = Vec::new();
+                for decade in (lo.floor() as i64)..=(hi.ceil() as i64) {
+                    for m in [1.0, 2.0, 5.0] {
+                        let t = decade as f64 + math::log10(m);
+                        if (lo..=hi).contains(&t) {
+                            ticks.push(t);
+                        }
+                    }
+                }
+                ticks
+            }
+            Scale::Linear => multiples(nice_step((hi - lo) / 6.0), lo, hi),
+        }
+    }
+}
+
+/// 10ⁿ written with superscript digits: 10⁻²⁰, 10⁰, 10³.
+pub fn power_of_ten(n: i64) -> String {
+    const DIGITS: [char; 10] = ['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'];
+    let mut text = String::from("10");
+    if n < 0 {
+        text.push('⁻');
+    }
+    for d in n.unsigned_abs().to_string().bytes() {
+        text.push(DIGITS[(d - b'0') as usize]);
+    }
+    text
+}
+
+/// The smallest of 1, 2 and 5 times a power of ten that is at least `rough`.
+fn nice_step(rough: f64) -> f64 {
+    if rough.is_nan() || rough <= 0.0 || rough.is_infinite() {
+        return 1.0;
+    }
+    let power = math::powf(10.0, math::log10(rough).floor());
+    [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * power)
+        .find(|&step| step >= rough * (1.0 - 1e-9))
+        .unwrap_or(10.0 * power)
+}
+
+/// The multiples of `step` from `lo` to `hi` (snapped to the multiple, so
+/// that 0.30000000000000004 labels as 0.3).
+fn multiples(step: f64, lo: f64, hi: f64) -> Vec<f64> {
+    let first = (lo / step).ceil() as i64;
+    let last = (hi / step).floor() as i64;
+    (first..=last).map(|k| k as f64 * step).collect()
 }
 
 /// How a series is drawn.
@@ -284,44 +362,34 @@ impl LineChart {
     }
 }
 
-/// A grid of panels.
+/// Panels one above the other, each as wide as the book's text column, so
+/// that no panel is shrunk to fit beside another.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Figure {
-    /// The panels, row by row.
+    /// The panels, top to bottom.
     pub panels: Vec<LineChart>,
-    /// Panels per row.
-    pub columns: usize,
-    /// The size of one panel in pixels.
-    pub panel_size: (u32, u32),
 }
 
 impl Figure {
     /// A figure of one panel.
     pub fn single(panel: LineChart) -> Figure {
-        Figure::grid(vec![panel], 1)
+        Figure::stack(vec![panel])
     }
 
-    /// A figure of several panels, `columns` per row.
-    pub fn grid(panels: Vec<LineChart>, columns: usize) -> Figure {
-        Figure {
-            panels,
-            columns: columns.max(1),
-            panel_size: (640, 420),
-        }
+    /// A figure of several panels, top to bottom.
+    pub fn stack(panels: Vec<LineChart>) -> Figure {
+        Figure { panels }
     }
 
     /// Renders the figure as an SVG document.
     pub fn to_svg(&self) -> Result<String, crate::Error> {
-        let rows = self.panels.len().div_ceil(self.columns).max(1);
-        let size = (
-            self.panel_size.0 * self.columns as u32,
-            self.panel_size.1 * rows as u32,
-        );
+        let rows = self.panels.len().max(1);
+        let size = (PANEL_SIZE.0, PANEL_SIZE.1 * rows as u32);
         let mut svg = String::new();
         {
             let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
             root.fill(&WHITE).map_err(plot_error)?;
-            let areas = root.split_evenly((rows, self.columns));
+            let areas = root.split_evenly((rows, 1));
             for (area, panel) in areas.iter().zip(&self.panels) {
                 draw_panel(area, panel).map_err(plot_error)?;
             }
@@ -352,12 +420,27 @@ fn to_axes(chart: &LineChart, points: &[(f64, f64)]) -> (Vec<(f64, f64)>, usize)
     (kept, dropped)
 }
 
-/// How many tick labels to ask for: on a log axis spanning a few decades,
-/// one per decade, so that ticks fall on powers of ten.
-fn ticks(scale: Scale, lo: f64, hi: f64) -> usize {
-    match scale {
-        Scale::Log if (2.0..8.0).contains(&(hi - lo)) => (hi - lo).floor() as usize + 1,
-        _ => 8,
+/// An axis with the book's own ticks ([`Scale::ticks`]); plotters' own
+/// would put a log axis's ticks at 10^0.2, 10^0.4, ….
+struct Ticked {
+    axis: RangedCoordf64,
+    ticks: Vec<f64>,
+}
+
+impl Ranged for Ticked {
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        self.axis.map(value, limit)
+    }
+
+    fn key_points<Hint: KeyPointHint>(&self, _hint: Hint) -> Vec<f64> {
+        self.ticks.clone()
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        self.axis.range()
     }
 }
 
@@ -432,32 +515,42 @@ fn draw_panel<'a>(
     }
     // Notes get their own strip under the chart, so they never cover data.
     let (_, h) = area.dim_in_pixel();
-    let strip = (16 * notes.len()) as u32;
+    let strip = NOTE_PX as u32 * notes.len() as u32;
     let (plot_area, note_area) = area.split_vertically(h - strip);
     for (i, note) in notes.iter().enumerate() {
-        let style = (FONT, 12).into_font().color(&PALETTE[1]);
-        note_area.draw_text(note, &style, (76, 16 * i as i32))?;
+        let style = (FONT, TEXT_PX).into_font().color(&PALETTE[1]);
+        note_area.draw_text(note, &style, (88, NOTE_PX * i as i32))?;
     }
 
+    let x_ticks = panel.x_scale.ticks(x0, x1);
+    let y_ticks = panel.y_scale.ticks(y0, y1);
     let mut chart = ChartBuilder::on(&plot_area)
-        .caption(&panel.title, (FONT, 18))
+        .caption(&panel.title, (FONT, TITLE_PX))
         .margin(12)
-        .x_label_area_size(42)
-        .y_label_area_size(64)
-        .build_cartesian_2d(x0..x1, y0..y1)?;
+        .x_label_area_size(48)
+        .y_label_area_size(76)
+        .build_cartesian_2d(
+            Ticked {
+                axis: (x0..x1).into(),
+                ticks: x_ticks,
+            },
+            Ticked {
+                axis: (y0..y1).into(),
+                ticks: y_ticks,
+            },
+        )?;
     let (xs, ys) = (panel.x_scale, panel.y_scale);
-    let x_fmt = move |v: &f64| xs.label(*v);
-    let y_fmt = move |v: &f64| ys.label(*v);
+    let (x_span, y_span) = (x1 - x0, y1 - y0);
+    let x_fmt = move |v: &f64| xs.label(*v, x_span);
+    let y_fmt = move |v: &f64| ys.label(*v, y_span);
     chart
         .configure_mesh()
         .light_line_style(WHITE.mix(0.0))
         .bold_line_style(BLACK.mix(0.08))
         .x_desc(&panel.x_label)
         .y_desc(&panel.y_label)
-        .axis_desc_style((FONT, 14))
-        .label_style((FONT, 12))
-        .x_labels(ticks(panel.x_scale, x0, x1))
-        .y_labels(ticks(panel.y_scale, y0, y1))
+        .axis_desc_style((FONT, AXIS_PX))
+        .label_style((FONT, TEXT_PX))
         .x_label_formatter(&x_fmt)
         .y_label_formatter(&y_fmt)
         .draw()?;
@@ -523,7 +616,7 @@ fn draw_panel<'a>(
                 Legend::LowerRight => SeriesLabelPosition::LowerRight,
                 Legend::MiddleRight => SeriesLabelPosition::MiddleRight,
             })
-            .label_font((FONT, 12))
+            .label_font((FONT, TEXT_PX))
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK.mix(0.3))
             .draw()?;
@@ -534,3 +627,41 @@ fn draw_panel<'a>(
 
 type DrawResultFor<'a> =
     Result<(), DrawingAreaErrorKind<<SVGBackend<'a> as DrawingBackend>::ErrorType>>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn powers_of_ten_are_written_with_superscripts() {
+        assert_eq!(power_of_ten(0), "10⁰");
+        assert_eq!(power_of_ten(3), "10³");
+        assert_eq!(power_of_ten(-20), "10⁻²⁰");
+        assert_eq!(Scale::Log.label(-43.0, 44.7), "10⁻⁴³");
+    }
+
+    #[test]
+    fn ticks_fall_on_round_numbers() {
+        // A log axis over many decades: powers of ten, every tenth one here.
+        assert_eq!(
+            Scale::Log.ticks(-43.5, 1.2),
+            vec![-40.0, -30.0, -20.0, -10.0, 0.0]
+        );
+        // Over a few: every power of ten.
+        assert_eq!(Scale::Log.ticks(-0.3, 3.4), vec![0.0, 1.0, 2.0, 3.0]);
+        // Over less than two: 1, 2 and 5 times them (0.5, 1, 2, 5, 10).
+        let shown: Vec<String> = Scale::Log
+            .ticks(-0.4, 1.1)
+            .into_iter()
+            .map(|t| Scale::Log.label(t, 1.5))
+            .collect();
+        assert_eq!(shown, ["0.5", "1", "2", "5", "10"]);
+        // Linear: steps of 1, 2 or 5 times a power of ten, snapped.
+        let shown: Vec<String> = Scale::Linear
+            .ticks(-0.04, 1.04)
+            .into_iter()
+            .map(|t| Scale::Linear.label(t, 1.08))
+            .collect();
+        assert_eq!(shown, ["0", "0.2", "0.4", "0.6", "0.8", "1"]);
+    }
+}

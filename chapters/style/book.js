@@ -1,0 +1,56 @@
+// Small additions to mdBook's pages; everything works without them.
+(function () {
+    "use strict";
+
+    // The copy button of a console block copies commands a shell can run:
+    // without the "$ " prompts and the trailing "# ..." comments (zsh, by
+    // default, does not read "#" as a comment on the command line).
+    var copiedText = window.playground_text;
+    if (typeof copiedText === "function") {
+        window.playground_text = function (playground, hidden) {
+            var text = copiedText(playground, hidden);
+            var code = playground.querySelector("code");
+            if (!code || !code.classList.contains("language-console")) {
+                return text;
+            }
+            return text
+                .split("\n")
+                .map(function (line) {
+                    return line.replace(/^\$ /, "").replace(/\s+#\s.*$/, "");
+                })
+                .join("\n");
+        };
+    }
+
+    // Exercise solutions are folded on screen and unfolded on paper: open
+    // every <details> before printing (and on the all-in-one print page,
+    // which prints itself as soon as it loads).
+    function openAll() {
+        document.querySelectorAll("details").forEach(function (d) {
+            d.open = true;
+        });
+    }
+    window.addEventListener("beforeprint", openAll);
+    if (/\/print\.html$/.test(window.location.pathname)) {
+        openAll();
+    }
+
+    // A click on a figure opens it on its own, at full size.
+    document.querySelectorAll("figure img").forEach(function (img) {
+        img.title = "Open the figure on its own";
+        img.addEventListener("click", function () {
+            window.open(img.src, "_blank");
+        });
+    });
+
+    // Numbers in tables never break across lines ("2.83e-" / "10"): cells
+    // that hold only a number, a unit or a range are marked for the style
+    // sheet.
+    var numeric = /^[\s\d.,:;%‰+\-−–—×·⁰¹²³⁴⁵⁶⁷⁸⁹⁻e()\/≈<>=±µμsmx]+$/;
+    document.querySelectorAll("table td").forEach(function (cell) {
+        var text = cell.textContent.trim();
+        if (text.length > 0 && text.length <= 40 && numeric.test(text)) {
+            cell.classList.add("number");
+        }
+    });
+})();
