@@ -23,6 +23,7 @@ use stable_learning::shift::concept::{
 #[command(name = "concept_shift", allow_negative_numbers = true)]
 struct Args {
     #[command(flatten)]
+    #[serde(flatten)]
     common: Common,
     /// Samples in each stream (500..=1000000)
     #[arg(long, default_value_t = 6000, value_parser = whole_in(ConceptShiftParams::LENGTH))]

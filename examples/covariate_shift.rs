@@ -24,6 +24,7 @@ use stable_learning::shift::covariate::{
 #[command(name = "covariate_shift", allow_negative_numbers = true)]
 struct Args {
     #[command(flatten)]
+    #[serde(flatten)]
     common: Common,
     /// Labelled training (source) samples of the regression (10..=100000)
     #[arg(long, default_value_t = 100, value_parser = whole_in(RegressionParams::N_TRAIN))]

@@ -23,6 +23,7 @@ use stable_learning::numeric::stats::Spread;
 #[command(name = "gradients", allow_negative_numbers = true)]
 struct Args {
     #[command(flatten)]
+    #[serde(flatten)]
     common: Common,
     /// Layers in the scalar identity network (1..=1000)
     #[arg(long, default_value_t = 30, value_parser = whole_in(CHAIN_DEPTH))]

@@ -24,6 +24,7 @@ use stable_learning::numeric::random::stream;
 #[command(name = "he", allow_negative_numbers = true)]
 struct Args {
     #[command(flatten)]
+    #[serde(flatten)]
     common: Common,
     /// Hidden layers of the ReLU network (1..=200)
     #[arg(long, default_value_t = 30, value_parser = whole_in(HeParams::DEPTH))]

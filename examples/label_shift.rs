@@ -17,6 +17,7 @@ use stable_learning::shift::label::{LabelShiftParams, ShiftWeights, SplitResults
 #[command(name = "label_shift", allow_negative_numbers = true)]
 struct Args {
     #[command(flatten)]
+    #[serde(flatten)]
     common: Common,
     /// Unlabelled target samples for the weights figure and the accuracy table (10..=1000000)
     #[arg(long, default_value_t = 2000, value_parser = whole_in(LabelShiftParams::M))]

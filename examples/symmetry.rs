@@ -18,6 +18,7 @@ use stable_learning::numeric::stats::Spread;
 #[command(name = "symmetry", allow_negative_numbers = true)]
 struct Args {
     #[command(flatten)]
+    #[serde(flatten)]
     common: Common,
     /// Hidden units (2..=1024)
     #[arg(long, default_value_t = 32, value_parser = whole_in(SymmetryParams::HIDDEN))]

@@ -25,11 +25,12 @@ use stable_learning::numeric::stats::Histogram;
 #[command(name = "xavier", allow_negative_numbers = true)]
 struct Args {
     #[command(flatten)]
+    #[serde(flatten)]
     common: Common,
-    /// Hidden layers of the network studied at initialization (1..=100)
+    /// Hidden layers, of the network studied at initialization and of the trained ones (1..=100)
     #[arg(long, default_value_t = 5, value_parser = whole_in(XavierParams::DEPTH))]
     depth: usize,
-    /// Units per hidden layer at initialization (2..=2000)
+    /// Units per hidden layer at initialization (training uses --train-width) (2..=2000)
     #[arg(long, default_value_t = 1000, value_parser = whole_in(XavierParams::WIDTH))]
     width: usize,
     /// Hidden activation at initialization: identity, sigmoid, tanh, relu, leaky-relu

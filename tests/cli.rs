@@ -435,7 +435,7 @@ fn results_do_not_depend_on_the_number_of_threads() {
             assert!(out.status.success(), "{name} --threads {threads}");
             let text = String::from_utf8_lossy(&out.stdout).replace(dir.to_str().unwrap(), "OUT");
             let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
-            let given = json["parameters"]["common"]["threads"].take();
+            let given = json["parameters"]["threads"].take();
             assert_eq!(given, serde_json::json!(threads.parse::<u64>().unwrap()));
             let mut files: Vec<_> = std::fs::read_dir(&dir)
                 .unwrap()

@@ -308,6 +308,10 @@ const CHECK_ARGS: &str = "check-args";
 /// with a hyphen, plus the hidden `--check-args`.
 fn command<A: Experiment>() -> clap::Command {
     A::command()
+        // Wide enough that every example's help has one layout, each flag's
+        // text beside it (clap moves it below when the flags take much of
+        // the width, which `covariate_shift`'s longer names did).
+        .term_width(120)
         .allow_negative_numbers(true)
         .mut_args(|arg| {
             let takes_value = arg.get_action().takes_values();
