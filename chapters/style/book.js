@@ -33,6 +33,33 @@
     window.addEventListener("beforeprint", openAll);
     if (/\/print\.html$/.test(window.location.pathname)) {
         openAll();
+        tableOfContents();
+    }
+
+    // The all-in-one print page starts with a table of contents: every
+    // chapter's title, linked to where it starts.
+    function tableOfContents() {
+        var main = document.querySelector("main");
+        var titles = main ? main.querySelectorAll("h1[id]") : [];
+        if (titles.length < 2) {
+            return;
+        }
+        var nav = document.createElement("nav");
+        nav.className = "print-toc";
+        var heading = document.createElement("h2");
+        heading.textContent = "Contents";
+        var list = document.createElement("ol");
+        titles.forEach(function (h) {
+            var item = document.createElement("li");
+            var link = document.createElement("a");
+            link.href = "#" + h.id;
+            link.textContent = h.textContent;
+            item.appendChild(link);
+            list.appendChild(item);
+        });
+        nav.appendChild(heading);
+        nav.appendChild(list);
+        main.insertBefore(nav, main.firstChild);
     }
 
     // A click on a figure opens it on its own, at full size.

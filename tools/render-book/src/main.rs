@@ -3,6 +3,7 @@
 //! network.
 
 mod math;
+mod pages;
 #[cfg(test)]
 mod tests;
 
@@ -170,6 +171,7 @@ fn render(mut book: MDBook, errors: impl Fn() -> usize) -> Result<PathBuf, Strin
     }
     book.config.build.build_dir = staging.clone();
     book.with_preprocessor(math::MathPreprocessor);
+    book.with_preprocessor(pages::PagesPreprocessor);
     let built = book
         .build()
         .map_err(|e| format!("building the book failed: {e:#}"))
