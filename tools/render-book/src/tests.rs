@@ -9,7 +9,8 @@ use std::sync::Arc;
 struct TempBook(PathBuf);
 
 impl TempBook {
-    /// Writes book.toml and its additional CSS from this repository, and
+    /// Writes book.toml and its additional CSS and JavaScript from this
+    /// repository, and
     /// `files` (paths relative to the book's `src`).
     fn new(tag: &str, files: &[(&str, &str)]) -> TempBook {
         let nanos = std::time::SystemTime::now()
@@ -22,7 +23,9 @@ impl TempBook {
         let repo = book_root().unwrap();
         let config = mdbook_driver::config::Config::from_disk(repo.join("book.toml")).unwrap();
         let mut copies = vec![PathBuf::from("book.toml")];
-        copies.extend(config.html_config().unwrap_or_default().additional_css);
+        let html = config.html_config().unwrap_or_default();
+        copies.extend(html.additional_css);
+        copies.extend(html.additional_js);
         for path in copies {
             book.write(&path, &fs::read_to_string(repo.join(&path)).unwrap());
         }
