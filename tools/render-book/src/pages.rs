@@ -1,7 +1,8 @@
 //! An mdBook preprocessor for what a reader navigates by: chapter numbers
 //! on the chapters' titles, an id on every numbered figure and table, and a
 //! link wherever the prose names one ("Figure 3.2", "Table 6.1",
-//! "chapter 4").
+//! "chapter 4"); and code listings without the indentation all their lines
+//! share (a listing included from inside a function starts at the margin).
 //!
 //! It runs after the math preprocessor, so formulas are MathML by then, and
 //! it leaves alone what must not change: code (fenced or inline), the inside
@@ -56,17 +57,21 @@ pub fn anchor(kind: &str, n: &str) -> String {
 /// tables, and links on the names of figures, tables and chapters.
 pub fn navigable(markdown: &str, number: Option<u32>, pages: &BTreeMap<u32, String>) -> String {
     let mut out = String::with_capacity(markdown.len() + 1024);
-    let mut in_fence = false;
+    let mut fence: Option<Vec<&str>> = None;
     let mut titled = false;
     for line in markdown.split_inclusive('\n') {
         let trimmed = line.trim_start();
         if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
-            in_fence = !in_fence;
+            if let Some(code) = fence.take() {
+                out.push_str(&dedented(&code));
+            } else {
+                fence = Some(Vec::new());
+            }
             out.push_str(line);
             continue;
         }
-        if in_fence {
-            out.push_str(line);
+        if let Some(code) = fence.as_mut() {
+            code.push(line);
             continue;
         }
         if let Some(title) = line.strip_prefix("# ")
@@ -85,7 +90,31 @@ pub fn navigable(markdown: &str, number: Option<u32>, pages: &BTreeMap<u32, Stri
         }
         out.push_str(&with_ids(&linked(line, pages)));
     }
+    if let Some(code) = fence {
+        out.push_str(&code.concat());
+    }
     out
+}
+
+/// Code lines without the indentation they all share: a listing included
+/// from inside an `impl` or a function starts at the margin.
+fn dedented(lines: &[&str]) -> String {
+    let indent = lines
+        .iter()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start_matches(' ').len())
+        .min()
+        .unwrap_or(0);
+    lines
+        .iter()
+        .map(|l| {
+            if l.trim().is_empty() {
+                l.trim_start_matches(' ')
+            } else {
+                &l[indent..]
+            }
+        })
+        .collect()
 }
 
 /// An id on the figure a line opens (`<figure>` followed, on the next
@@ -237,6 +266,13 @@ mod tests {
              <a href=\"xavier.html#figure-3-1\">Figure 3.1</a>.</figcaption>"
         ));
         assert!(out.contains("<span id=\"table-1-1\"></span>Table 1.1: the output."));
+    }
+
+    #[test]
+    fn code_loses_only_the_indentation_all_its_lines_share() {
+        let md = "```rust\n    fn f() {\n\n        g();\n    }\n```\n";
+        let out = navigable(md, None, &pages());
+        assert_eq!(out, "```rust\nfn f() {\n\n    g();\n}\n```\n");
     }
 
     #[test]
