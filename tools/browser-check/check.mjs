@@ -6,9 +6,14 @@
 //
 // A page FAILs on: a console error or an uncaught exception; a resource that
 // answers 4xx/5xx; a request to any host but the local server (blocked, then
-// reported); an <img> that is not local or did not load; TeX left as text; a
-// <math> element with no size or an <merror>; an internal link whose page or
-// #anchor does not exist; search finding nothing for a word of the page.
+// reported); an <img> that is not local or did not load; figure text that
+// shows smaller than 12 CSS px at 1280 or 400 px wide; TeX left as text; a
+// <math> element with no size or an <merror>, or whose visible text holds an
+// entity written out ("&nbsp;") or the micro sign for mu; a number in a table
+// that wraps onto a second line; a code block that scrolls sideways at 1280
+// px; a figure shown as drawn (on white) in a dark theme; an internal link
+// whose page or #anchor does not exist; search finding nothing for a word of
+// the page.
 
 import { chromium } from "playwright-core";
 import http from "node:http";
@@ -40,6 +45,11 @@ const CHROMIUM_ARGS = [
 ];
 // Visible text that means a formula was not turned into MathML.
 const RAW_TEX = /\\\(|\\\)|\\\[|\\\]|\$\$|\\[A-Za-z]+/;
+// A table cell that holds only a number, a unit or a range (the same test as
+// chapters/style/book.js, which keeps such cells on one line).
+const NUMBER_CELL = /^[\s\d.,:;%‰+\-−–—×·⁰¹²³⁴⁵⁶⁷⁸⁹⁻e()\/≈<>=±µμsmx]+$/;
+// The dark theme a page is also looked at in.
+const DARK = "coal";
 
 // ---------------------------------------------------------------- arguments
 
@@ -163,6 +173,59 @@ function inspectPage(rawTexSource) {
   return { rawTex, mathCount: maths.length, emptyMath, mathErrors, images, links, word };
 }
 
+/** Runs in the page: what a reader would squint at (numbers, code, formulas). */
+function inspectLayout(numberSource) {
+  const number = new RegExp(numberSource);
+  const wrappedNumbers = [];
+  for (const td of document.querySelectorAll("main table td")) {
+    const text = td.textContent.trim();
+    if (!text || text.length > 40 || !number.test(text)) continue;
+    const range = document.createRange();
+    range.selectNodeContents(td);
+    const lines = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+    if (lines.size > 1) wrappedNumbers.push(text);
+  }
+  const scrollingCode = [...document.querySelectorAll("main pre")]
+    .filter((pre) => pre.checkVisibility() && pre.scrollWidth > pre.clientWidth + 1)
+    .map((pre) => pre.textContent.trim().split("\n")[0].slice(0, 50));
+  const mathText = [];
+  for (const m of document.querySelectorAll("math")) {
+    const clone = m.cloneNode(true);
+    clone.querySelectorAll("annotation").forEach((a) => a.remove());
+    const text = clone.textContent;
+    if (/&(?:[A-Za-z]+|#\d+|#x[0-9A-Fa-f]+);|\u00b5/.test(text)) {
+      mathText.push(m.querySelector("annotation")?.textContent || text.slice(0, 60));
+    }
+  }
+  return { wrappedNumbers, scrollingCode, mathText };
+}
+
+/** Runs in the page: the figures whose smallest text shows below `least`
+ * CSS px (the SVG's font sizes times the scale the image is shown at). */
+async function smallFigureText(least) {
+  const small = [];
+  for (const img of document.querySelectorAll("main figure img")) {
+    if (!img.src.endsWith(".svg") || !img.naturalWidth) continue;
+    const svg = await (await fetch(img.src)).text();
+    const sizes = [...svg.matchAll(/font-size="([\d.]+)"/g)].map((m) => Number(m[1]));
+    if (sizes.length === 0) continue;
+    const shown = Math.min(...sizes) * (img.getBoundingClientRect().width / img.naturalWidth);
+    if (shown < least) small.push(`${img.getAttribute("src")} (${shown.toFixed(1)} px)`);
+  }
+  return small;
+}
+
+/** Runs in the page: switches it to a dark theme; the figures still shown as
+ * drawn (dark on white), with no inverting filter. */
+function brightFiguresIn(theme) {
+  const html = document.documentElement;
+  html.classList.remove("light", "rust", "coal", "navy", "ayu");
+  html.classList.add(theme);
+  return [...document.querySelectorAll("main figure img")]
+    .filter((img) => !/invert\((0\.[5-9]|1)/.test(getComputedStyle(img).filter))
+    .map((img) => img.getAttribute("src"));
+}
+
 /** Types `word` into mdBook's search box; resolves to the result links. */
 async function search(page, word) {
   await page.click("#mdbook-search-toggle");
@@ -234,7 +297,20 @@ async function checkPage(context, origin, name, first, screenshots) {
     else if (hash && !t.ids.has(hash)) note(`broken anchor: ${short(href)} (no id "${hash}")`);
   }
 
+  const layout = await page.evaluate(inspectLayout, NUMBER_CELL.source);
+  for (const n of layout.wrappedNumbers) note(`a number in a table wraps onto two lines: "${n}"`);
+  for (const c of layout.scrollingCode) note(`code block scrolls sideways at 1280 px: "${c}"`);
+  for (const m of layout.mathText) note(`formula shows an entity or the micro sign: ${m}`);
+  for (const width of [1280, 400]) {
+    await page.setViewportSize({ width, height: 900 });
+    for (const f of await page.evaluate(smallFigureText, 12)) note(`figure text below 12 px at ${width} px wide: ${f}`);
+  }
+  await page.setViewportSize({ width: 1280, height: 900 });
+
   if (screenshots) await page.screenshot({ path: path.join(screenshots, name.replace(/\.html$/, ".png")), fullPage: true });
+  for (const src of await page.evaluate(brightFiguresIn, DARK)) note(`figure on white in the ${DARK} theme: ${src}`);
+  if (screenshots) await page.screenshot({ path: path.join(screenshots, name.replace(/\.html$/, `-${DARK}.png`)), fullPage: true });
+  await page.evaluate(brightFiguresIn, "light");
 
   // Search: at least one result, and one of them on this page.
   let found = 0;

@@ -9,6 +9,10 @@
 //! The MathML is then embedded in Markdown, so every character between its
 //! tags that Markdown could interpret is written as a numeric character
 //! reference, and the whole formula is kept on one line.
+//!
+//! Where `pulldown-latex` parts from TeX (control spaces, `\mu`, `/`, the
+//! spacing and size of delimiters), its events and MathML are corrected on
+//! the way: see [`as_in_tex`] and [`operators_as_in_tex`].
 
 use mdbook_markdown::pulldown_cmark::{Event, Tag};
 use mdbook_markdown::{MarkdownOptions, new_cmark_parser};
@@ -16,7 +20,8 @@ use mdbook_preprocessor::book::Book;
 use mdbook_preprocessor::errors::{Error, Result};
 use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
 use pulldown_latex::config::DisplayMode;
-use pulldown_latex::{Parser, ParserError, RenderConfig, Storage, push_mathml};
+use pulldown_latex::event::{Content, DelimiterType, Dimension, DimensionUnit};
+use pulldown_latex::{Event as TexEvent, Parser, ParserError, RenderConfig, Storage, push_mathml};
 use std::ops::Range;
 
 /// The preprocessor registered with `MDBook::with_preprocessor`.
@@ -199,9 +204,17 @@ pub fn tex_to_mathml(tex: &str, display: bool) -> Result<String, String> {
     let annotation = escape_html(tex.trim());
     let storage = Storage::new();
     let events = Parser::new(tex, &storage)
+        .map(|event| event.map(as_in_tex))
         .collect::<Result<Vec<_>, ParserError>>()
         // The first line says what is wrong; the TeX is quoted by the caller.
         .map_err(|e| e.to_string().lines().next().unwrap_or_default().to_owned())?;
+    let delimiters: Vec<DelimiterType> = events
+        .iter()
+        .filter_map(|event| match event {
+            TexEvent::Content(Content::Delimiter { ty, .. }) => Some(*ty),
+            _ => None,
+        })
+        .collect();
     let config = RenderConfig {
         display_mode: if display {
             DisplayMode::Block
@@ -218,7 +231,196 @@ pub fn tex_to_mathml(tex: &str, display: bool) -> Result<String, String> {
         config,
     )
     .map_err(|e| e.to_string())?;
-    Ok(repair_attributes(&mathml))
+    operators_as_in_tex(&repair_attributes(&mathml), &delimiters)
+}
+
+/// The width of TeX's control space `\ ` and of `~`: the interword space of
+/// Computer Modern and Latin Modern, 1/3 em.
+const CONTROL_SPACE_EM: f32 = 0.3333;
+
+/// Where `pulldown-latex` 0.8 parts from TeX, the event TeX means:
+///
+/// - `\ `, `~` and `\nobreakspace` come as the text `&nbsp;`, which the
+///   MathML writer escapes once more (`<mtext>&amp;nbsp;</mtext>`), so the
+///   page showed "&nbsp;". They become a space of the same width as TeX's.
+/// - `\mu` comes as U+00B5 MICRO SIGN (upright, read "micro", and left
+///   alone by `\boldsymbol` and the other alphabets), and `\Angstrom` as
+///   U+212B ANGSTROM SIGN; they become the letters U+03BC GREEK SMALL LETTER
+///   MU and U+00C5 LATIN CAPITAL LETTER A WITH RING ABOVE. The other Greek
+///   letters are already the right code points.
+/// - `/` comes as a binary operator; in TeX it is an ordinary symbol, so its
+///   neighbours are spaced as next to a letter (the writer then emits it as
+///   `<mi>`, which [`operators_as_in_tex`] turns into an unspaced `<mo>`).
+fn as_in_tex(event: TexEvent<'_>) -> TexEvent<'_> {
+    match event {
+        TexEvent::Content(Content::Text("&nbsp;")) => TexEvent::Space {
+            width: Some(Dimension::new(CONTROL_SPACE_EM, DimensionUnit::Em)),
+            height: None,
+            depth: None,
+        },
+        TexEvent::Content(Content::Ordinary { content, stretchy }) => {
+            let content = match content {
+                '\u{B5}' => '\u{3BC}',
+                '\u{212B}' => '\u{C5}',
+                other => other,
+            };
+            TexEvent::Content(Content::Ordinary { content, stretchy })
+        }
+        TexEvent::Content(Content::BinaryOp { content: '/', .. }) => {
+            TexEvent::Content(Content::Ordinary {
+                content: '/',
+                stretchy: false,
+            })
+        }
+        other => other,
+    }
+}
+
+/// The height of the math axis above the baseline, in em, in Latin Modern
+/// Math (STIX Two Math: 0.258em).
+const MATH_AXIS_EM: f32 = 0.25;
+
+/// Gives delimiters and `/` the spacing TeX gives them, which browsers do not
+/// infer from `pulldown-latex`'s MathML. `delimiters` are the types of the
+/// `Content::Delimiter` events, in order; the writer emits each as one `<mo>`
+/// with a `symmetric` attribute, and nothing else has one.
+///
+/// - A delimiter (`(`, `\lvert`, `\big(`, `\rVert` …) is an opening or closing
+///   symbol in TeX, never spaced like an operator. A browser infers an `<mo>`'s
+///   form from its place in the `<mrow>`, so the `|` of `4\lvert W\rvert`
+///   got an infix operator's space on both sides. Each delimiter gets its form
+///   (`prefix` for an opening one, `postfix` for a closing one), zero
+///   `lspace` and `rspace`, and `stretchy="false"`: in TeX only `\left` and
+///   `\right` grow with their content.
+/// - A sized delimiter (`\big(`, `\Bigr]` …) was a stretchy `<mo>` with
+///   `minsize` and `maxsize`. Chromium reserves for any stretchy operator the
+///   width of the widest size variant or assembly part of the glyph (0.875em
+///   for a parenthesis in Latin Modern Math) and draws the glyph at its start,
+///   which left a wide gap after each `\big(` and `\big)`, whatever the
+///   `lspace` and `rspace`. So the glyph is drawn at the size TeX gives it
+///   (`mathsize`, the height of a `\big` parenthesis relative to a normal
+///   one) and lowered back onto the math axis with `<mpadded voffset>`.
+/// - `/` is an ordinary symbol in TeX; the writer emits it as `<mo>` (spaced
+///   as a binary operator) or `<mi>`. It becomes `<mo lspace="0" rspace="0">`.
+fn operators_as_in_tex(mathml: &str, delimiters: &[DelimiterType]) -> Result<String, String> {
+    let mut out = String::with_capacity(mathml.len() + delimiters.len() * 40);
+    let mut delimiters = delimiters.iter();
+    let mut rest = mathml;
+    while let Some(start) = rest.find('<') {
+        let (before, from) = rest.split_at(start);
+        out.push_str(before);
+        let Some(token) = TokenElement::at_start_of(from) else {
+            out.push('<');
+            rest = &from[1..];
+            continue;
+        };
+        rest = &from[token.len..];
+        let attribute = |name: &str| {
+            token
+                .attributes
+                .iter()
+                .find(|(a, _)| *a == name)
+                .map(|(_, v)| *v)
+        };
+        if token.name == "mo" && attribute("symmetric").is_some() {
+            let ty = delimiters.next().ok_or_else(|| {
+                format!(
+                    "more delimiters in the MathML than in the TeX (at `{}`)",
+                    token.text
+                )
+            })?;
+            let size = attribute("minsize");
+            let mut attributes =
+                token.attributes_but(&["symmetric", "stretchy", "minsize", "maxsize"]);
+            match ty {
+                DelimiterType::Open => attributes.push(("form", "prefix")),
+                DelimiterType::Close => attributes.push(("form", "postfix")),
+                DelimiterType::Fence => {}
+            }
+            attributes.extend([("lspace", "0"), ("rspace", "0"), ("stretchy", "false")]);
+            let Some(size) = size else {
+                push_element(&mut out, "mo", &attributes, token.text);
+                continue;
+            };
+            let scale: f32 = size
+                .strip_suffix("em")
+                .and_then(|s| s.parse().ok())
+                .ok_or_else(|| format!("unexpected delimiter size `{size}`"))?;
+            attributes.push(("mathsize", size));
+            let lower = ((scale - 1.0) * MATH_AXIS_EM * 1000.0).round() / 1000.0;
+            out.push_str(&format!("<mpadded voffset=\"-{lower}em\">"));
+            push_element(&mut out, "mo", &attributes, token.text);
+            out.push_str("</mpadded>");
+        } else if token.text == "/" {
+            let mut attributes = token.attributes_but(&["mathvariant", "lspace", "rspace"]);
+            attributes.extend([("lspace", "0"), ("rspace", "0")]);
+            push_element(&mut out, "mo", &attributes, token.text);
+        } else {
+            out.push_str(&from[..token.len]);
+        }
+    }
+    out.push_str(rest);
+    if delimiters.next().is_some() {
+        return Err("fewer delimiters in the MathML than in the TeX".to_owned());
+    }
+    Ok(out)
+}
+
+/// An `<mi>` or `<mo>` element as `pulldown-latex` writes it: attributes
+/// in double quotes, then text only.
+struct TokenElement<'a> {
+    name: &'static str,
+    attributes: Vec<(&'a str, &'a str)>,
+    text: &'a str,
+    /// The length of the whole element, in bytes.
+    len: usize,
+}
+
+impl<'a> TokenElement<'a> {
+    /// The element `html` starts with, if it is an `<mi>` or `<mo>`.
+    fn at_start_of(html: &'a str) -> Option<Self> {
+        let name = ["mi", "mo"].into_iter().find(|name| {
+            html[1..].starts_with(name)
+                && matches!(html.as_bytes().get(name.len() + 1), Some(b' ' | b'>'))
+        })?;
+        let mut attributes = Vec::new();
+        let mut rest = &html[1 + name.len()..];
+        loop {
+            rest = rest.trim_start();
+            if let Some(after) = rest.strip_prefix('>') {
+                rest = after;
+                break;
+            }
+            let (attribute, after) = rest.split_once("=\"")?;
+            let (value, after) = after.split_once('"')?;
+            attributes.push((attribute.trim(), value));
+            rest = after;
+        }
+        let end_tag = format!("</{name}>");
+        let text_len = rest.find(&end_tag)?;
+        Some(TokenElement {
+            name,
+            attributes,
+            text: &rest[..text_len],
+            len: html.len() - rest.len() + text_len + end_tag.len(),
+        })
+    }
+
+    fn attributes_but(&self, names: &[&str]) -> Vec<(&'a str, &'a str)> {
+        let attributes = self.attributes.iter().copied();
+        attributes.filter(|(a, _)| !names.contains(a)).collect()
+    }
+}
+
+fn push_element(out: &mut String, name: &str, attributes: &[(&str, &str)], text: &str) {
+    out.push('<');
+    out.push_str(name);
+    for (attribute, value) in attributes {
+        out.push_str(&format!(" {attribute}=\"{value}\""));
+    }
+    out.push('>');
+    out.push_str(text);
+    out.push_str(&format!("</{name}>"));
 }
 
 /// `pulldown-latex` 0.8 writes sized delimiters (`\big(` and friends) as
@@ -425,9 +627,193 @@ mod tests {
     fn sized_delimiters_give_valid_tags() {
         let mathml = tex_to_mathml(r"\operatorname{Var}\big(z^{(l)}\big)", false).unwrap();
         assert!(!mathml.contains("\"minsize"), "{mathml}");
-        assert!(mathml.contains("\" minsize=\""), "{mathml}");
+        assert!(mathml.contains("\" mathsize=\""), "{mathml}");
         let html = render_math(r"a \\( \big( x \big) \\) b").unwrap();
         assert!(!escape_for_markdown(&html).contains("&lt;mo"), "{html}");
+    }
+
+    /// `\ `, `~` and `\nobreakspace` are TeX's interword space, not the
+    /// text "&nbsp;" escaped twice.
+    #[test]
+    fn control_space_is_a_space() {
+        let tex = r"\sqrt{6},\ \sqrt{6} \quad a~b\nobreakspace c";
+        let mathml = tex_to_mathml(tex, true).unwrap();
+        assert_eq!(
+            mathml.matches("<mspace width=\"0.3333em\" />").count(),
+            3,
+            "{mathml}"
+        );
+        assert!(!mathml.contains("nbsp"), "{mathml}");
+        assert!(!mathml.contains("<mtext"), "{mathml}");
+        let html = render_math(&format!("\\\\[{tex}\\\\]")).unwrap();
+        assert!(!html.contains("&amp;") && !html.contains("&#38;"), "{html}");
+        // Spaces in `\text` are still the writer's own, escaped once.
+        let text = tex_to_mathml(r"\text{ for all }", false).unwrap();
+        assert!(
+            text.contains("<mtext>&nbsp;for all&nbsp;</mtext>"),
+            "{text}"
+        );
+    }
+
+    /// `\big(` … `\big)` are glyphs of a fixed size, not stretchy
+    /// operators (which Chromium draws in a box as wide as the widest
+    /// variant of the glyph), and tight on both sides.
+    #[test]
+    fn sized_delimiters_are_unspaced_glyphs_of_their_size() {
+        let mathml = tex_to_mathml(r"\operatorname{Var}\big(z^{(l)}\big)", false).unwrap();
+        let open = "<mpadded voffset=\"-0.05em\"><mo form=\"prefix\" lspace=\"0\" rspace=\"0\" \
+                    stretchy=\"false\" mathsize=\"1.2em\">(</mo></mpadded>";
+        let close = "<mpadded voffset=\"-0.05em\"><mo form=\"postfix\" lspace=\"0\" rspace=\"0\" \
+                     stretchy=\"false\" mathsize=\"1.2em\">)</mo></mpadded>";
+        assert!(
+            mathml.contains(&format!("<mo>\u{2061}</mo>{open}<msup>")),
+            "{mathml}"
+        );
+        assert!(mathml.contains(&format!("</msup>{close}")), "{mathml}");
+        for (tex, size, lower) in [
+            (r"\Big( x \Big)", "1.8em", "-0.2em"),
+            (r"\biggl[ x \biggr]", "2.4em", "-0.35em"),
+            (r"\Biggl\lvert x \Biggr\rvert", "3em", "-0.5em"),
+        ] {
+            let mathml = tex_to_mathml(tex, false).unwrap();
+            assert_eq!(mathml.matches("<mpadded").count(), 2, "{mathml}");
+            assert_eq!(
+                mathml
+                    .matches(&format!("<mpadded voffset=\"{lower}\"><mo form=\""))
+                    .count(),
+                2,
+                "{mathml}"
+            );
+            assert_eq!(
+                mathml
+                    .matches(&format!(
+                        "lspace=\"0\" rspace=\"0\" stretchy=\"false\" mathsize=\"{size}\">"
+                    ))
+                    .count(),
+                2,
+                "{mathml}"
+            );
+            assert!(
+                mathml.contains("form=\"prefix\"") && mathml.contains("form=\"postfix\""),
+                "{mathml}"
+            );
+            assert!(
+                !mathml.contains("stretchy=\"true\"") && !mathml.contains("minsize"),
+                "{mathml}"
+            );
+        }
+        // Other attributes the writer gives the `<mo>` are kept.
+        let red = tex_to_mathml(r"\color{red}\bigl( x \bigr)", false).unwrap();
+        assert!(
+            red.contains("<mo style=\"color: rgb(255 0 0)\" form=\"prefix\""),
+            "{red}"
+        );
+    }
+
+    /// `\lvert W \rvert` is an opening and a closing bar, tight against
+    /// `W` (not an infix `|` spaced on both sides, then a postfix one).
+    #[test]
+    fn lvert_and_rvert_are_tight_prefix_and_postfix_fences() {
+        let bar = |form: &str, c: &str| {
+            format!("<mo form=\"{form}\" lspace=\"0\" rspace=\"0\" stretchy=\"false\">{c}</mo>")
+        };
+        let mathml = tex_to_mathml(r"4 \lvert W \rvert + \lVert w \rVert", false).unwrap();
+        let want = format!(
+            "<mn>4</mn>{}<mi>W</mi>{}<mo>+</mo>{}<mi>w</mi>{}",
+            bar("prefix", "|"),
+            bar("postfix", "|"),
+            bar("prefix", "\u{2016}"),
+            bar("postfix", "\u{2016}")
+        );
+        assert!(mathml.contains(&want), "{mathml}");
+        // Plain parentheses and `\vert` (which does not grow in TeX) alike.
+        let mathml = tex_to_mathml(r"f(x) \vert y", false).unwrap();
+        assert!(
+            mathml.contains(&format!(
+                "<mi>f</mi>{}<mi>x</mi>{}",
+                bar("prefix", "("),
+                bar("postfix", ")")
+            )),
+            "{mathml}"
+        );
+        assert!(
+            mathml.contains("<mo lspace=\"0\" rspace=\"0\" stretchy=\"false\">|</mo><mi>y</mi>"),
+            "{mathml}"
+        );
+        // `\left( … \right)` still grow with their content.
+        let mathml = tex_to_mathml(r"\left( \frac{a}{b} \right)", false).unwrap();
+        assert_eq!(
+            mathml.matches("<mo stretchy=\"true\">").count(),
+            2,
+            "{mathml}"
+        );
+    }
+
+    /// `/` is an ordinary symbol in TeX: no operator space on either side.
+    #[test]
+    fn slash_is_an_unspaced_ordinary_symbol() {
+        let slash = "<mo lspace=\"0\" rspace=\"0\">/</mo>";
+        for (tex, want) in [
+            ("1/4", format!("<mn>1</mn>{slash}<mn>4</mn>")),
+            (
+                r"\partial L / \partial W",
+                format!("<mi>L</mi>{slash}<mi>\u{2202}</mi>"),
+            ),
+            (
+                "(a+b)/(c+d)",
+                format!("stretchy=\"false\">)</mo>{slash}<mo form=\"prefix\""),
+            ),
+            (
+                r"\mathrm{a/b}",
+                format!("<mi mathvariant=\"normal\">a</mi>{slash}<mi"),
+            ),
+            // An ordinary symbol before an operator name: a thin space, as in TeX.
+            (
+                r"x/\log y",
+                format!("<mi>x</mi>{slash}<mspace width=\"0.1667em\" /><mi>log</mi>"),
+            ),
+        ] {
+            let mathml = tex_to_mathml(tex, false).unwrap();
+            assert!(mathml.contains(&want), "{tex}: {mathml}");
+            assert_eq!(mathml.matches(">/<").count(), 1, "{tex}: {mathml}");
+        }
+    }
+
+    /// `\mu` is the Greek letter (italic, like the others), not U+00B5 MICRO
+    /// SIGN; every Greek letter command gives a Greek code point.
+    #[test]
+    fn greek_letters_are_greek_code_points() {
+        let mathml = tex_to_mathml(r"\mu + \boldsymbol\mu", false).unwrap();
+        assert!(mathml.contains("<mi>\u{3BC}</mi><mo>+</mo>"), "{mathml}");
+        assert!(mathml.contains("<mi>\u{1D741}</mi>"), "{mathml}");
+        assert!(!mathml.contains('\u{B5}'), "{mathml}");
+        let greek = "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota \
+                     kappa varkappa lambda mu nu xi omicron pi varpi rho varrho sigma varsigma \
+                     tau upsilon phi varphi chi psi omega Alpha Beta Gamma Delta Epsilon Zeta \
+                     Eta Theta Iota Kappa Lambda Mu Nu Xi Omicron Pi Rho Sigma Tau Upsilon Phi \
+                     Chi Psi Omega varGamma varDelta varTheta varLambda varXi varPi varSigma \
+                     varUpsilon varPhi varPsi varOmega";
+        for name in greek.split_whitespace() {
+            let mathml = tex_to_mathml(&format!("\\{name}"), false).unwrap();
+            let letter = mathml
+                .split("<mi")
+                .nth(1)
+                .and_then(|mi| mi.split_once('>'))
+                .and_then(|(_, rest)| rest.split_once("</mi>"))
+                .map(|(letter, _)| letter)
+                .unwrap_or_default();
+            let mut chars = letter.chars();
+            let c = chars.next().unwrap_or_default();
+            assert!(
+                chars.next().is_none()
+                    && (matches!(c, '\u{391}'..='\u{3FF}')
+                        || matches!(c, '\u{1D6A8}'..='\u{1D7CB}')),
+                "\\{name}: {mathml}"
+            );
+        }
+        // The Angstrom sign likewise becomes the letter it is equivalent to.
+        let mathml = tex_to_mathml(r"\Angstrom", false).unwrap();
+        assert!(mathml.contains(">\u{C5}</mi>"), "{mathml}");
     }
 
     #[test]

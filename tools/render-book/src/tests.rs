@@ -326,3 +326,93 @@ fn a_wrong_anchor_fails_and_keeps_the_previous_book() {
         "staging left behind"
     );
 }
+
+/// Every formula in the book's Markdown (chapters and the files they
+/// include) renders without the defects readers saw in the browser: an
+/// entity written out as text (`&amp;nbsp;`), an `<merror>`, U+00B5 MICRO
+/// SIGN for `\mu`, a `/` spaced as an operator, or a delimiter that is spaced
+/// like an operator or stretches when TeX would not let it.
+#[test]
+fn every_formula_of_the_book_renders_without_known_defects() {
+    let repo = book_root().unwrap();
+    let config = mdbook_driver::config::Config::from_disk(repo.join("book.toml")).unwrap();
+    let (mut formulas, mut defects) = (0, Vec::new());
+    for path in files_under(&repo.join(&config.book.src)) {
+        if path.extension().is_none_or(|e| e != "md") {
+            continue;
+        }
+        let markdown = fs::read_to_string(&path).unwrap();
+        let spans =
+            math::find_math(&markdown).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        for span in spans {
+            formulas += 1;
+            let tex = &markdown[span.tex.clone()];
+            let mathml = math::tex_to_mathml(tex, span.display)
+                .unwrap_or_else(|e| panic!("{}: `{tex}`: {e}", path.display()));
+            for defect in mathml_defects(&mathml) {
+                defects.push(format!("{}: `{}`: {defect}", path.display(), tex.trim()));
+            }
+        }
+    }
+    assert!(formulas > 100, "only {formulas} formulas found");
+    assert!(defects.is_empty(), "{}", defects.join("\n"));
+}
+
+/// What is wrong with `mathml` as a reader would see it.
+fn mathml_defects(mathml: &str) -> Vec<String> {
+    let mut defects = Vec::new();
+    for (at, _) in mathml.match_indices("&amp;") {
+        let after = &mathml[at + "&amp;".len()..];
+        let name_len = after
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '#'))
+            .unwrap_or(after.len());
+        if name_len > 0 && after[name_len..].starts_with(';') {
+            defects.push(format!(
+                "entity escaped twice: `&amp;{}`",
+                &after[..=name_len]
+            ));
+        }
+    }
+    if mathml.contains("<merror") {
+        defects.push("an <merror>".to_owned());
+    }
+    if mathml.contains('\u{B5}') {
+        defects.push("U+00B5 MICRO SIGN".to_owned());
+    }
+    if mathml.contains("minsize=") {
+        defects.push("a stretchy sized delimiter".to_owned());
+    }
+    let unspaced = |tag: &str| tag.contains(" lspace=\"0\"") && tag.contains(" rspace=\"0\"");
+    for (tag, text) in token_elements(mathml) {
+        if text == "/" && !(tag.starts_with("<mo") && unspaced(tag)) {
+            defects.push(format!("`/` not an unspaced operator: {tag}/"));
+        }
+        let delimiter = text.chars().count() == 1
+            && "()[]{}|\u{2016}\u{27E8}\u{27E9}\u{230A}\u{230B}\u{2308}\u{2309}".contains(text);
+        // `\left` and `\right` are the only delimiters that grow.
+        let left_right = tag == "<mo stretchy=\"true\">";
+        let tight = unspaced(tag) && tag.contains(" stretchy=\"false\"");
+        if tag.starts_with("<mo") && delimiter && !left_right && !tight {
+            defects.push(format!("delimiter spaced or stretchy: {tag}{text}"));
+        }
+    }
+    defects
+}
+
+/// The start tag and text of every `<mi>` and `<mo>` in `mathml`.
+fn token_elements(mathml: &str) -> Vec<(&str, &str)> {
+    let mut elements = Vec::new();
+    for name in ["mi", "mo"] {
+        let end_tag = format!("</{name}>");
+        for (at, _) in mathml.match_indices(&format!("<{name}")) {
+            let rest = &mathml[at..];
+            if !matches!(rest.as_bytes().get(name.len() + 1), Some(b' ' | b'>')) {
+                continue;
+            }
+            let tag_len = rest.find('>').unwrap() + 1;
+            let text_len = rest[tag_len..].find(&end_tag).unwrap();
+            elements.push((&rest[..tag_len], &rest[tag_len..tag_len + text_len]));
+        }
+    }
+    elements
+}
