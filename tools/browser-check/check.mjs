@@ -185,8 +185,10 @@ function inspectLayout(numberSource) {
     const lines = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
     if (lines.size > 1) wrappedNumbers.push(text);
   }
+  // mdBook lets the <code> inside a <pre> scroll, so look at both.
+  const scrolls = (el) => el && el.scrollWidth > el.clientWidth + 1;
   const scrollingCode = [...document.querySelectorAll("main pre")]
-    .filter((pre) => pre.checkVisibility() && pre.scrollWidth > pre.clientWidth + 1)
+    .filter((pre) => pre.checkVisibility() && (scrolls(pre) || scrolls(pre.querySelector("code"))))
     .map((pre) => pre.textContent.trim().split("\n")[0].slice(0, 50));
   const mathText = [];
   for (const m of document.querySelectorAll("math")) {
