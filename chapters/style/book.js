@@ -65,6 +65,7 @@
     // A click on a figure opens it on its own, at full size.
     document.querySelectorAll("figure img").forEach(function (img) {
         img.title = "Open the figure on its own";
+        img.style.cursor = "zoom-in";
         img.addEventListener("click", function () {
             window.open(img.src, "_blank");
         });

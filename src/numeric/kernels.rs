@@ -104,8 +104,10 @@ const NR: usize = 8;
 const KC: usize = 256;
 /// A pass of the right operand up to this many values (256 KB) is copied
 /// into panels at once and the kernel goes row block by row block, reusing
-/// each block of left rows from L1; a larger one is copied one panel at a
-/// time, and that panel is reused for every row block.
+/// each block of left rows from L1. A larger one goes panel by panel, each
+/// reused for every row block: copied all at once too when the operand is
+/// row-major (its rows are then read in order), one panel at a time
+/// otherwise.
 const SMALL_PASS: usize = 32 * 1024;
 
 /// [`matmul`] on a chosen [`Path`] (the same bits on every path).
@@ -636,6 +638,7 @@ mod tests {
             (64, 520, 9),
             (70, 300, 130),
             (13, 260, 200),
+            (7, 512, 9),
         ];
         for (m, k, n) in shapes {
             let a = values(m, k, 0.25);
@@ -661,10 +664,16 @@ mod tests {
         use ndarray::s;
         let a = values(40, 90, 3.0);
         let b = values(90, 70, 4.0);
+        // Inner dimensions past one pass (256), and a right operand too
+        // large to copy at once, read through strides.
+        let c = values(20, 1200, 5.0);
+        let d = values(1200, 300, 6.0);
         let views = [
             (a.slice(s![..;3, ..]), b.slice(s![.., ..;3])),
             (a.slice(s![..;-1, 5..35]), b.slice(s![60..90, ..;-2])),
             (a.slice(s![1..38, ..;2]), b.slice(s![..;2, 3..])),
+            (c.slice(s![..;2, ..;2]), d.slice(s![..;2, ..;2])),
+            (c.slice(s![..;-1, 100..1000]), d.slice(s![100..1000, ..;-1])),
         ];
         for (x, y) in views {
             let want = bits(&fma_chain(x, y));

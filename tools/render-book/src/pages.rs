@@ -6,8 +6,9 @@
 //!
 //! It runs after the math preprocessor, so formulas are MathML by then, and
 //! it leaves alone what must not change: code (fenced or inline), the inside
-//! of HTML tags (an `alt` text may name a figure), headings, and each
-//! figure's or table's own caption.
+//! of HTML tags (an `alt` text may name a figure), Markdown links, headings,
+//! and each figure's or table's own caption. (An HTML tag split across lines
+//! is not recognised as one; the book has none.)
 
 use mdbook_preprocessor::book::{Book, BookItem};
 use mdbook_preprocessor::errors::Result;
@@ -28,7 +29,7 @@ impl Preprocessor for PagesPreprocessor {
         for item in book.iter() {
             if let BookItem::Chapter(chapter) = item
                 && let (Some(number), Some(path)) = (&chapter.number, &chapter.path)
-                && let Some(&n) = number.first()
+                && let [n] = number[..]
             {
                 pages.insert(
                     n,
@@ -37,7 +38,11 @@ impl Preprocessor for PagesPreprocessor {
             }
         }
         book.for_each_chapter_mut(|chapter| {
-            let number = chapter.number.as_ref().and_then(|n| n.first().copied());
+            // Only top-level chapters are numbered ("3."), as figures are.
+            let number = match chapter.number.as_ref().map(|n| n.as_slice()) {
+                Some([n]) => Some(*n),
+                _ => None,
+            };
             chapter.content = navigable(&chapter.content, number, &pages);
         });
         Ok(book)
@@ -57,23 +62,40 @@ pub fn anchor(kind: &str, n: &str) -> String {
 /// tables, and links on the names of figures, tables and chapters.
 pub fn navigable(markdown: &str, number: Option<u32>, pages: &BTreeMap<u32, String>) -> String {
     let mut out = String::with_capacity(markdown.len() + 1024);
-    let mut fence: Option<Vec<&str>> = None;
+    // An open fence: its marker (``` or ~~~, at least three), its
+    // indentation, and the code lines so far.
+    let mut fence: Option<(&str, usize, Vec<&str>)> = None;
     let mut titled = false;
+    let mut after_blank = true;
     for line in markdown.split_inclusive('\n') {
         let trimmed = line.trim_start();
-        if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
-            if let Some(code) = fence.take() {
-                out.push_str(&dedented(&code));
+        let indent = line.len() - trimmed.len();
+        let marker_len = |c: char| trimmed.len() - trimmed.trim_start_matches(c).len();
+        if let Some((marker, fence_indent, code)) = fence.as_mut() {
+            let closes = trimmed.starts_with(*marker)
+                && marker_len(marker.chars().next().unwrap_or('`')) >= marker.len()
+                && trimmed.trim_start_matches(['`', '~']).trim().is_empty();
+            if closes {
+                out.push_str(&dedented(code, *fence_indent));
+                out.push_str(line);
+                fence = None;
             } else {
-                fence = Some(Vec::new());
+                code.push(line);
             }
+            continue;
+        }
+        for c in ['`', '~'] {
+            if marker_len(c) >= 3 {
+                fence = Some((&trimmed[..marker_len(c)], indent, Vec::new()));
+            }
+        }
+        if fence.is_some() {
             out.push_str(line);
             continue;
         }
-        if let Some(code) = fence.as_mut() {
-            code.push(line);
-            continue;
-        }
+        let blank = trimmed.trim().is_empty();
+        let starts_paragraph = after_blank;
+        after_blank = blank;
         if let Some(title) = line.strip_prefix("# ")
             && !titled
         {
@@ -88,30 +110,35 @@ pub fn navigable(markdown: &str, number: Option<u32>, pages: &BTreeMap<u32, Stri
             out.push_str(line);
             continue;
         }
-        out.push_str(&with_ids(&linked(line, pages)));
+        let line = linked(line, pages);
+        out.push_str(&with_ids(&line, starts_paragraph));
     }
-    if let Some(code) = fence {
+    if let Some((_, _, code)) = fence {
         out.push_str(&code.concat());
     }
     out
 }
 
-/// Code lines without the indentation they all share: a listing included
-/// from inside an `impl` or a function starts at the margin.
-fn dedented(lines: &[&str]) -> String {
+/// Code lines without the indentation they all share beyond their fence's
+/// own (`keep`, a list item's): a listing included from inside an `impl`
+/// or a function starts at the fence's margin.
+fn dedented(lines: &[&str], keep: usize) -> String {
     let indent = lines
         .iter()
         .filter(|l| !l.trim().is_empty())
         .map(|l| l.len() - l.trim_start_matches(' ').len())
         .min()
         .unwrap_or(0);
+    if indent <= keep {
+        return lines.concat();
+    }
     lines
         .iter()
         .map(|l| {
             if l.trim().is_empty() {
-                l.trim_start_matches(' ')
+                l.trim_start_matches(' ').to_string()
             } else {
-                &l[indent..]
+                format!("{}{}", &l[..keep], &l[indent..])
             }
         })
         .collect()
@@ -120,7 +147,7 @@ fn dedented(lines: &[&str]) -> String {
 /// An id on the figure a line opens (`<figure>` followed, on the next
 /// lines, by its caption is handled by giving the caption the id) and on a
 /// table's caption line ("Table 1.1: …").
-fn with_ids(line: &str) -> String {
+fn with_ids(line: &str, starts_paragraph: bool) -> String {
     if let Some(rest) = line.strip_prefix("<figcaption>Figure ")
         && let Some((n, _)) = rest.split_once(':')
         && is_number(n)
@@ -128,6 +155,7 @@ fn with_ids(line: &str) -> String {
         return format!("<figcaption id=\"{}\">Figure {rest}", anchor("Figure", n));
     }
     if let Some(rest) = line.strip_prefix("Table ")
+        && starts_paragraph
         && let Some((n, _)) = rest.split_once(':')
         && is_number(n)
     {
@@ -156,8 +184,8 @@ fn linked(line: &str, pages: &BTreeMap<u32, String>) -> String {
     let mut rest = line;
     let mut in_code = false;
     while !rest.is_empty() {
-        // Copy a tag or inline code through unchanged.
-        let next = rest.find(['<', '`']).unwrap_or(rest.len());
+        // Copy a tag, inline code or a Markdown link through unchanged.
+        let next = rest.find(['<', '`', '[']).unwrap_or(rest.len());
         let (text, tail) = rest.split_at(next);
         if in_code {
             out.push_str(text);
@@ -170,15 +198,50 @@ fn linked(line: &str, pages: &BTreeMap<u32, String>) -> String {
             in_code = !in_code;
             rest = after;
         } else if rest.starts_with('<') && !in_code {
-            let end = rest.find('>').map_or(rest.len(), |e| e + 1);
+            let end = tag_end(rest);
             out.push_str(&rest[..end]);
             rest = &rest[end..];
-        } else if let Some(after) = rest.strip_prefix('<') {
-            out.push('<');
-            rest = after;
+        } else if rest.starts_with('[') && !in_code {
+            // A link's text and target stay as written: "[as in Figure
+            // 3.2](…)" is a link already.
+            let end = link_end(rest);
+            out.push_str(&rest[..end]);
+            rest = &rest[end..];
+        } else if let Some(c) = rest.chars().next() {
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
         }
     }
     out
+}
+
+/// Where the tag at the start of `text` ends: after the first `>` outside
+/// quoted attribute values (or at the end of the line).
+fn tag_end(text: &str) -> usize {
+    let mut quote = None;
+    for (i, c) in text.char_indices() {
+        match (quote, c) {
+            (None, '"' | '\'') => quote = Some(c),
+            (Some(q), _) if c == q => quote = None,
+            (None, '>') => return i + 1,
+            _ => {}
+        }
+    }
+    text.len()
+}
+
+/// Where the Markdown link at the start of `text` ends: after `[…](…)`, or
+/// after `[…]` when no target follows (then it is plain text).
+fn link_end(text: &str) -> usize {
+    let Some(close) = text.find(']') else {
+        return 1;
+    };
+    if text[close + 1..].starts_with('(')
+        && let Some(paren) = text[close + 1..].find(')')
+    {
+        return close + 1 + paren + 1;
+    }
+    1
 }
 
 /// The names in one run of plain text, linked. `before` is what precedes
@@ -254,7 +317,9 @@ mod tests {
     fn figures_and_tables_get_ids_and_their_names_links() {
         let md = "As Figure 3.2 and Table 1.1 show (chapter 1, Chapter 3).\n\
                   <figcaption>Figure 3.2: histograms, after Figure 3.1.</figcaption>\n\
-                  Table 1.1: the output.\n";
+                  \n\
+                  Table 1.1: the output.\n\
+                  Table 1.1: a wrapped line of prose.\n";
         let out = navigable(md, Some(3), &pages());
         assert!(out.contains(
             "As <a href=\"xavier.html#figure-3-2\">Figure 3.2</a> and \
@@ -266,6 +331,7 @@ mod tests {
              <a href=\"xavier.html#figure-3-1\">Figure 3.1</a>.</figcaption>"
         ));
         assert!(out.contains("<span id=\"table-1-1\"></span>Table 1.1: the output."));
+        assert_eq!(out.matches("id=\"table-1-1\"").count(), 1);
     }
 
     #[test]
@@ -276,9 +342,21 @@ mod tests {
     }
 
     #[test]
+    fn fences_match_their_own_marker_and_keep_a_list_items_indent() {
+        let md = "- Run:\n  ```console\n  $ cargo run\n  ```\n~~~\n```\nFigure 3.2\n~~~\nsee Figure 3.2\n";
+        let out = navigable(md, None, &pages());
+        assert!(out.starts_with(
+            "- Run:\n  ```console\n  $ cargo run\n  ```\n~~~\n```\nFigure 3.2\n~~~\n"
+        ));
+        assert!(out.ends_with("see <a href=\"xavier.html#figure-3-2\">Figure 3.2</a>\n"));
+    }
+
+    #[test]
     fn code_tags_headings_and_unknown_chapters_are_left_alone() {
         let md = "## Figure 3.2 in a heading\n\
                   <img alt=\"as in Figure 3.2\" src=\"x.svg\">\n\
+                  <img alt=\"a > b, as Figure 3.2\" src=\"x.svg\">\n\
+                  [as in Figure 3.2](x.md) and [x](u \"Table 3.1\")\n\
                   Run `see Figure 3.2` or chapter 9, or Figure 9.1, Figure 3, chapters 1-6.\n\
                   ```\nFigure 3.2\n```\n";
         let out = navigable(md, None, &pages());
