@@ -134,23 +134,19 @@ impl Activation {
     }
 
     /// The back-propagated gradient times φ′(z), element by element, given
-    /// also h = φ(z): the step δ = ∂L/∂h ⊙ φ'(z) of backpropagation, written
-    /// into a new matrix (the gradient arriving is kept), with the activation
-    /// chosen once outside the loop.
+    /// also h = φ(z) ([`Activation::derivative_from_output`]): the step
+    /// δ = ∂L/∂h ⊙ φ'(z) of backpropagation, written into a new matrix (the
+    /// gradient arriving is kept).
     pub fn times_derivative(
         self,
         grad: ArrayView2<f64>,
         z: ArrayView2<f64>,
         h: ArrayView2<f64>,
     ) -> Array2<f64> {
-        let each = Zip::from(grad).and(z).and(h);
-        match self {
-            Activation::Identity => grad.to_owned(),
-            Activation::Tanh => each.map_collect(|&g, _, &h| g * (1.0 - h * h)),
-            Activation::Sigmoid => each.map_collect(|&g, _, &h| g * (h * (1.0 - h))),
-            Activation::Relu => each.map_collect(|&g, &z, _| g * if z > 0.0 { 1.0 } else { 0.0 }),
-            act => each.map_collect(|&g, &z, _| g * act.derivative(z)),
-        }
+        Zip::from(grad)
+            .and(z)
+            .and(h)
+            .map_collect(|&g, &z, &h| g * self.derivative_from_output(z, h))
     }
 
     /// φ' applied element-wise to a matrix.
