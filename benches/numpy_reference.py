@@ -217,8 +217,9 @@ def main():
         ratios = [r[name]["seconds"] / n[name][0] for r, n in zip(rust_rounds, numpy_rounds)]
         ratio, low, high = median(ratios), min(ratios), max(ratios)
         print(f"{name:34} {rust_secs:>10.3e}{unit[0]} {numpy_secs:>10.3e}{unit[0]} {ratio:>10.2f} {low:>5.2f}–{high:<5.2f}  {'yes' if same else 'NO'}")
+        per = "/sample" if name.endswith("_update") else ""
         rows.append(
-            f"| `{name}` | {rust_secs:.3g} {unit} | {numpy_secs:.3g} {unit} | {ratio:.2f} | {low:.2f}–{high:.2f} | {'yes' if same else 'no'} |"
+            f"| `{name}` | {si_time(rust_secs)}{per} | {si_time(numpy_secs)}{per} | {ratio:.2f} | {low:.2f}–{high:.2f} | {'yes' if same else 'no'} |"
         )
     if "--markdown" in sys.argv:
         path = sys.argv[sys.argv.index("--markdown") + 1]
@@ -226,6 +227,14 @@ def main():
             f.write("\n".join(rows) + "\n")
     if not ok:
         sys.exit("the two implementations disagree on at least one case")
+
+
+def si_time(seconds):
+    """Three significant digits in the unit that suits them: 15.4 ms, 5.57 ns."""
+    for scale, unit in ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns")):
+        text = f"{seconds / scale:#.3g}".rstrip(".")
+        if float(text) >= 1.0 or unit == "ns":
+            return f"{text} {unit}"
 
 
 def median(values):

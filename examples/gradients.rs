@@ -7,8 +7,9 @@
 
 use clap::Parser;
 use serde::Serialize;
-use stable_learning::book::figure::{Figure, Legend, LineChart, Marker, format_number};
+use stable_learning::book::figure::{Figure, Legend, LineChart, Marker};
 use stable_learning::book::runner::{Common, Experiment, Run, number_in, whole_in};
+use stable_learning::book::table::{Cell, Table};
 use stable_learning::deep::gradients::{
     CHAIN_DEPTH, ChainStep, Clipping, ClippingParams, DeepMlpAtInit, DeepMlpParams,
     MatrixProductParams, MatrixProducts, ScalarChains, SigmoidSaturation, clipping,
@@ -122,18 +123,20 @@ fn by_layer(v: &[f64]) -> Vec<(f64, f64)> {
 
 /// Table 1.1 and Figure 1.1.
 fn report_scalar_chains(run: &mut Run, depth: usize, chains: &ScalarChains) {
-    let mut table =
-        String::from("| layer l | 0.2ˡ | 5ˡ | 0.25ˡ (sigmoid bound) |\n|---:|---:|---:|---:|\n");
+    let mut table = Table::new(&["layer l", "0.2ˡ", "5ˡ", "0.25ˡ (sigmoid bound)"]).significant(4);
     let shown: std::collections::BTreeSet<usize> = [1, 5, 10, 20, 30, depth]
         .into_iter()
         .filter(|&l| l <= depth)
         .collect();
     for &l in &shown {
-        table += &format!(
-            "| {l} | {:.3e} | {:.3e} | {:.3e} |\n",
-            chains.small[l], chains.large[l], chains.sigmoid_bound[l]
-        );
+        table.row(vec![
+            Cell::number(l as f64),
+            Cell::number(chains.small[l]),
+            Cell::number(chains.large[l]),
+            Cell::number(chains.sigmoid_bound[l]),
+        ]);
     }
+    let table = table.to_markdown();
     run.say("Scalar identity network (output after l layers):");
     run.say(&table);
     run.text("scalar_chain.md", &table);
@@ -245,10 +248,15 @@ fn report_deep_mlp_at_init(run: &mut Run, params: &DeepMlpParams, r: &DeepMlpAtI
         LineChart::new("PyTorch default init (Var = 1/(3·fan_in))"),
         LineChart::new(format!("weights scaled up ×{}", params.scale)),
     ];
-    let mut table = format!(
-        "| activation | init | ‖∂L/∂W‖ at layer 1 (input): median | at the output layer: median | ratio input/output: median | min–max over {seeds} seed{} |\n|---|---|---:|---:|---:|---:|\n",
-        plural(seeds)
-    );
+    let range_title = format!("min–max over {seeds} seed{}", plural(seeds));
+    let mut table = Table::new(&[
+        "activation",
+        "init",
+        "‖∂L/∂W‖ at layer 1 (input): median",
+        "at the output layer: median",
+        "ratio input/output: median",
+        &range_title,
+    ]);
     let mut fault_lines = Vec::new();
     for (i, p) in r.runs.iter().enumerate() {
         let act = p.activation;
@@ -262,14 +270,14 @@ fn report_deep_mlp_at_init(run: &mut Run, params: &DeepMlpParams, r: &DeepMlpAtI
         let at = |l: usize| Spread::of(p.profiles.iter().map(|q| q.weight_grad_norm[l]).collect());
         let by_layer: Vec<(f64, Spread)> = (0..layers).map(|l| ((l + 1) as f64, at(l))).collect();
         *panel = std::mem::take(panel).median_and_range(act.name(), &by_layer, Marker::Line, i / 2);
-        table += &format!(
-            "| {act} | {name} | {} | {} | {} | {}–{} |\n",
-            format_number(at(0).median),
-            format_number(at(layers - 1).median),
-            format_number(p.ratio.median),
-            format_number(p.ratio.min),
-            format_number(p.ratio.max)
-        );
+        table.row(vec![
+            Cell::text(act.to_string()),
+            Cell::text(name.clone()),
+            Cell::number(at(0).median),
+            Cell::number(at(layers - 1).median),
+            Cell::number(p.ratio.median),
+            Cell::range(p.ratio.min, p.ratio.max),
+        ]);
         // Numerical blow-ups are results: report them.
         if !p.faults.is_clean() {
             let what = p.faults.describe("layers");
@@ -289,6 +297,7 @@ fn report_deep_mlp_at_init(run: &mut Run, params: &DeepMlpParams, r: &DeepMlpAtI
         })
         .collect();
     run.figure("deep_mlp.svg", &Figure::stack(panels));
+    let table = table.to_markdown();
     run.say(format!(
         "Deep MLP at initialization: {} hidden layer{} of {} units, a batch of {} digit image{}, {seeds} seed{}",
         params.depth,

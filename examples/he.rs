@@ -6,8 +6,9 @@
 
 use clap::Parser;
 use serde::Serialize;
-use stable_learning::book::figure::{Figure, Legend, LineChart, Marker, by_epoch, format_number};
+use stable_learning::book::figure::{Figure, Legend, LineChart, Marker, by_epoch};
 use stable_learning::book::runner::{Common, Experiment, Run, number_in, whole_in};
+use stable_learning::book::table::{Cell, Table};
 use stable_learning::deep::he::{
     DeepReluTraining, HeParams, VariancePerLayer, VeryDeep, train_deep_relu, variance_per_layer,
     very_deep,
@@ -116,9 +117,13 @@ fn report_variance(run: &mut Run, params: &HeParams, v: &VariancePerLayer) {
     .labels("layer l", "Var(z(l)) / Var(z(1)) (log scale)")
     .log_y()
     .legend(Legend::LowerLeft);
-    let mut table = String::from(
-        "| initialization | Var(z) at layer 1 | at the last hidden layer | ratio last/first | mean ratio per layer |\n|---|---:|---:|---:|---:|\n",
-    );
+    let mut table = Table::new(&[
+        "initialization",
+        "Var(z) at layer 1",
+        "at the last hidden layer",
+        "ratio last/first",
+        "mean ratio per layer",
+    ]);
     let mut fault_lines = Vec::new();
     for (p, color) in [(&v.compared, 0), (&v.he, 2)] {
         let first = p.var_z[0];
@@ -129,14 +134,13 @@ fn report_variance(run: &mut Run, params: &HeParams, v: &VariancePerLayer) {
                 layer_axis(&p.var_z.iter().map(|v| v / first).collect::<Vec<_>>()),
             )
             .color(color);
-        table += &format!(
-            "| {} | {} | {} | {} | {} |\n",
-            p.init,
-            format_number(first),
-            format_number(last),
-            format_number(p.ratio),
-            format_number(p.per_layer)
-        );
+        table.row(vec![
+            Cell::text(p.init.to_string()),
+            Cell::number(first),
+            Cell::number(last),
+            Cell::number(p.ratio),
+            Cell::number(p.per_layer),
+        ]);
         if !p.faults.is_clean() {
             let what = format!("{}: {}", p.init, p.faults.describe("layers"));
             chart = chart.note(what.clone());
@@ -161,6 +165,7 @@ fn report_variance(run: &mut Run, params: &HeParams, v: &VariancePerLayer) {
         "{} hidden ReLU layers of {} units at initialization, {} digits:",
         params.depth, params.width, params.batch
     ));
+    let table = table.to_markdown();
     run.say(&table);
     for line in &fault_lines {
         run.say(format!("numerical fault: {line}"));
@@ -188,10 +193,17 @@ fn report_training(run: &mut Run, params: &HeParams, t: &DeepReluTraining) {
         .labels("epoch", format!("test error, {spread}"))
         .y_limits(0.0, 1.0)
         .legend(Legend::LowerLeft);
-    let mut train_table = format!(
-        "| network | initialization | training loss (last epoch): median | test error: median | min–max over {seeds} seed{} |\n|---|---|---:|---:|---:|\n",
+    let range_title = format!(
+        "min–max over {seeds} seed{}",
         if seeds == 1 { "" } else { "s" }
     );
+    let mut train_table = Table::new(&[
+        "network",
+        "initialization",
+        "training loss (last epoch): median",
+        "test error: median",
+        &range_title,
+    ]);
     for (r, color, marker) in [
         (&t.compared, 0, Marker::Line),
         (&t.he, 2, Marker::Line),
@@ -213,15 +225,16 @@ fn report_training(run: &mut Run, params: &HeParams, t: &DeepReluTraining) {
             run.say(format!("numerical fault: {what}"));
         }
         let e = &r.test_error;
-        train_table += &format!(
-            "| {layers} | {} | {} | {:.2}% | {:.2}–{:.2}% |\n",
-            r.init,
-            format_number(r.train_loss.median),
-            100.0 * e.median,
-            100.0 * e.min,
-            100.0 * e.max
-        );
+        train_table.row(vec![
+            Cell::text(layers),
+            Cell::text(r.init.to_string()),
+            Cell::number(r.train_loss.median),
+            // Percentages keep two decimals, as the prose quotes them.
+            Cell::written(format!("{:.2}%", 100.0 * e.median)),
+            Cell::written(format!("{:.2}–{:.2}%", 100.0 * e.min, 100.0 * e.max)),
+        ]);
     }
+    let train_table = train_table.to_markdown();
     run.say(format!(
         "Training ReLU networks of {} units per layer, {} epochs, over {seeds} seeds:",
         params.train_width, params.epochs
@@ -243,9 +256,12 @@ fn report_very_deep(run: &mut Run, params: &HeParams, d: &VeryDeep) {
     .labels("layer l", "RMS of h(l) (log scale)")
     .log_y()
     .legend(Legend::LowerLeft);
-    let mut deep_table = String::from(
-        "| weights | activation | RMS of h at the input | after the last layer |\n|---|---|---:|---:|\n",
-    );
+    let mut deep_table = Table::new(&[
+        "weights",
+        "activation",
+        "RMS of h at the input",
+        "after the last layer",
+    ]);
     for r in &d.runs {
         let weights = &r.weights;
         let marker = if weights == "Gaussian" {
@@ -265,11 +281,12 @@ fn report_very_deep(run: &mut Run, params: &HeParams, d: &VeryDeep) {
                 marker,
             )
             .color(color);
-        deep_table += &format!(
-            "| {weights} | {act_name} | {} | {} |\n",
-            format_number(r.rms[0]),
-            format_number(r.last)
-        );
+        deep_table.row(vec![
+            Cell::text(weights.clone()),
+            Cell::text(act_name),
+            Cell::number(r.rms[0]),
+            Cell::number(r.last),
+        ]);
         if !r.faults.is_clean() {
             let what = format!("{weights}, {act_name}: {}", r.faults.describe("layers"));
             deep_chart = deep_chart.note(what.clone());
@@ -280,6 +297,7 @@ fn report_very_deep(run: &mut Run, params: &HeParams, d: &VeryDeep) {
         "A batch of 32 through {} layers of width {}:",
         params.deep_depth, params.deep_width
     ));
+    let deep_table = deep_table.to_markdown();
     run.say(&deep_table);
     run.text("very_deep.md", &deep_table);
     run.figure("very_deep.svg", &Figure::single(deep_chart));

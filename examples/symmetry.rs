@@ -8,6 +8,7 @@ use clap::Parser;
 use serde::Serialize;
 use stable_learning::book::figure::{Figure, Legend, LineChart, Marker, by_epoch};
 use stable_learning::book::runner::{Common, Experiment, Run, number_in, whole_in};
+use stable_learning::book::table::{Cell, Table};
 use stable_learning::deep::symmetry::{SymmetryParams, ThreeStarts, three_starts};
 use stable_learning::numeric::stats::Spread;
 
@@ -87,11 +88,16 @@ fn report_three_starts(run: &mut Run, params: &SymmetryParams, starts: &ThreeSta
         .labels("epoch", format!("test error, {spread}"))
         .y_limits(0.0, 1.0)
         .legend(Legend::UpperRight);
-    let mut table = format!(
-        "| start | largest difference between hidden units, after training: median | test error: median | min–max over {seeds} seed{} |\n|---|---:|---:|---:|\n",
+    let range_title = format!(
+        "min–max over {seeds} seed{}",
         if seeds == 1 { "" } else { "s" }
     );
-    let range = |e: &Spread| format!("{:.3}–{:.3}", e.min, e.max);
+    let mut table = Table::new(&[
+        "start",
+        "largest difference between hidden units, after training: median",
+        "test error: median",
+        &range_title,
+    ]);
     for (color, r) in starts.runs.iter().enumerate() {
         if r.spreads.iter().flatten().all(|&d| d == 0.0) {
             spread_chart = spread_chart.note(format!(
@@ -112,20 +118,21 @@ fn report_three_starts(run: &mut Run, params: &SymmetryParams, starts: &ThreeSta
         }
         let errors = by_epoch(&r.histories, |s| s.test_error);
         error_chart = error_chart.median_and_range(&r.start, &errors, Marker::Line, color);
-        table += &format!(
-            "| {} | {:.3e} | {:.3} | {} |\n",
-            r.start,
-            r.final_spread.median,
-            r.test_error.median,
-            range(&r.test_error)
-        );
+        table.row(vec![
+            Cell::text(r.start.clone()),
+            Cell::number(r.final_spread.median),
+            Cell::number(r.test_error.median),
+            Cell::range(r.test_error.min, r.test_error.max),
+        ]);
     }
     let single = &starts.single_unit_test_error;
-    table += &format!(
-        "| one hidden unit, random weights (control) | – | {:.3} | {} |\n",
-        single.median,
-        range(single)
-    );
+    table.row(vec![
+        Cell::text("one hidden unit, random weights (control)"),
+        Cell::text("–"),
+        Cell::number(single.median),
+        Cell::range(single.min, single.max),
+    ]);
+    let table = table.to_markdown();
     run.say(format!(
         "One hidden layer of {} tanh units, {} epochs, {} training and {} test digits, {seeds} seeds:",
         params.hidden, params.epochs, starts.train_size, starts.test_size

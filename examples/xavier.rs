@@ -6,8 +6,9 @@
 
 use clap::Parser;
 use serde::Serialize;
-use stable_learning::book::figure::{Figure, Legend, LineChart, Marker, by_epoch, format_number};
+use stable_learning::book::figure::{Figure, Legend, LineChart, Marker, by_epoch};
 use stable_learning::book::runner::{Common, Experiment, Run, number_in, whole_in};
+use stable_learning::book::table::{Cell, Table};
 use stable_learning::deep::xavier::{
     AtInit, GlorotAtInit, TanhSigmoidTraining, TorchDefault, XavierParams, glorot_at_init,
     torch_default, train_tanh_sigmoid,
@@ -113,27 +114,35 @@ fn report_torch_default(run: &Run, t: &TorchDefault) {
 /// Table 3.1, Figures 3.1–3.3 and the Jacobians' singular values.
 fn report_glorot_at_init(run: &mut Run, params: &XavierParams, r: &GlorotAtInit) {
     let nets = [&r.standard, &r.chosen];
-    let mut table = String::from(
-        "| init | layer | mean of h | Var(h) | Var(h) ratio to previous layer | Var(∂L/∂z) | Var(∂L/∂W) |\n|---|---:|---:|---:|---:|---:|---:|\n",
-    );
+    let mut table = Table::new(&[
+        "init",
+        "layer",
+        "mean of h",
+        "Var(h)",
+        "Var(h) ratio to previous layer",
+        "Var(∂L/∂z)",
+        "Var(∂L/∂W)",
+    ]);
     for net in nets {
         let label = net.init.to_string();
         for (i, s) in net.layers.iter().enumerate() {
             let ratio = if i == 0 {
-                String::from("–")
+                Cell::text("–")
             } else {
-                format_number(s.activation_var / net.layers[i - 1].activation_var)
+                Cell::number(s.activation_var / net.layers[i - 1].activation_var)
             };
-            table += &format!(
-                "| {label} | {} | {} | {} | {ratio} | {} | {} |\n",
-                s.layer,
-                format_number(s.activation_mean),
-                format_number(s.activation_var),
-                format_number(s.delta_var),
-                format_number(s.weight_grad_var)
-            );
+            table.row(vec![
+                Cell::text(label.clone()),
+                Cell::number(s.layer as f64),
+                Cell::number(s.activation_mean),
+                Cell::number(s.activation_var),
+                ratio,
+                Cell::number(s.delta_var),
+                Cell::number(s.weight_grad_var),
+            ]);
         }
     }
+    let table = table.to_markdown();
     run.say(format!(
         "{} hidden {} layers of {} units at initialization, {} digits:",
         params.depth, params.activation, params.width, params.batch

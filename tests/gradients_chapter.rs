@@ -6,6 +6,7 @@
 mod common;
 
 use common::{assert_mentions, chapter, example_json, result, run_example_into, temp_dir, tex_sci};
+use stable_learning::book::table::parse_number;
 use stable_learning::deep::gradients::{
     Clipping, DeepMlpAtInit, MatrixProducts, ScalarChains, SigmoidSaturation,
     gaussian_product_growth_rate, scalar_chain,
@@ -195,13 +196,7 @@ fn deep_relu_explodes_when_scaled_and_every_layer_is_reported() {
         .lines()
         .find(|l| l.starts_with("| relu | ×4"))
         .unwrap();
-    let first: f64 = relu_scaled
-        .split('|')
-        .nth(3)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let first = parse_number(relu_scaled.split('|').nth(3).unwrap()).unwrap();
     assert!(first > 1e5, "ReLU ×4 first-layer gradient {first}");
     // The result has every layer: 30 hidden layers and the output layer.
     let mlp: DeepMlpAtInit = result(&doc, "deep_mlp_at_init");
@@ -340,7 +335,7 @@ fn a_batch_of_one_digit_has_real_gradients() {
     for row in rows {
         let cells: Vec<&str> = row.split('|').map(str::trim).collect();
         for cell in &cells[3..6] {
-            let v: f64 = cell.parse().unwrap_or_else(|_| panic!("{cell:?} in {row}"));
+            let v = parse_number(cell).unwrap_or_else(|| panic!("{cell:?} in {row}"));
             assert!(v.is_finite() && v > 0.0, "{row}");
         }
     }

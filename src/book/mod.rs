@@ -11,3 +11,4 @@ pub mod figure;
 pub mod json;
 pub mod output;
 pub mod runner;
+pub mod table;

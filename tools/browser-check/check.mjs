@@ -31,6 +31,11 @@ Exit status: 0 all pages pass, 1 a page fails, 2 usage or setup error.
 
 Options:
   --screenshots DIR  also save a full-page PNG of each page into DIR
+  --self-test        check the checker instead: copy BOOK_DIR, break one page
+                     on purpose (a figure with small text, a formula with an
+                     entity and an merror, a wrapping number, a scrolling code
+                     block, a figure left white in the dark theme) and exit 0
+                     only if every break is reported
   --help             print this help
 
 Environment:
@@ -54,7 +59,7 @@ const DARK = "coal";
 // ---------------------------------------------------------------- arguments
 
 function parseArgs(argv) {
-  const opts = { book: path.resolve(HERE, "../../book"), screenshots: null };
+  const opts = { book: path.resolve(HERE, "../../book"), screenshots: null, selfTest: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === "--help" || arg === "-h") {
@@ -63,6 +68,8 @@ function parseArgs(argv) {
     } else if (arg === "--screenshots") {
       if (!argv[i + 1]) die("--screenshots needs a folder");
       opts.screenshots = path.resolve(argv[++i]);
+    } else if (arg === "--self-test") {
+      opts.selfTest = true;
     } else if (arg.startsWith("-")) {
       die(`unknown option ${arg} (see --help)`);
     } else {
@@ -333,12 +340,60 @@ async function checkPage(context, origin, name, first, screenshots) {
   return { problems, summary };
 }
 
+// ---------------------------------------------------------------- self-test
+
+// What the self-test breaks, and the report each break must produce.
+const BREAKS = [
+  ["a figure whose text is a third of its size", /figure text below 12 px at 1280 px wide: figures\/self-test\/small\.svg/],
+  ["the same figure at 400 px", /figure text below 12 px at 400 px wide: figures\/self-test\/small\.svg/],
+  ["a figure with its dark-theme filter removed", /figure on white in the coal theme: figures\/self-test\/white\.svg/],
+  ["a formula holding an escaped entity", /formula shows an entity or the micro sign/],
+  ["a formula holding the micro sign", /formula shows an entity or the micro sign: .*µ/],
+  ["a formula with an merror", /math error: undefined/],
+  ["a table number allowed to wrap", /a number in a table wraps onto two lines: "1\.54×10⁻⁴³ – 8\.13×10⁻⁴³"/],
+  ["a code block that cannot wrap", /code block scrolls sideways at 1280 px: "let self_test/],
+];
+
+/** Copies the book into a temporary folder and breaks `page` on purpose;
+ * returns the folder. */
+function brokenCopy(book, page) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "browser-check-self-test-"));
+  fs.cpSync(book, dir, { recursive: true });
+  const figures = path.join(dir, "figures");
+  const svgs = fs.readdirSync(figures, { recursive: true }).filter((f) => f.endsWith(".svg"));
+  if (svgs.length === 0) die(`${figures} holds no SVG figure to break`);
+  const svg = fs.readFileSync(path.join(figures, svgs[0]), "utf8");
+  fs.mkdirSync(path.join(figures, "self-test"));
+  const third = svg.replace(/font-size="([\d.]+)"/g, (_, px) => `font-size="${(Number(px) / 3).toFixed(2)}"`);
+  fs.writeFileSync(path.join(figures, "self-test", "small.svg"), third);
+  fs.writeFileSync(path.join(figures, "self-test", "white.svg"), svg);
+  const breaks = `
+<figure><img src="figures/self-test/small.svg" alt="self-test"></figure>
+<figure><img src="figures/self-test/white.svg" alt="self-test" style="filter: none"></figure>
+<p><math><mtext>&amp;nbsp;</mtext></math> <math><mi>\u00b5</mi></math>
+<math><merror><mtext>undefined</mtext></merror></math></p>
+<table><tr><td style="white-space: normal; display: block; width: 3em">1.54×10⁻⁴³ – 8.13×10⁻⁴³</td></tr></table>
+<pre><code style="white-space: pre">let self_test = "${"a line far too long for the column ".repeat(6)}";</code></pre>
+`;
+  const file = path.join(dir, page);
+  const html = fs.readFileSync(file, "utf8");
+  if (!/<main>/.test(html)) die(`${page} has no <main> to break`);
+  fs.writeFileSync(file, html.replace("<main>", `<main>${breaks}`));
+  return dir;
+}
+
 // ---------------------------------------------------------------- main
+
+const selfTestReports = [];
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   if (!fs.existsSync(CHROMIUM)) die(`${CHROMIUM} not found: apt-get install -y chromium (or set CHROMIUM)`);
-  const { pages, first } = bookPages(opts.book);
+  let { pages, first } = bookPages(opts.book);
+  if (opts.selfTest) {
+    opts.book = brokenCopy(opts.book, first);
+    pages = [first];
+  }
   if (opts.screenshots) fs.mkdirSync(opts.screenshots, { recursive: true });
 
   const started = Date.now();
@@ -361,6 +416,7 @@ async function main() {
         { problems: [`could not check: ${err.message.split("\n")[0]}`], summary: "" }))));
     pages.forEach((name, i) => {
       const result = results[i];
+      selfTestReports.push(...result.problems);
       if (result.problems.length === 0) {
         console.log(`OK   ${name}  (${result.summary})`);
       } else {
@@ -375,6 +431,18 @@ async function main() {
     fs.rmSync(profile, { recursive: true, force: true });
   }
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  if (opts.selfTest) {
+    fs.rmSync(opts.book, { recursive: true, force: true });
+    const reported = selfTestReports.join("\n");
+    let missed = 0;
+    for (const [what, report] of BREAKS) {
+      const seen = report.test(reported);
+      if (!seen) missed++;
+      console.log(`${seen ? "caught" : "MISSED"}  ${what}`);
+    }
+    console.log(`browser-check --self-test: ${BREAKS.length - missed} of ${BREAKS.length} breaks reported, ${seconds} s`);
+    process.exit(missed ? 1 : 0);
+  }
   const shots = opts.screenshots ? `; screenshots in ${opts.screenshots}` : "";
   console.log(`browser-check: ${pages.length} pages, ${failed} failed, ${seconds} s${shots}`);
   process.exit(failed ? 1 : 0);
