@@ -337,3 +337,38 @@ fn the_appendix_quotes_its_measured_ratios() {
         "the prose calls the 1000-layer forward pass clearly slower"
     );
 }
+
+/// Every entry of a chapter's "References" carries a link a reader can follow
+/// (a DOI, an arXiv page or a URL). An entry without one is listed here with
+/// the reason; the list must stay short and true.
+#[test]
+fn every_reference_links_to_its_source() {
+    // Newman 1986 (Communications in Mathematical Physics 103): its DOI
+    // could not be checked against a source, and a wrong one is worse than
+    // none; volume and pages are given instead.
+    const UNLINKED: [&str; 1] = ["C. M. Newman (1986)"];
+    let mut checked = 0;
+    for (name, text) in chapters() {
+        let Some((_, references)) = text.split_once("\n## References\n") else {
+            continue;
+        };
+        // Up to the next heading, if any.
+        let references = references.split("\n#").next().unwrap();
+        for entry in references.split("\n- ").skip(1) {
+            let entry = entry.split_whitespace().collect::<Vec<_>>().join(" ");
+            checked += 1;
+            if UNLINKED.iter().any(|u| entry.starts_with(u)) {
+                assert!(
+                    !entry.contains("http"),
+                    "{name}: {entry} has a link now; drop it from UNLINKED"
+                );
+                continue;
+            }
+            assert!(
+                entry.contains("](https://") || entry.contains("<https://"),
+                "{name}: the reference \"{entry}\" has no DOI or URL link"
+            );
+        }
+    }
+    assert!(checked >= 35, "only {checked} references found");
+}
