@@ -10,8 +10,8 @@
 // shows smaller than 12 CSS px at 1280 or 400 px wide; TeX left as text; a
 // <math> element with no size or an <merror>, or whose visible text holds an
 // entity written out ("&nbsp;") or the micro sign for mu; a number in a table
-// that wraps onto a second line; a code block that scrolls sideways at 1280
-// px; a figure shown as drawn (on white) in a dark theme; an internal link
+// that wraps onto a second line; a table wider than the text column or a
+// code block that scrolls sideways at 1280 px; a figure shown as drawn (on white) in a dark theme; an internal link
 // whose page or #anchor does not exist; search finding nothing for a word of
 // the page.
 
@@ -206,7 +206,11 @@ function inspectLayout(numberSource) {
       mathText.push(m.querySelector("annotation")?.textContent || text.slice(0, 60));
     }
   }
-  return { wrappedNumbers, scrollingCode, mathText };
+  // A table wider than the text column (mdBook puts it in a scrolling box).
+  const wideTables = [...document.querySelectorAll("main table")]
+    .filter((t) => t.getBoundingClientRect().width > t.parentElement.clientWidth + 1)
+    .map((t) => t.querySelector("th, td")?.textContent.trim().slice(0, 40) || "");
+  return { wrappedNumbers, scrollingCode, mathText, wideTables };
 }
 
 /** Runs in the page: the figures whose smallest text shows below `least`
@@ -309,6 +313,7 @@ async function checkPage(context, origin, name, first, screenshots) {
   const layout = await page.evaluate(inspectLayout, NUMBER_CELL.source);
   for (const n of layout.wrappedNumbers) note(`a number in a table wraps onto two lines: "${n}"`);
   for (const c of layout.scrollingCode) note(`code block scrolls sideways at 1280 px: "${c}"`);
+  for (const t of layout.wideTables) note(`table wider than the text column at 1280 px: "${t}"`);
   for (const m of layout.mathText) note(`formula shows an entity or the micro sign: ${m}`);
   for (const width of [1280, 400]) {
     await page.setViewportSize({ width, height: 900 });
@@ -352,6 +357,7 @@ const BREAKS = [
   ["a formula with an merror", /math error: undefined/],
   ["a table number allowed to wrap", /a number in a table wraps onto two lines: "1\.54×10⁻⁴³ – 8\.13×10⁻⁴³"/],
   ["a code block that cannot wrap", /code block scrolls sideways at 1280 px: "let self_test/],
+  ["a table wider than the column", /table wider than the text column at 1280 px: "self-test"/],
 ];
 
 /** Copies the book into a temporary folder and breaks `page` on purpose;
@@ -372,6 +378,7 @@ function brokenCopy(book, page) {
 <figure><img src="figures/self-test/white.svg" alt="self-test" style="filter: none"></figure>
 <p><math><mtext>&amp;nbsp;</mtext></math> <math><mi>\u00b5</mi></math>
 <math><merror><mtext>undefined</mtext></merror></math></p>
+<table style="width: 2000px"><tr><th>self-test</th></tr></table>
 <table><tr><td style="white-space: normal; display: block; width: 3em">1.54×10⁻⁴³ – 8.13×10⁻⁴³</td></tr></table>
 <pre><code style="white-space: pre">let self_test = "${"a line far too long for the column ".repeat(6)}";</code></pre>
 `;
