@@ -62,6 +62,66 @@
         main.insertBefore(nav, main.firstChild);
     }
 
+    // A code line too long for the column wraps (book.css), and its
+    // continuation hangs four characters under the line's own indentation
+    // instead of starting at the margin. Each line becomes a block of its
+    // own; the text, newlines included, stays exactly as it was, so the copy
+    // button copies the same code.
+    document.querySelectorAll("pre > code").forEach(hangWrappedLines);
+
+    function hangWrappedLines(code) {
+        var tokens = code.innerHTML.match(/<[^>]*>|[^<]+/g) || [];
+        var open = []; // the tags open where a line ends, to close and reopen
+        var html = "";
+        var line = "";
+        var text = ""; // the line's text, to measure its indentation
+        var shown = false; // whether any of it is outside mdBook's hidden lines
+        function endLine() {
+            var indent = (text.match(/^ */) || [""])[0].length + 4;
+            var closing = open.slice().reverse().map(function (tag) {
+                return "</" + tag.match(/^<([A-Za-z0-9-]+)/)[1] + ">";
+            }).join("");
+            var kind = shown ? "code-line" : "code-line boring-line";
+            html += '<span class="' + kind + '" style="padding-left: ' + indent +
+                "ch; text-indent: -" + indent + 'ch">' + line + closing + "</span>";
+            line = open.join("");
+            text = "";
+            shown = false;
+        }
+        function inBoring() {
+            return open.some(function (tag) {
+                return /class="[^"]*\bboring\b/.test(tag);
+            });
+        }
+        tokens.forEach(function (token) {
+            if (token.charAt(0) === "<") {
+                if (token.charAt(1) === "/") {
+                    open.pop();
+                } else if (!/\/>$/.test(token)) {
+                    open.push(token);
+                }
+                line += token;
+                return;
+            }
+            var pieces = token.split("\n");
+            pieces.forEach(function (piece, i) {
+                line += piece;
+                text += piece;
+                if (piece !== "" && !inBoring()) {
+                    shown = true;
+                }
+                if (i < pieces.length - 1) {
+                    line += "\n";
+                    endLine();
+                }
+            });
+        });
+        if (text !== "" || line !== open.join("")) {
+            endLine();
+        }
+        code.innerHTML = html;
+    }
+
     // A click on a figure opens it on its own, at full size.
     document.querySelectorAll("figure img").forEach(function (img) {
         img.title = "Open the figure on its own";

@@ -11,9 +11,9 @@
 // <math> element with no size or an <merror>, or whose visible text holds an
 // entity written out ("&nbsp;") or the micro sign for mu; a number in a table
 // that wraps onto a second line; a table wider than the text column or a
-// code block that scrolls sideways at 1280 px; a figure shown as drawn (on white) in a dark theme; an internal link
-// whose page or #anchor does not exist; search finding nothing for a word of
-// the page.
+// code block that scrolls sideways at 1280 px; a figure shown as drawn (a
+// white box) in the coal or rust theme; an internal link whose page or
+// #anchor does not exist; search finding nothing for a word of the page.
 
 import { chromium } from "playwright-core";
 import http from "node:http";
@@ -228,14 +228,19 @@ async function smallFigureText(least) {
   return small;
 }
 
-/** Runs in the page: switches it to a dark theme; the figures still shown as
- * drawn (dark on white), with no inverting filter. */
+/** Runs in the page: switches it to `theme`; the figures still shown as drawn,
+ * a white box: with no inverting filter, and in the beige rust theme not
+ * multiplied with the page either. */
 function brightFiguresIn(theme) {
   const html = document.documentElement;
   html.classList.remove("light", "rust", "coal", "navy", "ayu");
   html.classList.add(theme);
   return [...document.querySelectorAll("main figure img")]
-    .filter((img) => !/invert\((0\.[5-9]|1)/.test(getComputedStyle(img).filter))
+    .filter((img) => {
+      const style = getComputedStyle(img);
+      if (/invert\((0\.[5-9]|1)/.test(style.filter)) return false;
+      return !(theme === "rust" && style.mixBlendMode === "multiply");
+    })
     .map((img) => img.getAttribute("src"));
 }
 
@@ -324,6 +329,7 @@ async function checkPage(context, origin, name, first, screenshots) {
   if (screenshots) await page.screenshot({ path: path.join(screenshots, name.replace(/\.html$/, ".png")), fullPage: true });
   for (const src of await page.evaluate(brightFiguresIn, DARK)) note(`figure on white in the ${DARK} theme: ${src}`);
   if (screenshots) await page.screenshot({ path: path.join(screenshots, name.replace(/\.html$/, `-${DARK}.png`)), fullPage: true });
+  for (const src of await page.evaluate(brightFiguresIn, "rust")) note(`figure on white in the rust theme: ${src}`);
   await page.evaluate(brightFiguresIn, "light");
 
   // Search: at least one result, and one of them on this page.
@@ -352,6 +358,7 @@ const BREAKS = [
   ["a figure whose text is a third of its size", /figure text below 12 px at 1280 px wide: figures\/self-test\/small\.svg/],
   ["the same figure at 400 px", /figure text below 12 px at 400 px wide: figures\/self-test\/small\.svg/],
   ["a figure with its dark-theme filter removed", /figure on white in the coal theme: figures\/self-test\/white\.svg/],
+  ["the same figure in the rust theme", /figure on white in the rust theme: figures\/self-test\/white\.svg/],
   ["a formula holding an escaped entity", /formula shows an entity or the micro sign/],
   ["a formula holding the micro sign", /formula shows an entity or the micro sign: .*µ/],
   ["a formula with an merror", /math error: undefined/],
@@ -375,7 +382,7 @@ function brokenCopy(book, page) {
   fs.writeFileSync(path.join(figures, "self-test", "white.svg"), svg);
   const breaks = `
 <figure><img src="figures/self-test/small.svg" alt="self-test"></figure>
-<figure><img src="figures/self-test/white.svg" alt="self-test" style="filter: none"></figure>
+<figure><img src="figures/self-test/white.svg" alt="self-test" style="filter: none; mix-blend-mode: normal"></figure>
 <p><math><mtext>&amp;nbsp;</mtext></math> <math><mi>\u00b5</mi></math>
 <math><merror><mtext>undefined</mtext></merror></math></p>
 <table style="width: 2000px"><tr><th>self-test</th></tr></table>
