@@ -3,6 +3,7 @@
 
 pub mod gradients;
 pub mod he;
+pub mod mean_field;
 pub mod propagation;
 pub mod symmetry;
 pub mod xavier;

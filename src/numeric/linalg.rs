@@ -136,6 +136,14 @@ fn tridiagonalize(mut a: Array2<f64>) -> (Vec<f64>, Vec<f64>) {
     (d, e)
 }
 
+/// Eigenvalues (unsorted) of the symmetric tridiagonal matrix with diagonal
+/// `d` and off-diagonal `e` (`e[i]` beside `d[i]` and `d[i+1]`; the last entry
+/// unused), in place into `d`; `e` is overwritten.
+pub fn tridiagonal_eigenvalues(d: &mut [f64], e: &mut [f64]) {
+    assert_eq!(d.len(), e.len(), "e has one entry per row, the last unused");
+    tridiagonal_ql(d, e);
+}
+
 /// Eigenvalues of the symmetric tridiagonal matrix (d, e) by implicit QL with
 /// shifts, in place into `d` (the classic `tqli`, without eigenvectors).
 fn tridiagonal_ql(d: &mut [f64], e: &mut [f64]) {

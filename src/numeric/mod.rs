@@ -5,6 +5,7 @@ pub mod alloc;
 pub mod kernels;
 pub mod linalg;
 pub mod math;
+pub mod quadrature;
 pub mod random;
 pub mod solve;
 pub mod stats;
