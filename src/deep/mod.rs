@@ -3,7 +3,9 @@
 
 pub mod gradients;
 pub mod he;
+pub mod isometry;
 pub mod mean_field;
 pub mod propagation;
+pub mod residual;
 pub mod symmetry;
 pub mod xavier;
