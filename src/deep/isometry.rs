@@ -155,6 +155,67 @@ mod tests {
     use crate::numeric::random::stream;
 
     #[test]
+    fn the_spread_of_singular_values_follows_the_wide_network_formula() {
+        // At the edge of chaos, six layers of 256 units, sixteen networks
+        // each: one network's variance scatters by a factor of two or more
+        // around the formula (ReLU most).
+        let (width, depth, seeds) = (256, 6, 16u64);
+        let b = 1e-4;
+        let w = crate::deep::mean_field::critical_sigma_w2(Activation::Tanh, b).unwrap();
+        let tanh = MeanField::new(Activation::Tanh, w, b);
+        let q_tanh = tanh.fixed_length().unwrap();
+        let cases = [
+            (
+                MeanField::new(Activation::Identity, 1.0, 0.0),
+                1.0,
+                Weights::Gaussian,
+            ),
+            (
+                MeanField::new(Activation::Relu, 2.0, 0.0),
+                1.0,
+                Weights::Gaussian,
+            ),
+            (
+                MeanField::new(Activation::Relu, 2.0, 0.0),
+                1.0,
+                Weights::Orthogonal,
+            ),
+            (tanh.clone(), q_tanh, Weights::Gaussian),
+            (tanh.clone(), q_tanh, Weights::Orthogonal),
+        ];
+        let mut per_seed = vec![Vec::new(); seeds as usize];
+        for (i, (field, q, weights)) in cases.iter().enumerate() {
+            let predicted = predicted_variance(field.activation, *weights, *q, depth);
+            let runs: Vec<JacobianSpectrum> = (0..seeds)
+                .map(|seed| {
+                    let rng = &mut stream(seed, "iso", i as u64);
+                    jacobian_spectra(field, *weights, *q, width, &[depth], rng).remove(0)
+                })
+                .collect();
+            let mean = runs.iter().map(|s| s.mean_squared).sum::<f64>() / seeds as f64;
+            let values: Vec<f64> = runs.iter().map(|s| s.variance_squared).collect();
+            for (seed, v) in values.iter().enumerate() {
+                per_seed[seed].push(*v);
+            }
+            // The average over networks of the mean squared singular value is 1.
+            assert!((mean - 1.0).abs() < 0.2, "case {i}: mean {mean}");
+            // The average variance agrees with the formula within three
+            // standard errors of that average, plus 10% for the formula being
+            // exact only for infinitely wide layers.
+            let average = values.iter().sum::<f64>() / seeds as f64;
+            let spread = crate::numeric::stats::variance(&values).sqrt() / (seeds as f64).sqrt();
+            assert!(
+                (average - predicted).abs() < 3.0 * spread + 0.1 * predicted,
+                "case {i}: {average} ± {spread} vs {predicted}"
+            );
+        }
+        // On every network, orthogonal tanh is the best conditioned by far.
+        for v in per_seed {
+            assert!(v[..4].iter().all(|&other| v[4] < 0.05 * other), "{v:?}");
+        }
+    }
+
+    #[test]
     fn orthogonal_linear_networks_are_exact_isometries() {
         let field = MeanField::new(Activation::Identity, 1.0, 0.0);
         let spectra = jacobian_spectra(

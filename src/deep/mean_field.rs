@@ -509,6 +509,47 @@ mod tests {
             assert!((m.chi_1(q) - 1.0).abs() < 1e-9);
             last = w;
         }
+        // Points on the boundary, as an independent Gauss–Hermite program
+        // computed them (σ_b² = 0.09 is Poole et al.'s σ_b = 0.3; 1.76 at
+        // σ_b² = 0.05 is the critical point trainability studies quote).
+        for (b, w_crit, q_crit) in [
+            (0.01, 1.424205, None),
+            (0.05, 1.760955, Some(0.570048)),
+            (0.09, 1.947655, Some(0.763475)),
+            (0.3, 2.505127, None),
+        ] {
+            let w = critical_sigma_w2(Activation::Tanh, b).unwrap();
+            assert!((w - w_crit).abs() < 2e-6, "σ_b² = {b}: {w}");
+            if let Some(q) = q_crit {
+                let got = MeanField::new(Activation::Tanh, w, b)
+                    .fixed_length()
+                    .unwrap();
+                assert!((got - q).abs() < 2e-6, "σ_b² = {b}: q* = {got}");
+            }
+        }
+        // The same program's depth scales, ordered and chaotic.
+        let s = MeanField::new(Activation::Tanh, 1.5, 0.05)
+            .depth_scales()
+            .unwrap();
+        assert!(
+            (s.q_star - 0.41804).abs() < 1e-5 && (s.chi_1 - 0.93864).abs() < 1e-5,
+            "{s:?}"
+        );
+        assert!(
+            (s.xi_c - 15.79).abs() < 0.01 && (s.xi_q - 1.683).abs() < 1e-3,
+            "{s:?}"
+        );
+        let s = MeanField::new(Activation::Tanh, 3.0, 0.05)
+            .depth_scales()
+            .unwrap();
+        assert!(
+            (s.q_star - 1.42801).abs() < 1e-5 && (s.c_star - 0.29932).abs() < 1e-5,
+            "{s:?}"
+        );
+        assert!(
+            (s.chi_1 - 1.20893).abs() < 1e-5 && (s.xi_c - 9.05).abs() < 0.01,
+            "{s:?}"
+        );
         // Ordered: c* = 1, finite ξ_c. Chaotic: c* < 1.
         let ordered = MeanField::new(Activation::Tanh, 0.8, 0.05)
             .depth_scales()
