@@ -27,10 +27,17 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::nn::activation::Activation;
+use crate::nn::data::{Dataset, TEST_FRACTION};
+use crate::nn::mlp::{Layer, Mlp};
+use crate::nn::optim::Sgd;
+use crate::nn::train::{Training, train};
 use crate::numeric::kernels::matmul;
 use crate::numeric::linalg::gaussian_matrix;
 use crate::numeric::math;
 use crate::numeric::quadrature::GaussHermite;
+use crate::numeric::random::{repeat_counted, stream};
+use crate::numeric::stats::Spread;
+use crate::{Error, Progress, Range};
 
 /// Points of the one-dimensional quadrature rule. Gauss–Hermite converges
 /// slowly when `φ(√q z)` is steep (tanh at large q: its poles near the real
@@ -378,6 +385,166 @@ pub fn propagate_pair(
     out
 }
 
+/// A tanh network on the digits whose every layer is drawn as the maps
+/// assume: weights `N(0, σ_w²/fan_in)`, biases `N(0, σ_b²)`, `depth` hidden
+/// layers of `width` units and a linear ten-class output layer.
+pub fn mean_field_network(
+    field: &MeanField,
+    depth: usize,
+    width: usize,
+    rng: &mut impl Rng,
+) -> Mlp {
+    let mut sizes = vec![64];
+    sizes.extend(std::iter::repeat_n(width, depth));
+    sizes.push(10);
+    let last = sizes.len() - 2;
+    let layers = sizes
+        .windows(2)
+        .enumerate()
+        .map(|(i, pair)| Layer {
+            weights: gaussian_matrix(pair[0], pair[1], rng)
+                * (field.sigma_w2 / pair[0] as f64).sqrt(),
+            biases: gaussian_matrix(pair[1], 1, rng).column(0).to_owned() * field.sigma_b2.sqrt(),
+            activation: if i == last {
+                Activation::Identity
+            } else {
+                field.activation
+            },
+        })
+        .collect();
+    Mlp { layers }
+}
+
+/// How the trainability grid is trained.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainabilityParams {
+    /// σ_b², the same for every network.
+    pub sigma_b2: f64,
+    /// The σ_w² of the grid's columns.
+    pub sigma_w2: Vec<f64>,
+    /// The depths (hidden layers) of the grid's rows.
+    pub depths: Vec<usize>,
+    /// Units per hidden layer.
+    pub width: usize,
+    /// Passes over the training digits.
+    pub epochs: usize,
+    /// SGD's learning rate.
+    pub lr: f64,
+    /// Examples per SGD step.
+    pub minibatch: usize,
+    /// Networks per cell, each with its own split, weights and batches.
+    pub seeds: usize,
+}
+
+impl TrainabilityParams {
+    /// Allowed σ_b² and σ_w².
+    pub const VARIANCE: Range = Range::closed(0.0, 20.0);
+    /// Allowed depths.
+    pub const DEPTH: Range = Range::whole(1, 500);
+    /// Allowed widths.
+    pub const WIDTH: Range = Range::whole(2, 1000);
+    /// Allowed epochs.
+    pub const EPOCHS: Range = Range::whole(1, 500);
+    /// Allowed learning rates.
+    pub const LR: Range = Range::closed(1e-6, 10.0);
+    /// Allowed minibatch sizes.
+    pub const MINIBATCH: Range = Range::whole(1, 1797);
+    /// Allowed seeds per cell.
+    pub const SEEDS: Range = Range::whole(1, 100);
+
+    /// Checks every parameter against its range.
+    pub fn check(&self) -> Result<(), Error> {
+        Self::VARIANCE.check("sigma_b2", self.sigma_b2)?;
+        for &w in &self.sigma_w2 {
+            Self::VARIANCE.check("sigma_w2", w)?;
+        }
+        for &d in &self.depths {
+            Self::DEPTH.check_whole("depth", d)?;
+        }
+        Self::WIDTH.check_whole("width", self.width)?;
+        Self::EPOCHS.check_whole("epochs", self.epochs)?;
+        Self::LR.check("lr", self.lr)?;
+        Self::MINIBATCH.check_whole("minibatch", self.minibatch)?;
+        Self::SEEDS.check_whole("seeds", self.seeds)?;
+        Ok(())
+    }
+}
+
+/// One cell of the grid: the test accuracy of its networks after training.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainabilityCell {
+    /// σ_w².
+    pub sigma_w2: f64,
+    /// Hidden layers.
+    pub depth: usize,
+    /// Test accuracy after the last epoch, over the seeds.
+    pub accuracy: Spread,
+}
+
+/// The trainability grid with the depth scale of each column.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Trainability {
+    /// ξ_c of each σ_w² (infinite at the edge of chaos).
+    pub xi_c: Vec<f64>,
+    /// Every cell, row by row (depth-major, in the order of the params).
+    pub cells: Vec<TrainabilityCell>,
+}
+
+/// Trains tanh networks of every depth × σ_w² of the grid on the digits by
+/// SGD (softmax cross-entropy), `seeds` per cell, in parallel: job `j`
+/// (cell-major, then seed) draws its split, network and minibatches from
+/// `stream(seed, "trainability", j)`.
+pub fn trainability(
+    params: &TrainabilityParams,
+    seed: u64,
+    progress: Progress,
+) -> Result<Trainability, Error> {
+    params.check()?;
+    let digits = Dataset::digits();
+    let (train_size, _) = digits.split_sizes(TEST_FRACTION);
+    let cfg = Training {
+        epochs: params.epochs,
+        batch_size: params.minibatch,
+        sgd: Sgd::new(params.lr),
+        dropout: 0.0,
+    };
+    let cells: Vec<(usize, f64)> = params
+        .depths
+        .iter()
+        .flat_map(|&d| params.sigma_w2.iter().map(move |&w| (d, w)))
+        .collect();
+    let jobs = cells.len() * params.seeds;
+    let steps = params.epochs * train_size.div_ceil(params.minibatch);
+    let accuracies = repeat_counted(jobs, jobs * steps, progress, |j, step| {
+        let (depth, sigma_w2) = cells[j / params.seeds];
+        let rng = &mut stream(seed, "trainability", j as u64);
+        let (train_set, test_set) = digits.train_test(rng);
+        let field = MeanField::new(Activation::Tanh, sigma_w2, params.sigma_b2);
+        let mut net = mean_field_network(&field, depth, params.width, rng);
+        let history = train(&mut net, &train_set, &test_set, &cfg, rng, |_| step());
+        1.0 - history.last().map_or(f64::NAN, |s| s.test_error)
+    });
+    let xi_c = params
+        .sigma_w2
+        .iter()
+        .map(|&w| {
+            MeanField::new(Activation::Tanh, w, params.sigma_b2)
+                .depth_scales()
+                .map_or(f64::NAN, |s| s.xi_c)
+        })
+        .collect();
+    let cells = cells
+        .iter()
+        .enumerate()
+        .map(|(i, &(depth, sigma_w2))| TrainabilityCell {
+            sigma_w2,
+            depth,
+            accuracy: Spread::of(accuracies[i * params.seeds..(i + 1) * params.seeds].to_vec()),
+        })
+        .collect();
+    Ok(Trainability { xi_c, cells })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -418,6 +585,32 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn networks_near_the_edge_of_chaos_train_deeper() {
+        // Twenty tanh layers: at the edge of chaos (σ_w² = 1.76 for
+        // σ_b² = 0.05, ξ_c infinite) SGD trains them; deep in the ordered
+        // phase (σ_w² = 0.5, ξ_c ≈ 1.2) it cannot, on every seed.
+        let params = TrainabilityParams {
+            sigma_b2: 0.05,
+            sigma_w2: vec![0.5, 1.76],
+            depths: vec![20],
+            width: 32,
+            epochs: 8,
+            lr: 0.01,
+            minibatch: 16,
+            seeds: 3,
+        };
+        let grid = trainability(&params, 7, &mut crate::quiet).unwrap();
+        assert!(
+            grid.xi_c[0] < 2.0 && grid.xi_c[1] > 100.0,
+            "{:?}",
+            grid.xi_c
+        );
+        let (ordered, critical) = (&grid.cells[0].accuracy, &grid.cells[1].accuracy);
+        assert!(ordered.max < 0.2, "{ordered:?}");
+        assert!(critical.min > 0.6, "{critical:?}");
     }
 
     #[test]
