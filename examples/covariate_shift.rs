@@ -177,7 +177,7 @@ fn report_shimodaira_regression(run: &mut Run, p: &RegressionParams, r: &Shimoda
             fitted(&first.line_estimated_weights),
         )
         .series("truth −x + x³", curve(&truth), Marker::Dashed)
-        .y_limits(-2.0, 2.0)
+        .y_limits(-2.0, 3.2)
         .legend(Legend::UpperLeft);
     let fits = match (&first.line_true_weights, &first.line_estimated_weights) {
         (Some(_), Some(_)) => fits,
@@ -200,7 +200,7 @@ fn report_shimodaira_regression(run: &mut Run, p: &RegressionParams, r: &Shimoda
             ))
             .labels(
                 "flattening exponent λ (0: unweighted, 1: fully weighted)",
-                "mean test error E_q[(f(x) − y)²]",
+                "mean test error under q: mean of (f(x) − y)²",
             )
             .band("25%–75% of trials, true β", band.collect())
             .series(
@@ -241,7 +241,7 @@ fn report_shimodaira_regression(run: &mut Run, p: &RegressionParams, r: &Shimoda
         ),
         (
             "line",
-            format!("β̂ without n_s/n_t, clipped at {}", p.clip),
+            format!("β̂ without nₛ/nₜ, clipped at {}", p.clip),
             r.test_error_clipped_without_ratio,
         ),
         ("cubic", "none".to_string(), r.test_error_cubic_unweighted),
@@ -282,9 +282,9 @@ fn report_shimodaira_regression(run: &mut Run, p: &RegressionParams, r: &Shimoda
                 weights(&|w| w.true_ratio),
                 Marker::Dashed,
             )
-            .line("estimated: (n_s/n_t)·exp(h(x))", weights(&|w| w.estimated))
+            .line("estimated: (nₛ/nₜ)·exp(h(x))", weights(&|w| w.estimated))
             .line(
-                "without n_s/n_t: exp(h(x))",
+                "without nₛ/nₜ: exp(h(x))",
                 weights(&|w| w.without_count_ratio),
             )
             .line(

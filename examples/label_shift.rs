@@ -196,7 +196,10 @@ fn report_error_vs_m(run: &mut Run, params: &LabelShiftParams, r: &[SplitResults
     .log_x()
     .log_y()
     .median_and_range(
-        format!("BBSE, Ĉ exact for the target (slope {:.2})", slope.median),
+        format!(
+            "BBSE, Ĉ exact for the target (slope {})",
+            format!("{:.2}", slope.median).replace('-', "−")
+        ),
         &exact,
         Marker::LineDots,
         0,

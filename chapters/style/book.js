@@ -122,6 +122,32 @@
         code.innerHTML = html;
     }
 
+    // Inline code breaks only at its spaces: a browser would also break
+    // after a hyphen, leaving "cargo run --" on one line and "example" on
+    // the next. Each space-separated word (up to 30 characters) goes in a
+    // span that does not wrap; the text stays the same.
+    document.querySelectorAll("code").forEach(function (code) {
+        if (code.closest("pre") || code.children.length > 0) {
+            return;
+        }
+        var words = code.textContent.split(/( +)/);
+        if (words.length < 2 && !/-/.test(code.textContent)) {
+            return;
+        }
+        code.textContent = "";
+        words.forEach(function (word) {
+            // A word too long for a phone's line may still break.
+            if (/^ +$/.test(word) || word === "" || word.length > 30) {
+                code.appendChild(document.createTextNode(word));
+            } else {
+                var span = document.createElement("span");
+                span.className = "code-word";
+                span.textContent = word;
+                code.appendChild(span);
+            }
+        });
+    });
+
     // A click on a figure opens it on its own, at full size.
     document.querySelectorAll("figure img").forEach(function (img) {
         img.title = "Open the figure on its own";
@@ -131,13 +157,18 @@
         });
     });
 
-    // Numbers in tables never break across lines ("2.83e-" / "10"): cells
-    // that hold only a number, a unit or a range are marked for the style
-    // sheet.
+    // Numbers in tables never break across lines ("2.83e-" / "10", "0 of" /
+    // "100"), nor do short cells ("xavier-" / "uniform"): cells that hold
+    // only a number, a unit or a range, or up to 16 characters, or up to 28
+    // with a digit among them, are marked for the style sheet. The browser
+    // check uses the same rule.
     var numeric = /^[\s\d.,:;%‰+\-−–—×·⁰¹²³⁴⁵⁶⁷⁸⁹⁻e()\/≈<>=±µμsmx]+$/;
     document.querySelectorAll("table td").forEach(function (cell) {
         var text = cell.textContent.trim();
-        if (text.length > 0 && text.length <= 40 && numeric.test(text)) {
+        var unbroken = text.length > 0 && (text.length <= 16 ||
+            (text.length <= 28 && /\d/.test(text)) ||
+            (text.length <= 40 && numeric.test(text)));
+        if (unbroken) {
             cell.classList.add("number");
         }
     });

@@ -70,14 +70,38 @@ impl Scale {
     /// The label of the tick at `t` on an axis `span` long (in axis
     /// coordinates): on a log axis over two decades or more, a power of ten
     /// as 10ⁿ; over fewer, plain numbers (0.5, 1, 2, 5, 10).
+    ///
+    /// A linear axis writes every tick with the decimals its step needs
+    /// (trailing zeros dropped): −0.001, −0.0005, 0, 0.0005, never a mix of
+    /// plain and e-notation. Negative ticks take the minus sign (−), as the
+    /// text does.
     fn label(self, t: f64, span: f64) -> String {
-        match self {
-            Scale::Linear => format_number(t),
+        let text = match self {
+            Scale::Linear => {
+                let step = nice_step(span / 6.0);
+                if (1e-6..1e6).contains(&step) && t.abs() < 1e6 {
+                    let decimals = (-math::log10(step)).ceil().max(0.0) as usize;
+                    let fixed = format!("{t:.decimals$}");
+                    let trimmed = if fixed.contains('.') {
+                        fixed.trim_end_matches('0').trim_end_matches('.')
+                    } else {
+                        &fixed
+                    };
+                    if trimmed == "-0" {
+                        "0".to_string()
+                    } else {
+                        trimmed.to_string()
+                    }
+                } else {
+                    format_number(t)
+                }
+            }
             Scale::Log if span >= 2.0 && (t - t.round()).abs() < 1e-9 => {
                 power_of_ten(t.round() as i64)
             }
             Scale::Log => format_number(math::powf(10f64, t)),
-        }
+        };
+        text.replacen('-', "−", 1)
     }
 
     /// Where the ticks go on an axis from `lo` to `hi` (axis coordinates,
@@ -466,12 +490,24 @@ fn draw_panel<'a>(
     panel: &LineChart,
 ) -> DrawResultFor<'a> {
     let mut dropped = 0;
+    // Dots beyond fixed y limits would be drawn on the frame, as if they lay
+    // there: they are left out and counted.
+    let mut beyond = 0;
     let series: Vec<Vec<(f64, f64)>> = panel
         .series
         .iter()
         .map(|s| {
-            let (kept, d) = to_axes(panel, &s.points);
+            let (mut kept, d) = to_axes(panel, &s.points);
             dropped += d;
+            if let (Marker::Dots, Some((lo, hi))) = (s.marker, panel.y_limits) {
+                let (lo, hi) = (
+                    panel.y_scale.to_axis(lo).unwrap_or(f64::NEG_INFINITY),
+                    panel.y_scale.to_axis(hi).unwrap_or(f64::INFINITY),
+                );
+                let before = kept.len();
+                kept.retain(|&(_, y)| (lo..=hi).contains(&y));
+                beyond += before - kept.len();
+            }
             kept
         })
         .collect();
@@ -508,7 +544,12 @@ fn draw_panel<'a>(
             Scale::Log => "inf, NaN, or ≤ 0 on a log axis",
             Scale::Linear => "inf or NaN",
         };
-        notes.push(format!("{dropped} point(s) not shown ({why})"));
+        let points = if dropped == 1 { "point" } else { "points" };
+        notes.push(format!("{dropped} {points} not shown ({why})"));
+    }
+    if beyond > 0 {
+        let points = if beyond == 1 { "point" } else { "points" };
+        notes.push(format!("{beyond} {points} beyond the y axis not shown"));
     }
     if series.iter().all(|s| s.is_empty()) && bands.iter().all(|b| b.0.is_empty()) {
         notes.push("no finite values to show".to_string());
@@ -518,7 +559,8 @@ fn draw_panel<'a>(
     let strip = NOTE_PX as u32 * notes.len() as u32;
     let (plot_area, note_area) = area.split_vertically(h - strip);
     for (i, note) in notes.iter().enumerate() {
-        let style = (FONT, TEXT_PX).into_font().color(&PALETTE[1]);
+        // Dark grey: no series has this colour.
+        let style = (FONT, TEXT_PX).into_font().color(&RGBColor(80, 80, 80));
         note_area.draw_text(note, &style, (88, NOTE_PX * i as i32))?;
     }
 
@@ -663,5 +705,12 @@ mod tests {
             .map(|t| Scale::Linear.label(t, 1.08))
             .collect();
         assert_eq!(shown, ["0", "0.2", "0.4", "0.6", "0.8", "1"]);
+        // Small steps: plain decimals for all, and a real minus sign.
+        let shown: Vec<String> = Scale::Linear
+            .ticks(-0.0011, 0.0011)
+            .into_iter()
+            .map(|t| Scale::Linear.label(t, 0.0022))
+            .collect();
+        assert_eq!(shown, ["−0.001", "−0.0005", "0", "0.0005", "0.001"]);
     }
 }

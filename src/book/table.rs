@@ -11,8 +11,8 @@
 //!   the largest is less than 10 000 times the smallest; the decimals give
 //!   the smallest number three significant digits, at most three of them;
 //! - otherwise scientific notation with three significant digits (or as many
-//!   as [`Table::significant`] asks for), written `1.54×10⁻⁴³`; the factor
-//!   is left out for exponent 0.
+//!   as [`Table::significant`] asks for), written `1.54×10⁻⁴³`, and
+//!   `1.89×10⁰` too, so that the column reads in one notation.
 //!
 //! ```
 //! use stable_learning::book::table::{Cell, Table};
@@ -221,7 +221,7 @@ impl Format {
     }
 }
 
-/// `a.bc×10ⁿ` (with 3 digits), or `a.bc` when n is 0, or `0`.
+/// `a.bc×10ⁿ` (with 3 digits), or `0`.
 fn scientific(v: f64, digits: usize) -> String {
     if v == 0.0 {
         return "0".to_string();
@@ -231,11 +231,7 @@ fn scientific(v: f64, digits: usize) -> String {
     let s = format!("{v:.decimals$e}");
     let (mantissa, exponent) = s.split_once('e').expect("Rust writes an exponent");
     let n: i32 = exponent.parse().expect("an integer exponent");
-    if n == 0 {
-        mantissa.to_string()
-    } else {
-        format!("{mantissa}×10{}", superscript(n))
-    }
+    format!("{mantissa}×10{}", superscript(n))
 }
 
 fn superscript(n: i32) -> String {
@@ -323,7 +319,7 @@ mod tests {
         assert_eq!(f.format(1.54e-43), "1.54×10⁻⁴³");
         assert_eq!(f.format(-9.56e-4), "−9.56×10⁻⁴");
         assert_eq!(f.format(4.13e10), "4.13×10¹⁰");
-        assert_eq!(f.format(2.148), "2.15");
+        assert_eq!(f.format(2.148), "2.15×10⁰");
         assert_eq!(f.format(9996.0), "1.00×10⁴");
         assert_eq!(Format::Scientific(4).format(3125.0), "3.125×10³");
         assert_eq!(f.format(0.0), "0");

@@ -51,7 +51,7 @@ const CHROMIUM_ARGS = [
 // Visible text that means a formula was not turned into MathML.
 const RAW_TEX = /\\\(|\\\)|\\\[|\\\]|\$\$|\\[A-Za-z]+/;
 // A table cell that holds only a number, a unit or a range (the same test as
-// chapters/style/book.js, which keeps such cells on one line).
+// chapters/style/book.js, which keeps such cells, and short ones, on one line).
 const NUMBER_CELL = /^[\s\d.,:;%‰+\-−–—×·⁰¹²³⁴⁵⁶⁷⁸⁹⁻e()\/≈<>=±µμsmx]+$/;
 // The dark theme a page is also looked at in.
 const DARK = "coal";
@@ -186,11 +186,23 @@ function inspectLayout(numberSource) {
   const wrappedNumbers = [];
   for (const td of document.querySelectorAll("main table td")) {
     const text = td.textContent.trim();
-    if (!text || text.length > 40 || !number.test(text)) continue;
-    const range = document.createRange();
-    range.selectNodeContents(td);
-    const lines = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
-    if (lines.size > 1) wrappedNumbers.push(text);
+    // The same rule as chapters/style/book.js: numbers and short cells.
+    const unbroken = text.length > 0 && (text.length <= 16 ||
+      (text.length <= 28 && /\d/.test(text)) || (text.length <= 40 && number.test(text)));
+    if (!unbroken) continue;
+    // The lines its text occupies: the boxes of its text nodes only (an
+    // inline <code>'s padding box sits a little higher than its text).
+    const bottoms = [];
+    const walker = document.createTreeWalker(td, NodeFilter.SHOW_TEXT);
+    for (let node; (node = walker.nextNode()); ) {
+      if (!node.data.trim()) continue;
+      const range = document.createRange();
+      range.selectNodeContents(node);
+      for (const r of range.getClientRects()) bottoms.push(r.bottom);
+    }
+    bottoms.sort((a, b) => a - b);
+    const lines = bottoms.filter((b, i) => i === 0 || b - bottoms[i - 1] > 4).length;
+    if (lines > 1) wrappedNumbers.push(text);
   }
   // mdBook lets the <code> inside a <pre> scroll, so look at both.
   const scrolls = (el) => el && el.scrollWidth > el.clientWidth + 1;

@@ -231,7 +231,70 @@ pub fn tex_to_mathml(tex: &str, display: bool) -> Result<String, String> {
         config,
     )
     .map_err(|e| e.to_string())?;
-    operators_as_in_tex(&repair_attributes(&mathml), &delimiters)
+    let mathml = operators_as_in_tex(&repair_attributes(&mathml), &delimiters)?;
+    Ok(scripts_as_in_tex(&primes_as_in_tex(&mathml)))
+}
+
+/// `\tanh'` comes as the operator name, a function application, a thin
+/// space and then the prime: "tanh ′". In TeX the prime is a superscript set
+/// right after the name; it moves before the application, unspaced.
+fn primes_as_in_tex(mathml: &str) -> String {
+    mathml.replace(
+        "<mo>\u{2061}</mo><mspace width=\"0.1667em\" /><mi>\u{2032}</mi>",
+        "<mi>\u{2032}</mi><mo>\u{2061}</mo>",
+    )
+}
+
+/// The elements whose children after the first are scripts.
+const SCRIPTED: [&str; 6] = ["msup", "msub", "msubsup", "munder", "mover", "munderover"];
+
+/// In TeX's script styles a binary operator or a relation gets no space
+/// around it (`x^{(l-1)}` is tight); a browser spaces an `<mo>` the same in
+/// a superscript as on the line. Every `<mo>` inside a script (any child of
+/// `msup`, `msub`, … but the first) that has no `lspace` yet gets
+/// `lspace="0" rspace="0"`.
+fn scripts_as_in_tex(mathml: &str) -> String {
+    let mut out = String::with_capacity(mathml.len() + 64);
+    // Open elements: (name, children seen so far, inside a script).
+    let mut open: Vec<(String, usize, bool)> = Vec::new();
+    let mut rest = mathml;
+    while let Some(start) = rest.find('<') {
+        out.push_str(&rest[..start]);
+        let Some(end) = rest[start..].find('>') else {
+            out.push_str(&rest[start..]);
+            return out;
+        };
+        let tag = &rest[start..start + end + 1];
+        rest = &rest[start + end + 1..];
+        let name: String = tag
+            .trim_start_matches(['<', '/'])
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
+        if tag.starts_with("</") {
+            open.pop();
+            out.push_str(tag);
+            continue;
+        }
+        let in_script = match open.last_mut() {
+            Some((parent, children, inside)) => {
+                *children += 1;
+                *inside || (SCRIPTED.contains(&parent.as_str()) && *children > 1)
+            }
+            None => false,
+        };
+        if name == "mo" && in_script && !tag.contains("lspace=") {
+            out.push_str(&tag[..tag.len() - 1]);
+            out.push_str(" lspace=\"0\" rspace=\"0\">");
+        } else {
+            out.push_str(tag);
+        }
+        if !tag.ends_with("/>") {
+            open.push((name, 0, in_script));
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The width of TeX's control space `\ ` and of `~`: the interword space of
@@ -302,6 +365,8 @@ const MATH_AXIS_EM: f32 = 0.25;
 ///   one) and lowered back onto the math axis with `<mpadded voffset>`.
 /// - `/` is an ordinary symbol in TeX; the writer emits it as `<mo>` (spaced
 ///   as a binary operator) or `<mi>`. It becomes `<mo lspace="0" rspace="0">`.
+///   So does `.`, also ordinary in TeX: a formula's closing full stop sat
+///   apart from it ("g .").
 fn operators_as_in_tex(mathml: &str, delimiters: &[DelimiterType]) -> Result<String, String> {
     let mut out = String::with_capacity(mathml.len() + delimiters.len() * 40);
     let mut delimiters = delimiters.iter();
@@ -351,7 +416,7 @@ fn operators_as_in_tex(mathml: &str, delimiters: &[DelimiterType]) -> Result<Str
             out.push_str(&format!("<mpadded voffset=\"-{lower}em\">"));
             push_element(&mut out, "mo", &attributes, token.text);
             out.push_str("</mpadded>");
-        } else if token.text == "/" {
+        } else if token.text == "/" || token.text == "." {
             let mut attributes = token.attributes_but(&["mathvariant", "lspace", "rspace"]);
             attributes.extend([("lspace", "0"), ("rspace", "0")]);
             push_element(&mut out, "mo", &attributes, token.text);
@@ -781,6 +846,50 @@ mod tests {
 
     /// `\mu` is the Greek letter (italic, like the others), not U+00B5 MICRO
     /// SIGN; every Greek letter command gives a Greek code point.
+    #[test]
+    fn primes_after_operator_names_are_tight() {
+        let mathml = tex_to_mathml(r"\tanh'(0)", false).unwrap();
+        assert!(
+            mathml.contains("<mi>tanh</mi><mi>\u{2032}</mi><mo>\u{2061}</mo>"),
+            "{mathml}"
+        );
+        assert!(!mathml.contains("mspace"), "{mathml}");
+    }
+
+    #[test]
+    fn operators_in_scripts_are_unspaced() {
+        let mathml = tex_to_mathml(r"x^{(l-1)} = y_{i+1} - z", false).unwrap();
+        assert!(
+            mathml.contains("<mo lspace=\"0\" rspace=\"0\">\u{2212}</mo>"),
+            "{mathml}"
+        );
+        assert!(
+            mathml.contains("<mo lspace=\"0\" rspace=\"0\">+</mo>"),
+            "{mathml}"
+        );
+        // On the line, = and − keep their spacing.
+        assert!(mathml.contains("<mo>=</mo>"), "{mathml}");
+        assert!(mathml.ends_with_mo_minus(), "{mathml}");
+    }
+
+    trait EndsWithMinus {
+        fn ends_with_mo_minus(&self) -> bool;
+    }
+    impl EndsWithMinus for String {
+        fn ends_with_mo_minus(&self) -> bool {
+            self.contains("<mo>\u{2212}</mo><mi>z</mi>")
+        }
+    }
+
+    #[test]
+    fn a_closing_full_stop_is_unspaced() {
+        let mathml = tex_to_mathml(r"g.", false).unwrap();
+        assert!(
+            mathml.contains("<mo lspace=\"0\" rspace=\"0\">.</mo>"),
+            "{mathml}"
+        );
+    }
+
     #[test]
     fn greek_letters_are_greek_code_points() {
         let mathml = tex_to_mathml(r"\mu + \boldsymbol\mu", false).unwrap();

@@ -24,17 +24,30 @@ impl Preprocessor for PagesPreprocessor {
     }
 
     fn run(&self, _ctx: &PreprocessorContext, mut book: Book) -> Result<Book> {
-        // Chapter number → the page it renders to.
+        // Chapter number → the page it renders to; the unnumbered chapters
+        // after the numbered ones are appendices A, B, … (their figures and
+        // tables are "Table A.1").
         let mut pages = BTreeMap::new();
+        let mut appendices = b'A'..=b'Z';
+        let mut numbered_seen = false;
         for item in book.iter() {
             if let BookItem::Chapter(chapter) = item
-                && let (Some(number), Some(path)) = (&chapter.number, &chapter.path)
-                && let [n] = number[..]
+                && let Some(path) = &chapter.path
+                && chapter.parent_names.is_empty()
             {
-                pages.insert(
-                    n,
-                    path.with_extension("html").to_string_lossy().into_owned(),
-                );
+                let page = path.with_extension("html").to_string_lossy().into_owned();
+                match chapter.number.as_ref().map(|n| &n[..]) {
+                    Some([n]) => {
+                        numbered_seen = true;
+                        pages.insert(n.to_string(), page);
+                    }
+                    None if numbered_seen => {
+                        if let Some(letter) = appendices.next() {
+                            pages.insert(char::from(letter).to_string(), page);
+                        }
+                    }
+                    _ => {}
+                }
             }
         }
         book.for_each_chapter_mut(|chapter| {
@@ -53,14 +66,19 @@ impl Preprocessor for PagesPreprocessor {
     }
 }
 
-/// The id of figure or table `n` ("Figure 3.2" → `figure-3-2`).
+/// The id of figure or table `n` ("Figure 3.2" → `figure-3-2`, "Table A.1"
+/// → `table-a-1`).
 pub fn anchor(kind: &str, n: &str) -> String {
-    format!("{}-{}", kind.to_lowercase(), n.replace('.', "-"))
+    format!(
+        "{}-{}",
+        kind.to_lowercase(),
+        n.replace('.', "-").to_lowercase()
+    )
 }
 
 /// A chapter's Markdown with its title numbered, ids on its figures and
 /// tables, and links on the names of figures, tables and chapters.
-pub fn navigable(markdown: &str, number: Option<u32>, pages: &BTreeMap<u32, String>) -> String {
+pub fn navigable(markdown: &str, number: Option<u32>, pages: &BTreeMap<String, String>) -> String {
     let mut out = String::with_capacity(markdown.len() + 1024);
     // An open fence: its marker (``` or ~~~, at least three), its
     // indentation, and the code lines so far.
@@ -164,14 +182,13 @@ fn with_ids(line: &str, starts_paragraph: bool) -> String {
     line.to_string()
 }
 
-/// "3.2": a chapter and an item number.
+/// "3.2" or "A.1": a chapter (or an appendix's letter) and an item number.
 fn is_number(text: &str) -> bool {
     match text.split_once('.') {
         Some((c, i)) => {
-            !c.is_empty()
-                && !i.is_empty()
-                && c.bytes().all(|b| b.is_ascii_digit())
-                && i.bytes().all(|b| b.is_ascii_digit())
+            let chapter = (!c.is_empty() && c.bytes().all(|b| b.is_ascii_digit()))
+                || (c.len() == 1 && c.bytes().all(|b| b.is_ascii_uppercase()));
+            chapter && !i.is_empty() && i.bytes().all(|b| b.is_ascii_digit())
         }
         None => false,
     }
@@ -179,7 +196,7 @@ fn is_number(text: &str) -> bool {
 
 /// Links on "Figure N.M", "Table N.M" and "chapter N" in the text of a line,
 /// outside tags and inline code, except a caption's own name.
-fn linked(line: &str, pages: &BTreeMap<u32, String>) -> String {
+fn linked(line: &str, pages: &BTreeMap<String, String>) -> String {
     let mut out = String::with_capacity(line.len());
     let mut rest = line;
     let mut in_code = false;
@@ -247,7 +264,7 @@ fn link_end(text: &str) -> usize {
 /// The names in one run of plain text, linked. `before` is what precedes
 /// the text on its line (a caption's own name follows `<figcaption>` or
 /// starts a table's caption line).
-fn link_names(text: &str, before: &str, pages: &BTreeMap<u32, String>) -> String {
+fn link_names(text: &str, before: &str, pages: &BTreeMap<String, String>) -> String {
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
     while i < text.len() {
@@ -257,10 +274,19 @@ fn link_names(text: &str, before: &str, pages: &BTreeMap<u32, String>) -> String
             .find(|word| here.starts_with(**word));
         let boundary = i == 0 || !text[..i].ends_with(|c: char| c.is_alphanumeric());
         if let (Some(word), true) = (found, boundary) {
-            let digits: String = here[word.len()..]
+            let after = &here[word.len()..];
+            // An appendix's letter may lead: "Table A.1".
+            let letter = after
                 .chars()
-                .take_while(|c| c.is_ascii_digit() || *c == '.')
-                .collect();
+                .next()
+                .filter(|c| c.is_ascii_uppercase() && after[1..].starts_with('.'))
+                .map(String::from)
+                .unwrap_or_default();
+            let digits: String = letter.clone()
+                + &after[letter.len()..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_digit() || *c == '.')
+                    .collect::<String>();
             let digits = digits.trim_end_matches('.');
             let kind = word.trim_end();
             let own_caption = (before.ends_with("<figcaption>") || before.is_empty())
@@ -268,15 +294,18 @@ fn link_names(text: &str, before: &str, pages: &BTreeMap<u32, String>) -> String
                 && here[word.len() + digits.len()..].starts_with(':');
             let target = match kind {
                 "Figure" | "Table" if is_number(digits) && !own_caption => {
-                    let chapter: u32 = digits.split('.').next().unwrap_or("").parse().unwrap_or(0);
+                    let chapter = digits.split('.').next().unwrap_or("");
                     pages
-                        .get(&chapter)
+                        .get(chapter)
                         .map(|page| format!("{page}#{}", anchor(kind, digits)))
                 }
-                "chapter" | "Chapter" if !digits.is_empty() && !digits.contains('.') => digits
-                    .parse()
-                    .ok()
-                    .and_then(|n: u32| pages.get(&n).cloned()),
+                "chapter" | "Chapter"
+                    if !digits.is_empty()
+                        && !digits.contains('.')
+                        && digits.bytes().all(|b| b.is_ascii_digit()) =>
+                {
+                    pages.get(digits).cloned()
+                }
                 _ => None,
             };
             if let Some(href) = target {
@@ -297,11 +326,32 @@ fn link_names(text: &str, before: &str, pages: &BTreeMap<u32, String>) -> String
 mod tests {
     use super::*;
 
-    fn pages() -> BTreeMap<u32, String> {
-        [(1, "gradients.html"), (3, "xavier.html")]
-            .into_iter()
-            .map(|(n, p)| (n, p.to_string()))
-            .collect()
+    fn pages() -> BTreeMap<String, String> {
+        [
+            ("1", "gradients.html"),
+            ("3", "xavier.html"),
+            ("A", "performance.html"),
+        ]
+        .into_iter()
+        .map(|(n, p)| (n.to_string(), p.to_string()))
+        .collect()
+    }
+
+    #[test]
+    fn appendix_tables_get_ids_and_links() {
+        let md = "Table A.1 was measured here.\n\nTable A.1: time per case.\n";
+        let out = navigable(md, None, &pages());
+        assert!(
+            out.starts_with("<a href=\"performance.html#table-a-1\">Table A.1</a> was"),
+            "{out}"
+        );
+        assert!(
+            out.contains("<span id=\"table-a-1\"></span>Table A.1: time"),
+            "{out}"
+        );
+        // A capital letter that is no appendix stays text.
+        let out = navigable("Table B.1 and Figure Z\n", None, &pages());
+        assert_eq!(out, "Table B.1 and Figure Z\n");
     }
 
     #[test]
