@@ -22,6 +22,8 @@
 //! Every expectation is a Gauss–Hermite sum
 //! ([`crate::numeric::quadrature`]); nothing here is random.
 
+use std::sync::{Arc, OnceLock};
+
 use ndarray::{Array1, Array2, Axis};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -61,8 +63,22 @@ pub struct MeanField {
     pub sigma_w2: f64,
     /// σ_b²: the biases' variance.
     pub sigma_b2: f64,
-    rule: GaussHermite,
-    rule2: GaussHermite,
+    rule: Arc<GaussHermite>,
+    rule2: Arc<GaussHermite>,
+}
+
+/// The default rules, computed once: maps are built by the thousand along a
+/// phase boundary.
+fn default_rules() -> (Arc<GaussHermite>, Arc<GaussHermite>) {
+    static RULES: OnceLock<(Arc<GaussHermite>, Arc<GaussHermite>)> = OnceLock::new();
+    RULES
+        .get_or_init(|| {
+            (
+                Arc::new(GaussHermite::new(QUADRATURE_POINTS)),
+                Arc::new(GaussHermite::new(QUADRATURE_POINTS_2D)),
+            )
+        })
+        .clone()
 }
 
 /// The fixed points, slopes and depth scales of one `(φ, σ_w², σ_b²)`.
@@ -96,16 +112,16 @@ impl MeanField {
             activation,
             sigma_w2,
             sigma_b2,
-            rule: GaussHermite::new(QUADRATURE_POINTS),
-            rule2: GaussHermite::new(QUADRATURE_POINTS_2D),
+            rule: default_rules().0,
+            rule2: default_rules().1,
         }
     }
 
     /// The same maps with `n`-point quadrature rules (in one and in two
     /// dimensions), to check the default ones' accuracy.
     pub fn with_points(mut self, n: usize) -> Self {
-        self.rule = GaussHermite::new(n);
-        self.rule2 = self.rule.clone();
+        self.rule = Arc::new(GaussHermite::new(n));
+        self.rule2 = Arc::clone(&self.rule);
         self
     }
 
@@ -180,12 +196,10 @@ impl MeanField {
         let s = q_star.sqrt();
         let phi = self.activation;
         let c = c.clamp(-1.0, 1.0);
-        (self.sigma_w2
-            * self
-                .rule2
-                .expect2(c, |a, b| phi.apply(s * a) * phi.apply(s * b))
-            + self.sigma_b2)
-            / q_star
+        let both = self
+            .rule2
+            .expect_product(c, |a| phi.apply(s * a), |b| phi.apply(s * b));
+        (self.sigma_w2 * both + self.sigma_b2) / q_star
     }
 
     /// The correlation after each of `layers` steps from `c0`: `[c0, c1, …]`.
@@ -209,32 +223,53 @@ impl MeanField {
     pub fn chi_c(&self, q_star: f64, c: f64) -> f64 {
         let s = q_star.sqrt();
         let phi = self.activation;
-        self.sigma_w2
-            * self.rule2.expect2(c.clamp(-1.0, 1.0), |a, b| {
-                phi.derivative(s * a) * phi.derivative(s * b)
-            })
+        let slope = |z: f64| phi.derivative(s * z);
+        self.sigma_w2 * self.rule2.expect_product(c.clamp(-1.0, 1.0), slope, slope)
     }
 
     /// The correlation map's stable fixed point: 1 when χ₁ ≤ 1 (every pair of
     /// inputs ends up aligned), otherwise the point below 1 it settles at,
-    /// found by bisection on `c ↦ map(c) − c` over [0, 1 − 1e-9] (for an odd
-    /// φ and σ_b² ≥ 0 the map is increasing and convex in c, with exactly one
-    /// crossing there in the chaotic phase).
+    /// found by regula falsi (the Illinois variant) on `c ↦ map(c) − c` over
+    /// [0, 1 − 1e-5], to 1e-12 (for an odd φ and σ_b² ≥ 0 the map is
+    /// increasing and convex in c, with exactly one crossing there in the
+    /// chaotic phase).
     pub fn fixed_correlation(&self, q_star: f64) -> f64 {
         if self.chi_1(q_star) <= 1.0 {
             return 1.0;
         }
         let gap = |c: f64| self.correlation_map(q_star, c) - c;
-        let (mut lo, mut hi) = (0.0, 1.0 - 1e-9);
-        if gap(lo) <= 0.0 {
+        // Just below 1 the gap, about (χ₁ − 1)(1 − c), drowns in the
+        // quadrature's error (about 1e-8): the search stops 1e-5 short of 1.
+        let (mut lo, mut hi) = (0.0, 1.0 - 1e-5);
+        let (mut g_lo, mut g_hi) = (gap(lo), gap(hi));
+        if g_lo <= 0.0 {
             return 0.0;
         }
-        for _ in 0..50 {
-            let mid = 0.5 * (lo + hi);
-            if gap(mid) > 0.0 {
-                lo = mid;
+        if g_hi >= 0.0 {
+            return hi;
+        }
+        // Which end moved last: the other one's gap is halved (Illinois).
+        let mut last = 0i8;
+        for _ in 0..100 {
+            let c = (lo * g_hi - hi * g_lo) / (g_hi - g_lo);
+            let g = gap(c);
+            if g > 0.0 {
+                lo = c;
+                g_lo = g;
+                if last == 1 {
+                    g_hi /= 2.0;
+                }
+                last = 1;
             } else {
-                hi = mid;
+                hi = c;
+                g_hi = g;
+                if last == -1 {
+                    g_lo /= 2.0;
+                }
+                last = -1;
+            }
+            if hi - lo < 1e-12 || g == 0.0 {
+                return c;
             }
         }
         0.5 * (lo + hi)
