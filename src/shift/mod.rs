@@ -20,10 +20,12 @@
 //! | [`covariate`] | p(x), with p(y \| x) fixed | β(x) = q(x)/p(x) |
 //! | [`label`] | p(y), with p(x \| y) fixed | β(y) = q(y)/p(y) |
 //! | [`concept`] | p(y \| x) itself, over time | none: detect ([`drift`]) and retrain |
+//! | [`feedback`] | what is observed, through the model's own decisions | 1 / P(observed) |
 
 pub mod concept;
 pub mod covariate;
 pub mod drift;
+pub mod feedback;
 pub mod label;
 pub mod logistic;
 
