@@ -122,16 +122,17 @@
         code.innerHTML = html;
     }
 
-    // Inline code breaks only at its spaces: a browser would also break
-    // after a hyphen, leaving "cargo run --" on one line and "example" on
-    // the next. Each space-separated word (up to 30 characters) goes in a
-    // span that does not wrap; the text stays the same.
-    document.querySelectorAll("code").forEach(function (code) {
+    // Inline code and table headings break only at their spaces: a browser
+    // would also break after a hyphen or a slash, leaving "cargo run --" on
+    // one line and "example" on the next, or "Var(∂L/" over "∂z)". Each
+    // space-separated word (up to 30 characters) goes in a span that does
+    // not wrap; the text stays the same.
+    document.querySelectorAll("code, main th").forEach(function (code) {
         if (code.closest("pre") || code.children.length > 0) {
             return;
         }
         var words = code.textContent.split(/( +)/);
-        if (words.length < 2 && !/-/.test(code.textContent)) {
+        if (words.length < 2 && !/[-\/]/.test(code.textContent)) {
             return;
         }
         code.textContent = "";
