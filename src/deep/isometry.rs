@@ -133,8 +133,7 @@ fn spectrum(depth: usize, jacobian: &Array2<f64>) -> JacobianSpectrum {
 
 /// The moments `μ_k = E[φ'(√q z)^{2k}]` of the squared slopes, k = 1, 2.
 pub fn slope_moments(activation: Activation, q: f64) -> (f64, f64) {
-    let rule =
-        crate::numeric::quadrature::GaussHermite::new(crate::deep::mean_field::QUADRATURE_POINTS);
+    let rule = crate::deep::mean_field::default_rule();
     let s = q.sqrt();
     let m1 = rule.expect(|z| activation.derivative(s * z).powi(2));
     let m2 = rule.expect(|z| activation.derivative(s * z).powi(4));

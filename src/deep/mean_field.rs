@@ -67,6 +67,11 @@ pub struct MeanField {
     rule2: Arc<GaussHermite>,
 }
 
+/// The default one-dimensional rule, shared with every [`MeanField`].
+pub(crate) fn default_rule() -> Arc<GaussHermite> {
+    default_rules().0
+}
+
 /// The default rules, computed once: maps are built by the thousand along a
 /// phase boundary.
 fn default_rules() -> (Arc<GaussHermite>, Arc<GaussHermite>) {
@@ -367,7 +372,6 @@ pub struct PairPropagation {
 /// `q0` for both and correlation `c0` (made exact: the starting vectors are
 /// orthogonalized and rescaled). Layer l computes
 /// `z⁽ˡ⁾ = W⁽ˡ⁾ φ(z⁽ˡ⁻¹⁾) + b⁽ˡ⁾`, the maps' recursion.
-#[allow(clippy::too_many_arguments)] // the maps' parameters, then the network's
 pub fn propagate_pair(
     field: &MeanField,
     width: usize,

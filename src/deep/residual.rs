@@ -71,17 +71,22 @@ pub fn stack_profile(
     let start = mean_square(&h);
     let mut second_moment = vec![1.0];
     let mut weights = Vec::with_capacity(depth);
-    let mut inputs = Vec::with_capacity(depth);
+    // φ' where each layer applied φ: at W x (plain) or at x (the branch).
+    let mut slopes = Vec::with_capacity(depth);
     for _ in 0..depth {
         let w = gaussian_matrix(width, width, rng) * (2.0 / n).sqrt();
         let next = match stack {
-            Stack::Plain => phi.apply_all(matmul(w.view(), h.view()).view()),
+            Stack::Plain => {
+                let z = matmul(w.view(), h.view());
+                slopes.push(z.mapv(|v| phi.derivative(v)));
+                phi.apply_all(z.view())
+            }
             Stack::Residual { alpha } => {
+                slopes.push(h.mapv(|v| phi.derivative(v)));
                 let branch = matmul(w.view(), phi.apply_all(h.view()).view());
                 &h + &(branch * alpha)
             }
         };
-        inputs.push(h);
         weights.push(w);
         h = next;
         second_moment.push(mean_square(&h) / start);
@@ -90,18 +95,14 @@ pub fn stack_profile(
     let mut g = gaussian_matrix(width, batch, rng);
     let end = mean_square(&g);
     let mut gradient = vec![1.0];
-    for (w, x) in weights.iter().zip(&inputs).rev() {
+    for (w, slope) in weights.iter().zip(&slopes).rev() {
         g = match stack {
-            Stack::Plain => {
-                // h = φ(W x): g_x = Wᵀ (φ'(W x) ⊙ g).
-                let z = matmul(w.view(), x.view());
-                let d = z.mapv(|v| phi.derivative(v)) * &g;
-                matmul(w.t(), d.view())
-            }
+            // h = φ(W x): g_x = Wᵀ (φ'(W x) ⊙ g).
+            Stack::Plain => matmul(w.t(), (slope * &g).view()),
+            // h = x + α W φ(x): g_x = g + α φ'(x) ⊙ (Wᵀ g).
             Stack::Residual { alpha } => {
-                // h = x + α W φ(x): g_x = g + α φ'(x) ⊙ (Wᵀ g).
                 let back = matmul(w.t(), g.view());
-                &g + &(x.mapv(|v| phi.derivative(v)) * &back * alpha)
+                &g + &(slope * &back * alpha)
             }
         };
         gradient.push(mean_square(&g) / end);
