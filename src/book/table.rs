@@ -30,6 +30,8 @@
 
 use std::fmt::Write as _;
 
+use crate::book::figure::power_of_ten;
+
 /// One cell of a [`Table`].
 #[derive(Clone, Debug, PartialEq)]
 pub enum Cell {
@@ -231,19 +233,7 @@ fn scientific(v: f64, digits: usize) -> String {
     let s = format!("{v:.decimals$e}");
     let (mantissa, exponent) = s.split_once('e').expect("Rust writes an exponent");
     let n: i32 = exponent.parse().expect("an integer exponent");
-    format!("{mantissa}×10{}", superscript(n))
-}
-
-fn superscript(n: i32) -> String {
-    const DIGITS: [char; 10] = ['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'];
-    let mut s = String::new();
-    if n < 0 {
-        s.push('⁻');
-    }
-    for d in n.unsigned_abs().to_string().bytes() {
-        s.push(DIGITS[usize::from(d - b'0')]);
-    }
-    s
+    format!("{mantissa}×{}", power_of_ten(i64::from(n)))
 }
 
 /// Reads back a number as a table writes it: `78`, `−0.004`, `1.54×10⁻⁴³`,
