@@ -139,7 +139,7 @@ fn kind_name(kind: DriftKind) -> &'static str {
     }
 }
 
-/// Figure 7.1 and Table 7.1.
+/// Figure 8.1 and Table 7.1.
 fn report_strategy_comparison(run: &mut Run, p: &ConceptShiftParams, r: &StrategyComparison) {
     let change_at = r.change_at;
     let mut panels = Vec::new();
@@ -249,7 +249,7 @@ fn report_detection_delays(run: &mut Run, p: &ConceptShiftParams, r: &DetectionD
     run.text("delays.md", &table);
 }
 
-/// Figure 7.2 and Table 7.3: delay against false alarms, every setting.
+/// Figure 8.2 and Table 8.3: delay against false alarms, every setting.
 fn report_operating_points(run: &mut Run, r: &OperatingPoints) {
     let mut chart = LineChart::new(format!(
         "Detectors at matched false-alarm rates ({} streams each)",

@@ -133,7 +133,7 @@ fn main() {
     run.finish();
 }
 
-/// Figures 5.1–5.3 and Table 5.2.
+/// Figures 6.1–6.3 and Table 5.2.
 fn report_shimodaira_regression(run: &mut Run, p: &RegressionParams, r: &ShimodairaRegression) {
     // Figure: the data, the two input densities and the fits of one trial.
     let first = &r.first_draw;
@@ -333,7 +333,7 @@ fn report_detection_power(run: &mut Run, p: &DetectorParams, r: &DetectionPower)
     ));
 }
 
-/// Table 5.3 and Figure 5.5.
+/// Table 6.3 and Figure 5.5.
 fn report_digits_shift(run: &mut Run, p: &DigitsShiftParams, r: &DigitsShift) {
     let mut table = String::from(
         "| training weights | target accuracy (mean) | range over splits |\n|---|---:|---:|\n",

@@ -128,7 +128,7 @@ fn report_split(run: &Run, r: &[SplitResults]) {
     ));
 }
 
-/// Figure 6.1 (the first split) and d2l's sums.
+/// Figure 7.1 (the first split) and d2l's sums.
 fn report_two_shifts(run: &mut Run, params: &LabelShiftParams, r: &[SplitResults]) {
     let classes = |w: &[f64]| {
         w.iter()

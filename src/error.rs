@@ -65,6 +65,10 @@ pub enum Error {
         /// What the operating system said.
         message: String,
     },
+    /// A mean-field map has no fixed point, or the order-to-chaos boundary
+    /// is not where it is looked for.
+    #[error("{0}")]
+    NoFixedPoint(String),
     /// plotters failed to draw (the presentation layer only).
     #[error("plotting failed: {0}")]
     Plot(String),

@@ -133,11 +133,22 @@ fn bad_values_exit_2_name_the_flag_and_touch_nothing() {
         (&["--adwin-delta", "0"], "--adwin-delta"),
         (&["--ph-lambda", "-5"], "--ph-lambda"),
     ];
+    let order_chaos: Cases = &[
+        (&["--sigma-b2", "-0.1"], "--sigma-b2"),
+        (&["--chaotic", "inf"], "--chaotic"),
+        (&["--width", "1"], "--width"),
+        (&["--jacobian-depth", "0"], "--jacobian-depth"),
+        (&["--epochs", "1000"], "--epochs"),
+        (&["--lr", "0"], "--lr"),
+        (&["--train-seeds", "many"], "--train-seeds"),
+        (&["--grid", "huge"], "--grid"),
+    ];
     let all_cases = [
         ("gradients", gradients),
         ("symmetry", symmetry),
         ("xavier", xavier),
         ("he", he),
+        ("order_chaos", order_chaos),
         ("covariate_shift", covariate_shift),
         ("label_shift", label_shift),
         ("concept_shift", concept_shift),

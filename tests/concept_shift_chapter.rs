@@ -187,7 +187,7 @@ fn example_results_match_the_chapter_and_the_claims() {
         "the error rates",
     );
 
-    // Delays and false alarms (Table 7.2).
+    // Delays and false alarms (Table 8.2).
     for x in &d.detectors {
         // Each detector fires within 250 samples of a sudden change in 90%
         // of the streams, misses at most 1 of 100, and raises fewer than 1
@@ -319,7 +319,7 @@ fn every_detector_rarely_fires_on_a_stationary_stream() {
     }
 }
 
-/// A block longer than the stream leaves Figure 7.1 without accuracy
+/// A block longer than the stream leaves Figure 8.1 without accuracy
 /// curves; each panel says why instead of showing empty axes.
 #[test]
 fn empty_accuracy_panels_say_why() {
@@ -349,7 +349,7 @@ fn fastest_within(
         .min_by(|a, b| a.0.total_cmp(&b.0))
 }
 
-/// Figure 7.2 and Table 7.3: at matched false-alarm rates Page–Hinkley and
+/// Figure 8.2 and Table 8.3: at matched false-alarm rates Page–Hinkley and
 /// ADWIN beat DDM, and ADWIN beats Page–Hinkley at zero false alarms; at
 /// the book's seed (the numbers in the prose) and at seeds 1, 2 and 3.
 #[test]
@@ -413,7 +413,7 @@ fn detectors_compared_at_matched_false_alarm_rates() {
             for (needle, what) in said {
                 mentions(&text, &needle, what);
             }
-            // Figure 7.2's alt text: DDM's two most sensitive settings, and
+            // Figure 8.2's alt text: DDM's two most sensitive settings, and
             // Page–Hinkley's ends (to the nearest 10 samples).
             let point = |name: &str, setting: f64| {
                 let p = r
@@ -425,7 +425,7 @@ fn detectors_compared_at_matched_false_alarm_rates() {
             };
             let (fa, delay) = point("DDM", 2.5);
             let needle = format!("about {fa:.2} for a delay of {delay:.0}");
-            mentions(&text, &needle, "Figure 7.2's alt text, DDM");
+            mentions(&text, &needle, "Figure 8.2's alt text, DDM");
             let tens = |d: f64| 10.0 * (d / 10.0).round();
             let (_, slow) = point("Page–Hinkley", 150.0);
             let (fa, fast) = point("Page–Hinkley", 10.0);
@@ -434,13 +434,13 @@ fn detectors_compared_at_matched_false_alarm_rates() {
                 tens(slow),
                 tens(fast)
             );
-            mentions(&text, &needle, "Figure 7.2's alt text, Page–Hinkley");
+            mentions(&text, &needle, "Figure 8.2's alt text, Page–Hinkley");
         }
     }
 }
 
 /// Each experiment draws from its own random stream: `--trials`, which
-/// only the detector experiments use, leaves Figure 7.1 and Table 7.1
+/// only the detector experiments use, leaves Figure 8.1 and Table 8.1
 /// byte for byte as they were.
 #[test]
 fn the_detectors_trials_leave_the_strategy_comparison_untouched() {

@@ -225,7 +225,7 @@ fn domain_classifier_auc_is_one_half_without_shift() {
 
 #[test]
 fn with_fewer_training_points_the_best_lambda_moves_left() {
-    // The chapter's hint for Figure 5.2: `--n-train 20`. The regression runs
+    // The chapter's hint for Figure 6.2: `--n-train 20`. The regression runs
     // first on the random stream, so fewer detector runs and digit splits do
     // not change its numbers.
     let out = temp_dir("covariate-n-train-20");

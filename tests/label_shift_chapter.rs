@@ -108,7 +108,7 @@ fn example_results_match_the_chapter_and_the_claims() {
         ),
         "the Dirichlet errors",
     );
-    // Figure 6.1's alt text (the first split): the spike at class 5, and the
+    // Figure 7.1's alt text (the first split): the spike at class 5, and the
     // Dirichlet draw's range.
     assert!((first.tweaked_true_weight - 4.8).abs() < 0.05);
     let dw = &first.dirichlet.true_weights;
@@ -217,7 +217,7 @@ fn example_results_match_the_chapter_and_the_claims() {
         ),
         "the exact floors",
     );
-    // Table 6.1: on every split, each of the two finite sets raises BBSE's
+    // Table 7.1: on every split, each of the two finite sets raises BBSE's
     // floor when it shrinks; the small pool raises EM's floor; calibrated
     // posteriors lower it, below BBSE's.
     for x in &r {
@@ -262,7 +262,7 @@ fn example_results_match_the_chapter_and_the_claims() {
             "the mean over 20 random re-splits of the {others} digits a classifier never trained on into {} held-out digits and a pool of {}, with all or {} of each",
             s0.held_out_size, s0.pool_size, r[0].floors.small_rows
         ),
-        "Table 6.1's caption",
+        "Table 7.1's caption",
     );
     mentions(
         &t,
@@ -286,7 +286,7 @@ fn example_results_match_the_chapter_and_the_claims() {
         "EM's floors",
     );
 
-    // Table 6.2, split by split.
+    // Table 7.2, split by split.
     let rows = |i: usize| r.iter().map(move |x| &x.accuracy.rows[i]);
     let count = |i: usize, holds: fn(&stable_learning::shift::label::AccuracyRow) -> bool| {
         rows(i).filter(|a| holds(a)).count()
@@ -370,7 +370,7 @@ fn example_results_match_the_chapter_and_the_claims() {
             "with a median τ of {:.2}",
             over(&|x| x.floors.resplit_mean_tau).median
         ),
-        "Table 6.1's τ",
+        "Table 7.1's τ",
     );
 
     // Breaking the assumption: on every split the error grows several-fold
@@ -409,7 +409,7 @@ fn example_results_match_the_chapter_and_the_claims() {
     mentions(
         &t,
         &format!(
-            "as for Table 6.1, it is a median {:.3}",
+            "as for Table 7.1, it is a median {:.3}",
             over(&|x| x.broken.bbse_limit).median
         ),
         "the limit",
@@ -422,7 +422,7 @@ fn example_results_match_the_chapter_and_the_claims() {
         ),
         "EM with noise",
     );
-    // Figure 6.3's alt text: flat to k = 0.3, then growing, to about 2.0
+    // Figure 7.3's alt text: flat to k = 0.3, then growing, to about 2.0
     // and 1.3.
     let mid = curve_median(&r, 4, true);
     assert!((mid - b0.median).abs() < 0.2, "{mid}");
@@ -464,7 +464,7 @@ fn one_experiments_flags_leave_the_others_untouched() {
 /// A `--small-source` in its range can still leave too few rows for an
 /// invertible Ĉ (at seed 42, the first 20 held-out rows give a singular
 /// one). That is a result, not an error: the run finishes, writes every
-/// file, and says in the text and in Figure 6.2 that BBSE had no estimate.
+/// file, and says in the text and in Figure 7.2 that BBSE had no estimate.
 #[test]
 fn a_singular_small_source_is_reported_as_a_result() {
     let out = temp_dir("label-small-source");
@@ -484,7 +484,7 @@ fn a_singular_small_source_is_reported_as_a_result() {
     let figure = std::fs::read_to_string(dir.join("error_vs_m.svg")).unwrap();
     assert!(
         figure.contains("Ĉ from 20 held-out rows is singular on 5 of 5 splits"),
-        "no note in Figure 6.2"
+        "no note in Figure 7.2"
     );
 }
 

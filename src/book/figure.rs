@@ -177,6 +177,12 @@ pub enum Marker {
     Dots,
     /// A line with a dot at every point.
     LineDots,
+    /// Large filled discs only (for a few marked points, such as the cells
+    /// of a grid that pass a test).
+    Discs,
+    /// Large hollow rings only (the cells that fail it: told apart from
+    /// [`Marker::Discs`] by shape as well as colour).
+    Rings,
 }
 
 /// A statistic of training runs (one history per seed), epoch by epoch, as
@@ -631,11 +637,23 @@ fn draw_panel<'a>(
                 chart.draw_series(LineSeries::new(points.iter().copied(), line))?;
                 chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))?
             }
+            Marker::Discs => {
+                chart.draw_series(points.iter().map(|&p| Circle::new(p, 5, color.filled())))?
+            }
+            Marker::Rings => chart.draw_series(
+                points
+                    .iter()
+                    .map(|&p| Circle::new(p, 5, color.stroke_width(2))),
+            )?,
         };
         if !s.label.is_empty() {
             has_legend = true;
             let anno = anno.label(&s.label);
-            if s.marker == Marker::Dashed {
+            if s.marker == Marker::Discs {
+                anno.legend(move |(x, y)| Circle::new((x + 9, y), 5, color.filled()));
+            } else if s.marker == Marker::Rings {
+                anno.legend(move |(x, y)| Circle::new((x + 9, y), 5, color.stroke_width(2)));
+            } else if s.marker == Marker::Dashed {
                 anno.legend(move |(x, y)| {
                     EmptyElement::at((x, y))
                         + PathElement::new(vec![(0, 0), (7, 0)], color.stroke_width(2))

@@ -75,6 +75,7 @@ pub struct JacobianSpectrum {
     pub singular_values: Vec<f64>,
 }
 
+// ANCHOR: jacobian_spectra
 /// One network's Jacobian spectra at several depths: `width` units per
 /// layer, weights of kind `weights` with variance `σ_w²/width`, biases
 /// `N(0, σ_b²)`, and an input of length `q0` per unit (the mean-field fixed
@@ -115,6 +116,7 @@ pub fn jacobian_spectra(
     }
     out
 }
+// ANCHOR_END: jacobian_spectra
 
 fn spectrum(depth: usize, jacobian: &Array2<f64>) -> JacobianSpectrum {
     let n = jacobian.nrows() as f64;

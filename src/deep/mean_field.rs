@@ -38,7 +38,7 @@ use crate::numeric::linalg::gaussian_matrix;
 use crate::numeric::math;
 use crate::numeric::quadrature::GaussHermite;
 use crate::numeric::random::{repeat_counted, stream};
-use crate::numeric::stats::Spread;
+use crate::numeric::stats::{Spread, nonfinite};
 use crate::{Error, Progress, Range};
 
 /// Points of the one-dimensional quadrature rule. Gauss–Hermite converges
@@ -103,9 +103,11 @@ pub struct DepthScales {
     /// χ_c = σ_w² E[φ'(u₁)φ'(u₂)] at c*: the correlation map's slope at c*.
     pub chi_c: f64,
     /// ξ_q = −1/ln(slope of the length map at q*): layers for q to settle.
+    #[serde(with = "nonfinite")]
     pub xi_q: f64,
     /// ξ_c = −1/ln χ_c: layers for the correlation to settle (infinite at
     /// χ₁ = 1).
+    #[serde(with = "nonfinite")]
     pub xi_c: f64,
 }
 
@@ -130,12 +132,14 @@ impl MeanField {
         self
     }
 
+    // ANCHOR: length_map
     /// One step of the length map: `σ_w² E[φ(√q z)²] + σ_b²`.
     pub fn length_map(&self, q: f64) -> f64 {
         let s = q.max(0.0).sqrt();
         let phi = self.activation;
         self.sigma_w2 * self.rule.expect(|z| phi.apply(s * z).powi(2)) + self.sigma_b2
     }
+    // ANCHOR_END: length_map
 
     /// The length map's slope at `q`: `σ_w² E[φ'(u)² + φ(u)φ''(u)]`,
     /// `u = √q z` (Stein's lemma applied to its derivative).
@@ -195,6 +199,7 @@ impl MeanField {
         None
     }
 
+    // ANCHOR: correlation_map
     /// One step of the correlation map at length `q_star`:
     /// `(σ_w² E[φ(u₁)φ(u₂)] + σ_b²) / q*`.
     pub fn correlation_map(&self, q_star: f64, c: f64) -> f64 {
@@ -206,6 +211,7 @@ impl MeanField {
             .expect_product(c, |a| phi.apply(s * a), |b| phi.apply(s * b));
         (self.sigma_w2 * both + self.sigma_b2) / q_star
     }
+    // ANCHOR_END: correlation_map
 
     /// The correlation after each of `layers` steps from `c0`: `[c0, c1, …]`.
     pub fn correlation_trajectory(&self, q_star: f64, c0: f64, layers: usize) -> Vec<f64> {
@@ -217,12 +223,14 @@ impl MeanField {
         c
     }
 
+    // ANCHOR: chi_1
     /// χ₁ = σ_w² E[φ'(√q* z)²].
     pub fn chi_1(&self, q_star: f64) -> f64 {
         let s = q_star.sqrt();
         let phi = self.activation;
         self.sigma_w2 * self.rule.expect(|z| phi.derivative(s * z).powi(2))
     }
+    // ANCHOR_END: chi_1
 
     /// The correlation map's slope at `c`: σ_w² E[φ'(u₁)φ'(u₂)].
     pub fn chi_c(&self, q_star: f64, c: f64) -> f64 {
@@ -524,11 +532,13 @@ pub struct TrainabilityCell {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Trainability {
     /// ξ_c of each σ_w² (infinite at the edge of chaos).
+    #[serde(with = "nonfinite::vec")]
     pub xi_c: Vec<f64>,
     /// Every cell, row by row (depth-major, in the order of the params).
     pub cells: Vec<TrainabilityCell>,
 }
 
+// ANCHOR: trainability
 /// Trains tanh networks of every depth × σ_w² of the grid on the digits by
 /// SGD (softmax cross-entropy), `seeds` per cell, in parallel: job `j`
 /// (cell-major, then seed) draws its split, network and minibatches from
@@ -583,6 +593,7 @@ pub fn trainability(
         .collect();
     Ok(Trainability { xi_c, cells })
 }
+// ANCHOR_END: trainability
 
 #[cfg(test)]
 mod tests {

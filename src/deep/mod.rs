@@ -5,6 +5,7 @@ pub mod gradients;
 pub mod he;
 pub mod isometry;
 pub mod mean_field;
+pub mod order_chaos;
 pub mod propagation;
 pub mod residual;
 pub mod symmetry;

@@ -55,6 +55,7 @@ pub struct StackProfile {
     pub gradient: Vec<f64>,
 }
 
+// ANCHOR: stack_profile
 /// Pushes a batch of `batch` Gaussian inputs through `depth` layers of
 /// `width` units joined as `stack`, then a random output gradient back.
 pub fn stack_profile(
@@ -114,6 +115,7 @@ pub fn stack_profile(
         gradient,
     }
 }
+// ANCHOR_END: stack_profile
 
 #[cfg(test)]
 mod tests {

@@ -805,7 +805,7 @@ pub fn log_log_slope(points: &[(f64, f64)]) -> f64 {
     cov / var
 }
 
-/// One panel of Figure 6.1 ([`two_shifts`]): a target shift, its true class
+/// One panel of Figure 7.1 ([`two_shifts`]): a target shift, its true class
 /// weights, and the weights BBSE's and EM's estimates imply.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ShiftWeights {
@@ -841,7 +841,7 @@ pub struct TwoShifts {
 }
 
 // ANCHOR: two_shifts
-/// Figure 6.1: one target sample of `m` pool digits for a tweak-one shift and
+/// Figure 7.1: one target sample of `m` pool digits for a tweak-one shift and
 /// one for a Dirichlet shift (its priors drawn first), and the weights BBSE
 /// and EM estimate from each; also the sums of the solutions of Ĉ x = μ̂ with
 /// the joint and the conditional Ĉ (d2l's equation).
@@ -933,7 +933,7 @@ pub fn target_sizes(max_m: usize) -> Vec<usize> {
 }
 
 // ANCHOR: error_vs_m
-/// Figure 6.2: the weight error against the number m of target samples for
+/// Figure 7.2: the weight error against the number m of target samples for
 /// the tweak-one shift. Four curves: BBSE when Ĉ is exactly the confusion
 /// matrix of the distribution the target is drawn from (targets drawn from
 /// the held-out set itself: the limit of plentiful source data); BBSE and EM
@@ -1031,7 +1031,7 @@ pub fn corrected_accuracy(
 }
 // ANCHOR_END: correct
 
-/// One row of Table 6.2 ([`correction_accuracy`]): mean target accuracy
+/// One row of Table 7.2 ([`correction_accuracy`]): mean target accuracy
 /// under one kind of shift.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AccuracyRow {
@@ -1064,7 +1064,7 @@ pub struct CorrectionAccuracy {
 }
 
 // ANCHOR: correction_accuracy
-/// Table 6.2: for five target shifts, `trials` target samples of `m` pool
+/// Table 7.2: for five target shifts, `trials` target samples of `m` pool
 /// digits each (for a Dirichlet shift, new priors for every sample), and the
 /// mean accuracy of the classifier on them before and after correcting its
 /// posteriors ([`corrected_accuracy`]) with the true and the estimated priors.
@@ -1147,7 +1147,7 @@ pub struct BrokenAssumption {
 }
 
 // ANCHOR: broken
-/// Figure 6.3: the target's classes follow the tweak-one priors, and its
+/// Figure 7.3: the target's classes follow the tweak-one priors, and its
 /// images come from another scanner, one that adds Gaussian noise of
 /// standard deviation k to every pixel (pixels run from 0 to 1). Now
 /// p(x | y) differs between source and target: the classifier errs
@@ -1220,7 +1220,7 @@ pub fn broken_assumption(
 }
 // ANCHOR_END: broken
 
-/// One setting of Table 6.1 ([`floors`]): its mean floors over the re-splits.
+/// One setting of Table 7.1 ([`floors`]): its mean floors over the re-splits.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FloorSetting {
     /// Held-out digits behind Ĉ and p̂.
@@ -1261,13 +1261,13 @@ pub struct Floors {
     pub resplits: usize,
     /// The mean fitted τ over the re-splits.
     pub resplit_mean_tau: f64,
-    /// Table 6.1's rows: all rows; Ĉ from `small_rows` held-out rows;
+    /// Table 7.1's rows: all rows; Ĉ from `small_rows` held-out rows;
     /// targets from `small_rows` pool rows; EM's posteriors tempered.
     pub resplit: Vec<FloorSetting>,
 }
 
 // ANCHOR: floors
-/// Table 6.1, and the floors of Figure 6.2, exactly: as m → ∞ a target
+/// Table 7.1, and the floors of Figure 7.2, exactly: as m → ∞ a target
 /// sample holds row i of class j a fraction q_j / n_j of the time
 /// ([`expected_counts`]), and BBSE and EM fed those fractions give the errors
 /// the curves level off at. First on the chapter's split, then on `trials`
