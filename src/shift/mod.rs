@@ -21,7 +21,9 @@
 //! | [`label`] | p(y), with p(x \| y) fixed | β(y) = q(y)/p(y) |
 //! | [`concept`] | p(y \| x) itself, over time | none: detect ([`drift`]) and retrain |
 //! | [`feedback`] | what is observed, through the model's own decisions | 1 / P(observed) |
+//! | [`bandit`] | which outcome is observed: only that of the arm chosen | none: keep exploring |
 
+pub mod bandit;
 pub mod concept;
 pub mod covariate;
 pub mod drift;
