@@ -22,6 +22,7 @@
 //! | [`concept`] | p(y \| x) itself, over time | none: detect ([`drift`]) and retrain |
 //! | [`feedback`] | what is observed, through the model's own decisions | 1 / P(observed) |
 //! | [`bandit`] | which outcome is observed: only that of the arm chosen | none: keep exploring |
+//! | [`selective`] | whose outcome is observed: only those the model accepts | explore, and 1 / P(accepted) |
 
 pub mod bandit;
 pub mod concept;
@@ -30,6 +31,7 @@ pub mod drift;
 pub mod feedback;
 pub mod label;
 pub mod logistic;
+pub mod selective;
 
 /// The weighted empirical risk (1/n) Σᵢ βᵢ ℓᵢ of
 /// per-sample losses `losses` with importance weights `weights`.
