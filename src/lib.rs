@@ -9,7 +9,7 @@
 //! | [`numeric`] | [`kernels`](numeric::kernels), [`linalg`](numeric::linalg), [`solve`](numeric::solve), [`stats`](numeric::stats), [`alloc`](numeric::alloc) | the fast matrix product and tanh; orthogonal matrices, eigen- and singular values; a linear solver; mean, variance, quantiles, histograms; the allocator that reuses large matrices |
 //! | [`nn`] | [`activation`](nn::activation), [`init`](nn::init), [`loss`](nn::loss), [`mlp`](nn::mlp), [`optim`](nn::optim), [`train`](nn::train), [`data`](nn::data) | the network core: φ and φ′, initializers, losses, an MLP that keeps every layer's values and gradients, SGD with clipping, training, the digits |
 //! | [`deep`] | [`gradients`](deep::gradients), [`symmetry`](deep::symmetry), [`propagation`](deep::propagation), [`xavier`](deep::xavier), [`he`](deep::he), [`mean_field`](deep::mean_field), [`isometry`](deep::isometry), [`residual`](deep::residual), [`order_chaos`](deep::order_chaos) | Part I, *Training deep networks* (chapters 1–5) |
-//! | [`shift`] | [`logistic`](shift::logistic), [`covariate`](shift::covariate), [`label`](shift::label), [`drift`](shift::drift), [`concept`](shift::concept) | Part II, *Why trained models fail in the world* (chapters 6–8) |
+//! | [`shift`] | [`logistic`](shift::logistic), [`covariate`](shift::covariate), [`label`](shift::label), [`drift`](shift::drift), [`concept`](shift::concept), [`feedback`](shift::feedback), [`bandit`](shift::bandit), [`selective`](shift::selective) | Part II, *Why trained models fail in the world* (chapters 6–9) |
 //! | `book` | `figure`, `output`, `runner` | presentation: SVG figures, the examples' command line, atomic file writes (the `book` feature) |
 //!
 //! [`Error`] is the one error type of every layer, and [`Range`] the one way
