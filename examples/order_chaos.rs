@@ -103,29 +103,27 @@ fn main() {
     };
     let seed = args.common.seed;
 
+    // Every experiment runs before any figure is written: one that fails
+    // leaves no files.
     let maps = run.check(maps_against_networks(&params, seed));
-    report_maps(&mut run, &maps);
-    run.record("maps_against_networks", &maps);
-
     let phase = run.check(phase_diagram(&params));
-    report_phase(&mut run, &params, &phase);
-    run.record("phase_diagram", &phase);
-
     let grid = trainability_grid(&args, phase.critical);
     let progress = &mut run.progress_fn("training the trainability grid");
     let trained = run.check(trainability(&grid, seed, progress));
-    report_trainability(&mut run, &grid, &trained, &phase.scales);
-    run.record("trainability", &trained);
-
     let progress = &mut run.progress_fn("Jacobian spectra");
     let spectra = run.check(isometry(&params, seed, progress));
-    report_isometry(&mut run, &spectra);
-    run.record("isometry", &spectra);
-
     let stacks = run.check(residual_stacks(&params, seed));
-    report_residual(&mut run, &stacks);
-    run.record("residual_stacks", &stacks);
 
+    report_maps(&mut run, &maps);
+    report_phase(&mut run, &params, &phase);
+    report_trainability(&mut run, &grid, &trained, &phase.scales);
+    report_isometry(&mut run, &spectra);
+    report_residual(&mut run, &stacks);
+    run.record("maps_against_networks", &maps);
+    run.record("phase_diagram", &phase);
+    run.record("trainability", &trained);
+    run.record("isometry", &spectra);
+    run.record("residual_stacks", &stacks);
     run.finish();
 }
 
