@@ -68,6 +68,8 @@ pub mod chapters {
     pub struct LabelShift;
     #[doc = include_str!("../chapters/concept_shift.md")]
     pub struct ConceptShift;
+    #[doc = include_str!("../chapters/feedback.md")]
+    pub struct Feedback;
     #[doc = include_str!("../chapters/performance.md")]
     pub struct Performance;
 }

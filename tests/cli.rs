@@ -143,6 +143,17 @@ fn bad_values_exit_2_name_the_flag_and_touch_nothing() {
         (&["--train-seeds", "many"], "--train-seeds"),
         (&["--grid", "huge"], "--grid"),
     ];
+    let feedback: Cases = &[
+        (&["--arms", "0.5"], "--arms"),
+        (&["--arms", "0.5,1.5"], "--arms"),
+        (&["--steps", "5"], "--steps"),
+        (&["--epsilon", "-0.1"], "--epsilon"),
+        (&["--rates-a", "0"], "--rates-a"),
+        (&["--days", "1"], "--days"),
+        (&["--loss", "0"], "--loss"),
+        (&["--explore", "0"], "--explore"),
+        (&["--applicants", "10"], "--applicants"),
+    ];
     let all_cases = [
         ("gradients", gradients),
         ("symmetry", symmetry),
@@ -152,6 +163,7 @@ fn bad_values_exit_2_name_the_flag_and_touch_nothing() {
         ("covariate_shift", covariate_shift),
         ("label_shift", label_shift),
         ("concept_shift", concept_shift),
+        ("feedback", feedback),
     ];
     for name in examples() {
         assert!(

@@ -477,6 +477,45 @@ pub fn number_in(
     }
 }
 
+/// A comma-separated list of numbers given to one flag (`--arms 0.1,0.5`),
+/// parsed by [`numbers_in`].
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct Numbers(pub Vec<f64>);
+
+/// A clap value parser for a comma-separated list of `count` numbers (a
+/// [`Range::whole`]), each a finite number in `range`: one flag, one value,
+/// so a bad list is reported against its flag like any other bad value.
+///
+/// ```
+/// use stable_learning::Range;
+/// let p = stable_learning::book::runner::numbers_in(Range::closed(0.0, 1.0), Range::whole(2, 3));
+/// assert_eq!(p("0.1, 0.5").unwrap().0, vec![0.1, 0.5]);
+/// assert!(p("0.5").unwrap_err().contains("2..=3"));
+/// assert!(p("0.5,2").unwrap_err().contains("[0, 1]"));
+/// assert!(p("0.5,,0.7").is_err());
+/// ```
+pub fn numbers_in(
+    range: Range,
+    count: Range,
+) -> impl Fn(&str) -> Result<Numbers, String> + Clone + Send + Sync + 'static {
+    let one = number_in(range);
+    move |s| {
+        let values = s
+            .split(',')
+            .map(|v| one(v).map_err(|e| format!("{:?} {e}", v.trim())))
+            .collect::<Result<Vec<f64>, String>>()?;
+        if count.contains(values.len() as f64) {
+            Ok(Numbers(values))
+        } else {
+            Err(format!(
+                "has {} number(s); how many must be {count}",
+                values.len()
+            ))
+        }
+    }
+}
+
 /// [`whole_in`] for `lo..=hi` ([`Range::whole`]).
 pub fn int_in(
     lo: usize,

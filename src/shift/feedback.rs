@@ -21,6 +21,10 @@
 use rand::{Rng, RngExt};
 use serde::{Deserialize, Serialize};
 
+use crate::numeric::random::{repeat, stream};
+use crate::numeric::stats::Spread;
+use crate::{Error, Range};
+
 /// How discovered incidents update the urn.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Update {
@@ -30,6 +34,7 @@ pub enum Update {
     InverseProbability,
 }
 
+// ANCHOR: patrol_urn
 /// Runs the patrol urn for `days` days from `start` balls for A and B, with
 /// true rates `rates`; returns A's share of the patrols' probability at the
 /// start and after every day (`days + 1` values).
@@ -65,6 +70,164 @@ pub fn patrol_urn(
     }
     share
 }
+// ANCHOR_END: patrol_urn
+
+/// The patrol-urn study's parameters; `Default` gives the book's.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UrnParams {
+    /// Region B's true incident rate (per patrol-day).
+    pub rate_b: f64,
+    /// Region A's true rates, one case each.
+    pub rates_a: Vec<f64>,
+    /// Days each city runs.
+    pub days: usize,
+    /// Cities (independent runs) per case and update rule.
+    pub cities: usize,
+    /// Days at which the shares are kept (evenly spaced, plus day 0).
+    pub points: usize,
+}
+
+impl UrnParams {
+    /// Allowed rates.
+    pub const RATE: Range = Range::closed(0.01, 1.0);
+    /// Allowed numbers of rates of A.
+    pub const CASES: Range = Range::whole(1, 20);
+    /// Allowed numbers of days.
+    pub const DAYS: Range = Range::whole(10, 10_000_000);
+    /// Allowed numbers of cities.
+    pub const CITIES: Range = Range::whole(1, 1000);
+    /// Allowed numbers of kept days.
+    pub const POINTS: Range = Range::whole(1, 10_000);
+
+    /// Checks every parameter against its range.
+    pub fn check(&self) -> Result<(), Error> {
+        Self::RATE.check("rate_b", self.rate_b)?;
+        Self::CASES.check_whole("rates_a (how many)", self.rates_a.len())?;
+        for &r in &self.rates_a {
+            Self::RATE.check("rates_a", r)?;
+        }
+        Self::DAYS.check_whole("days", self.days)?;
+        Self::CITIES.check_whole("cities", self.cities)?;
+        Self::POINTS.check_whole("points", self.points)?;
+        Ok(())
+    }
+
+    /// The kept days: 0 and `points` evenly spaced days up to `days`.
+    pub fn kept_days(&self) -> Vec<usize> {
+        let mut kept: Vec<usize> = (0..=self.points)
+            .map(|i| i * self.days / self.points)
+            .collect();
+        kept.dedup();
+        kept
+    }
+}
+
+impl Default for UrnParams {
+    fn default() -> Self {
+        UrnParams {
+            rate_b: 0.2,
+            rates_a: vec![0.2, 0.22, 0.25, 0.3, 0.4],
+            days: 100_000,
+            cities: 30,
+            points: 100,
+        }
+    }
+}
+
+/// One pair of true rates, run by both update rules in every city.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UrnCase {
+    /// Region A's true rate.
+    pub rate_a: f64,
+    /// The share of patrols A deserves: `λ_A / (λ_A + λ_B)`.
+    pub fair_share: f64,
+    /// A's share at each kept day, one vector per city: discovered
+    /// incidents.
+    pub discovered: Vec<Vec<f64>>,
+    /// The same with inverse-probability weights.
+    pub weighted: Vec<Vec<f64>>,
+    /// A's final share over the cities, discovered incidents.
+    pub final_discovered: Spread,
+    /// A's final share over the cities, weighted.
+    pub final_weighted: Spread,
+    /// `|final share − fair share|` over the cities, discovered incidents.
+    pub error_discovered: Spread,
+    /// The same, weighted.
+    pub error_weighted: Spread,
+}
+
+/// The patrol urn for every pair of rates, in many cities.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UrnStudy {
+    /// Region B's true rate.
+    pub rate_b: f64,
+    /// The days at which the shares were kept.
+    pub days: Vec<usize>,
+    /// One case per rate of A.
+    pub cases: Vec<UrnCase>,
+}
+
+// ANCHOR: urn_study
+/// Runs the patrol urn from one ball each for every rate of A, in
+/// `cities` cities, with each update rule: city c of case k with update u
+/// (0 discovered, 1 weighted) draws from
+/// `stream(seed, "patrol_urn", 2·(k·cities + c) + u)`, all in parallel.
+pub fn urn_study(params: &UrnParams, seed: u64) -> Result<UrnStudy, Error> {
+    params.check()?;
+    let kept = params.kept_days();
+    let (cities, cases) = (params.cities, params.rates_a.len());
+    let runs = repeat(2 * cities * cases, |j| {
+        let rate_a = params.rates_a[j / (2 * cities)];
+        let update = if j % 2 == 0 {
+            Update::Discovered
+        } else {
+            Update::InverseProbability
+        };
+        let rng = &mut stream(seed, "patrol_urn", j as u64);
+        let share = patrol_urn(
+            [rate_a, params.rate_b],
+            [1.0, 1.0],
+            params.days,
+            update,
+            rng,
+        );
+        kept.iter().map(|&d| share[d]).collect::<Vec<f64>>()
+    });
+    let cases = params
+        .rates_a
+        .iter()
+        .enumerate()
+        .map(|(k, &rate_a)| {
+            let mine = &runs[2 * cities * k..2 * cities * (k + 1)];
+            let discovered: Vec<Vec<f64>> = mine.iter().step_by(2).cloned().collect();
+            let weighted: Vec<Vec<f64>> = mine.iter().skip(1).step_by(2).cloned().collect();
+            let fair_share = rate_a / (rate_a + params.rate_b);
+            let last = |runs: &[Vec<f64>]| -> Vec<f64> {
+                runs.iter()
+                    .map(|r| *r.last().expect("day 0 at least"))
+                    .collect()
+            };
+            let error =
+                |v: Vec<f64>| Spread::of(v.iter().map(|x| (x - fair_share).abs()).collect());
+            UrnCase {
+                rate_a,
+                fair_share,
+                final_discovered: Spread::of(last(&discovered)),
+                final_weighted: Spread::of(last(&weighted)),
+                error_discovered: error(last(&discovered)),
+                error_weighted: error(last(&weighted)),
+                discovered,
+                weighted,
+            }
+        })
+        .collect();
+    Ok(UrnStudy {
+        rate_b: params.rate_b,
+        days: kept,
+        cases,
+    })
+}
+// ANCHOR_END: urn_study
 
 #[cfg(test)]
 mod tests {
