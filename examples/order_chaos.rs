@@ -17,7 +17,6 @@ use stable_learning::deep::order_chaos::{
     Isometry, MapsCheck, OrderChaosParams, PhaseDiagram, ResidualStacks, isometry,
     maps_against_networks, phase_diagram, residual_stacks,
 };
-use stable_learning::deep::residual::Stack;
 use stable_learning::numeric::stats::Spread;
 
 /// Order, chaos and dynamical isometry: the mean-field maps of wide tanh
@@ -30,14 +29,14 @@ struct Args {
     #[command(flatten)]
     #[serde(flatten)]
     common: Common,
-    /// The biases' variance σ_b² for the maps, depth scales and training (0..=20)
-    #[arg(long, default_value_t = 0.05, value_parser = number_in(OrderChaosParams::VARIANCE))]
+    /// The biases' variance σ_b² for the maps, depth scales and training (0..=1)
+    #[arg(long, default_value_t = 0.05, value_parser = number_in(OrderChaosParams::SIGMA_B2))]
     sigma_b2: f64,
-    /// σ_w² of the ordered network checked against the maps (0..=20)
-    #[arg(long, default_value_t = 1.2, value_parser = number_in(OrderChaosParams::VARIANCE))]
+    /// σ_w² of the ordered network checked against the maps (0..=5)
+    #[arg(long, default_value_t = 1.2, value_parser = number_in(OrderChaosParams::SIGMA_W2))]
     ordered: f64,
-    /// σ_w² of the chaotic network checked against the maps (0..=20)
-    #[arg(long, default_value_t = 4.0, value_parser = number_in(OrderChaosParams::VARIANCE))]
+    /// σ_w² of the chaotic network checked against the maps (0..=5)
+    #[arg(long, default_value_t = 4.0, value_parser = number_in(OrderChaosParams::SIGMA_W2))]
     chaotic: f64,
     /// Units per layer of the networks checked against the maps (2..=4000)
     #[arg(long, default_value_t = 500, value_parser = whole_in(OrderChaosParams::WIDTH))]
@@ -153,6 +152,16 @@ fn trainability_grid(args: &Args, critical: f64) -> TrainabilityParams {
     }
 }
 
+/// The larger of two numbers, NaN if either is (`f64::max` drops a NaN,
+/// which would turn a failed measurement into a plausible gap).
+fn nan_max(a: f64, b: f64) -> f64 {
+    if a.is_nan() || b.is_nan() {
+        f64::NAN
+    } else {
+        a.max(b)
+    }
+}
+
 fn layer_axis(v: &[f64]) -> Vec<(f64, f64)> {
     v.iter().enumerate().map(|(l, &y)| (l as f64, y)).collect()
 }
@@ -171,12 +180,13 @@ fn report_maps(run: &mut Run, m: &MapsCheck) {
     let seeds = m.runs[0].measured_lengths.len();
     let mut lengths = LineChart::new(format!("The length map from q = {}", m.q_start))
         .labels("layer l", "q(l): mean square pre-activation")
+        .y_limits(0.0, 4.0)
         .legend(Legend::UpperRight);
     let mut correlations =
         LineChart::new(format!("The correlation map at q*, from c = {}", m.c_start))
             .labels("layer l", "c(l): correlation of two inputs")
             .y_limits(0.0, 1.05)
-            .legend(Legend::MiddleRight);
+            .note("colours and markers as above");
     let mut table = Table::new(&[
         "σ_w²",
         "phase",
@@ -206,20 +216,16 @@ fn report_maps(run: &mut Run, m: &MapsCheck) {
             .color(i)
             .median_and_range(format!("{name}: {seeds} networks"), &q, Marker::Dots, i);
         correlations = correlations
-            .series(
-                format!("{name}: map"),
-                layer_axis(&r.correlations),
-                Marker::Dashed,
-            )
+            .series("", layer_axis(&r.correlations), Marker::Dashed)
             .color(i)
-            .median_and_range(format!("{name}: {seeds} networks"), &c, Marker::Dots, i);
+            .median_and_range("", &c, Marker::Dots, i);
         let mean = |s: &Spread| s.values.iter().sum::<f64>() / s.values.len() as f64;
         let gap_q = (1..=layers)
             .map(|l| (mean(&q[l].1) / r.lengths[l] - 1.0).abs())
-            .fold(0.0, f64::max);
+            .fold(0.0, nan_max);
         let gap_c = (1..=layers)
             .map(|l| (mean(&c[l].1) - r.correlations[l]).abs())
-            .fold(0.0, f64::max);
+            .fold(0.0, nan_max);
         let phase = if r.scales.chi_1 < 1.0 {
             "ordered"
         } else {
@@ -303,8 +309,8 @@ fn report_trainability(
         grid.epochs, grid.width
     ))
     .labels("σ_w²", format!("test accuracy, median of {seeds} networks"))
-    .y_limits(0.0, 1.0)
-    .legend(Legend::UpperRight);
+    .y_limits(0.0, 1.3)
+    .legend(Legend::UpperLeft);
     let mut header = vec!["hidden layers".to_string()];
     header.extend(grid.sigma_w2.iter().map(|w| format!("σ_w² = {w:.2}")));
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
@@ -321,12 +327,32 @@ fn report_trainability(
         line.extend(cells.iter().map(|c| Cell::number(c.accuracy.median)));
         table.row(line);
     }
+    let (lo, hi) = (grid.sigma_w2[0], *grid.sigma_w2.last().unwrap_or(&1.0));
+    let edge = t
+        .cells
+        .iter()
+        .zip(t.xi_c.iter().cycle())
+        .find(|(_, x)| x.is_infinite())
+        .map(|(c, _)| c.sigma_w2);
+    accuracy = accuracy
+        .series("", vec![(lo, 0.1), (hi, 0.1)], Marker::Dashed)
+        .color(6);
+    if let Some(edge) = edge {
+        accuracy = accuracy
+            .series("", vec![(edge, 0.0), (edge, 1.0)], Marker::Dashed)
+            .color(6)
+            .note(format!(
+                "dashed: chance (0.1), and the edge of chaos (σ_w² = {edge:.2})"
+            ));
+    }
     let mut xi_row = vec![Cell::text("ξ_c")];
     xi_row.extend(t.xi_c.iter().map(|&x| {
-        if x.is_finite() {
+        if x < 1e5 {
             Cell::written(format!("{x:.1}"))
         } else {
-            Cell::written("∞")
+            // Infinite at the edge; at a column a hair beside it, larger
+            // than any depth worth printing.
+            Cell::written(if x.is_finite() { "> 10⁵" } else { "∞" })
         }
     }));
     table.row(xi_row);
@@ -350,7 +376,8 @@ fn trainable_region(
     t: &Trainability,
     scales: &[DepthScales],
 ) -> LineChart {
-    let top = 2.0 * *grid.depths.iter().max().unwrap_or(&1) as f64;
+    // High enough to show 6 ξ_c on the chaotic side too.
+    let top = 4.0 * *grid.depths.iter().max().unwrap_or(&1) as f64;
     let (trains, fails): (Vec<_>, Vec<_>) = t
         .cells
         .iter()
@@ -402,13 +429,19 @@ fn report_isometry(run: &mut Run, iso: &Isometry) {
         )
         .log_x()
         .log_y()
-        .legend(Legend::UpperLeft);
+        .legend(Legend::LowerRight);
     let mut histogram = LineChart::new(format!(
         "Singular values of J at depth {}",
         iso.cases[0].depths.last().unwrap()
     ))
-    .labels("singular value σ", "fraction of singular values")
-    .legend(Legend::UpperRight);
+    .labels(
+        "log₁₀ of the singular value σ",
+        "fraction of singular values",
+    )
+    .legend(Legend::UpperLeft);
+    // log₁₀ σ over [−3, 1.5]: the smallest singular values span decades.
+    let (log_lo, log_hi) = (-3.0, 1.5);
+    let mut below = Vec::new();
     let deepest = *iso.cases[0].depths.last().unwrap();
     let mut table = Table::new(&[
         "network",
@@ -446,9 +479,23 @@ fn report_isometry(run: &mut Run, iso: &Isometry) {
         if c.activation == "tanh"
             || c.weights == stable_learning::deep::isometry::Weights::Orthogonal
         {
-            let values = &c.deepest.singular_values;
-            let hist = stable_learning::numeric::stats::Histogram::new(values, 0.0, 4.0, 40);
+            let values: Vec<f64> = c
+                .deepest
+                .singular_values
+                .iter()
+                .map(|&v| stable_learning::numeric::math::log10(v))
+                .collect();
+            let hist = stable_learning::numeric::stats::Histogram::new(&values, log_lo, log_hi, 45);
             histogram = histogram.histogram(name.clone(), &hist).color(i);
+            let small = values.iter().filter(|v| v.is_nan() || **v < log_lo).count();
+            if small > 0 {
+                below.push(format!(
+                    "{} {}: {:.0}%",
+                    c.activation,
+                    c.weights.name(),
+                    100.0 * small as f64 / values.len() as f64
+                ));
+            }
         }
         let at = |d: usize| c.depths.iter().position(|&x| x == d);
         let eight = at(8);
@@ -464,11 +511,45 @@ fn report_isometry(run: &mut Run, iso: &Isometry) {
         ]);
     }
     spread = spread.note("dashed: L·(μ₂/μ₁² − 1 − s₁), the wide-network formula");
+    if !below.is_empty() {
+        histogram = histogram.note(format!("below 10⁻³, not drawn: {}", below.join("; ")));
+    }
     let table = table.to_markdown();
     run.say("Jacobian spectra at the edge of chaos:");
     run.say(&table);
     run.text("isometry.md", &table);
     run.figure("isometry.svg", &Figure::stack(vec![spread, histogram]));
+}
+
+/// The stacks that stay near 1 forward, on a linear scale (next to α = 1,
+/// the log scale flattens them).
+fn near_one(r: &ResidualStacks) -> LineChart {
+    let seeds = r.stacks[0].profiles.len();
+    let mut chart = LineChart::new("… the three that stay near 1, on a linear scale")
+        .labels(
+            "layer l",
+            format!("mean h² relative to the input's, median of {seeds}"),
+        )
+        .y_limits(0.0, 3.0)
+        .legend(Legend::UpperLeft);
+    for (i, s) in r.stacks.iter().enumerate() {
+        let factor = s.stack.factor_per_layer();
+        if factor.powi(r.depth as i32) > 10.0 {
+            continue;
+        }
+        let up = measured(
+            |l| s.profiles.iter().map(|p| p.second_moment[l]).collect(),
+            r.depth,
+        );
+        let theory: Vec<(f64, f64)> = (0..=r.depth)
+            .map(|l| (l as f64, factor.powi(l as i32)))
+            .collect();
+        chart = chart
+            .median_and_range("", &up, Marker::Line, i)
+            .series("", theory, Marker::Dashed)
+            .color(i);
+    }
+    chart.note("colours as above; dashed: (1 + α²)ˡ")
 }
 
 /// Figure 5.5.
@@ -491,13 +572,15 @@ fn report_residual(run: &mut Run, r: &ResidualStacks) {
         )
         .log_y()
         .legend(Legend::UpperRight);
-    for (i, s) in r.stacks.iter().enumerate() {
-        let name = match s.stack {
-            Stack::Plain => "plain (He)".to_string(),
-            Stack::Residual { alpha: 1.0 } => "residual, α = 1".to_string(),
-            Stack::Residual { alpha: 0.0 } => "residual, α = 0 (SkipInit)".to_string(),
-            Stack::Residual { .. } => format!("residual, α = 1/√{}", r.depth),
-        };
+    // The stacks come in the order of `residual_stacks`: plain, α = 1,
+    // α = 1/√L, α = 0 (named by place, since 1/√L is 1 for L = 1).
+    let names = [
+        "plain (He)".to_string(),
+        "residual, α = 1".to_string(),
+        format!("residual, α = 1/√{}", r.depth),
+        "residual, α = 0 (SkipInit)".to_string(),
+    ];
+    for (i, (s, name)) in r.stacks.iter().zip(names).enumerate() {
         let factor = s.stack.factor_per_layer();
         let up = measured(
             |l| s.profiles.iter().map(|p| p.second_moment[l]).collect(),
@@ -523,5 +606,8 @@ fn report_residual(run: &mut Run, r: &ResidualStacks) {
     }
     forward = forward.note("dashed: (1 + α²)ˡ");
     backward = backward.note(format!("dashed: (1 + α²)^({} − l)", r.depth));
-    run.figure("residual.svg", &Figure::stack(vec![forward, backward]));
+    run.figure(
+        "residual.svg",
+        &Figure::stack(vec![forward, near_one(r), backward]),
+    );
 }

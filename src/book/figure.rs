@@ -649,7 +649,9 @@ fn draw_panel<'a>(
         if !s.label.is_empty() {
             has_legend = true;
             let anno = anno.label(&s.label);
-            if s.marker == Marker::Discs {
+            if s.marker == Marker::Dots {
+                anno.legend(move |(x, y)| Circle::new((x + 9, y), 3, color.mix(0.7).filled()));
+            } else if s.marker == Marker::Discs {
                 anno.legend(move |(x, y)| Circle::new((x + 9, y), 5, color.filled()));
             } else if s.marker == Marker::Rings {
                 anno.legend(move |(x, y)| Circle::new((x + 9, y), 5, color.stroke_width(2)));

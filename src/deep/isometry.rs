@@ -100,6 +100,11 @@ pub fn jacobian_spectra(
     let mut jacobian = Array2::eye(n);
     let mut out = Vec::with_capacity(depths.len());
     let mut wanted = depths.iter().peekable();
+    // Depth 0: the identity.
+    if wanted.peek() == Some(&&0) {
+        wanted.next();
+        out.push(spectrum(0, &jacobian));
+    }
     let deepest = depths.last().copied().unwrap_or(0);
     for layer in 1..=deepest {
         // J ← W D J: scale J's rows by φ'(z), then multiply by W.

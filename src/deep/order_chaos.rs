@@ -37,8 +37,12 @@ pub struct OrderChaosParams {
 }
 
 impl OrderChaosParams {
-    /// Allowed σ_b² and σ_w².
-    pub const VARIANCE: Range = Range::closed(0.0, 20.0);
+    /// Allowed σ_b²: with σ_w² ≤ 5 the length q* stays below 6, where the
+    /// default quadrature rule is accurate to about 1e-5 in χ₁ (beyond, tanh
+    /// gets too steep for it).
+    pub const SIGMA_B2: Range = Range::closed(0.0, 1.0);
+    /// Allowed σ_w² (see [`OrderChaosParams::SIGMA_B2`]).
+    pub const SIGMA_W2: Range = Range::closed(0.0, 5.0);
     /// Allowed widths of the networks checked against the maps.
     pub const WIDTH: Range = Range::whole(2, 4000);
     /// Allowed depths of the networks checked against the maps.
@@ -52,9 +56,9 @@ impl OrderChaosParams {
 
     /// Checks every parameter against its range.
     pub fn check(&self) -> Result<(), Error> {
-        Self::VARIANCE.check("sigma_b2", self.sigma_b2)?;
-        Self::VARIANCE.check("ordered", self.ordered)?;
-        Self::VARIANCE.check("chaotic", self.chaotic)?;
+        Self::SIGMA_B2.check("sigma_b2", self.sigma_b2)?;
+        Self::SIGMA_W2.check("ordered", self.ordered)?;
+        Self::SIGMA_W2.check("chaotic", self.chaotic)?;
         Self::WIDTH.check_whole("width", self.width)?;
         Self::DEPTH.check_whole("depth", self.depth)?;
         Self::JACOBIAN_WIDTH.check_whole("jacobian_width", self.jacobian_width)?;
@@ -362,8 +366,9 @@ pub fn isometry(
 pub struct ResidualStacks {
     /// Layers.
     pub depth: usize,
-    /// Per stack: how it is joined, the prediction per layer `(1 + α²)^l`,
-    /// and the measured second moments and gradients over the seeds.
+    /// Per stack: how it is joined, and one profile (second moments forward,
+    /// gradients backward) per seed; the prediction is
+    /// [`Stack::factor_per_layer`] to the power of the layers.
     pub stacks: Vec<StackRun>,
 }
 

@@ -26,7 +26,8 @@ pub struct GaussHermite {
 }
 
 impl GaussHermite {
-    /// The rule with `n ≥ 1` points.
+    /// The rule with `1 ≤ n ≤ 500` points (beyond about 700, the outer
+    /// nodes' polynomial values overflow and the weights come out as NaN).
     ///
     /// The nodes are the eigenvalues of the Jacobi matrix of the Hermite
     /// polynomials (zero diagonal, `√(k/2)` beside it: Golub & Welsch 1969),
@@ -34,7 +35,10 @@ impl GaussHermite {
     /// is the Christoffel number `1 / Σ_{k<n} p_k(x_i)²`, where `p_k` are the
     /// Hermite polynomials made orthonormal for the weight `e^{−x²}`.
     pub fn new(n: usize) -> Self {
-        assert!(n >= 1, "a quadrature rule needs at least one point");
+        assert!(
+            (1..=500).contains(&n),
+            "a Gauss–Hermite rule here has 1 to 500 points, not {n}"
+        );
         let mut diagonal = vec![0.0; n];
         let mut beside: Vec<f64> = (1..n).map(|k| (k as f64 / 2.0).sqrt()).collect();
         beside.push(0.0);
