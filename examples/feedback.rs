@@ -156,7 +156,8 @@ fn report_bandit(run: &mut Run, params: &BanditParams, b: &BanditComparison) {
         "regret in the second half / first half",
         "share of pulls on the best arm",
     ]);
-    let best = b.gaps.iter().position(|&g| g == 0.0).unwrap_or(0);
+    // Every arm as good as the best counts as the best.
+    let best: Vec<usize> = (0..b.gaps.len()).filter(|&i| b.gaps[i] == 0.0).collect();
     for (i, p) in b.policies.iter().enumerate() {
         let points: Vec<(f64, Spread)> = b
             .steps
@@ -177,7 +178,7 @@ fn report_bandit(run: &mut Run, params: &BanditParams, b: &BanditComparison) {
             Cell::text(p.policy.name()),
             Cell::written(median_range(p.final_regret(), 0)),
             Cell::number(Spread::of(halves).median),
-            Cell::number(p.pulls[best] / total),
+            Cell::number(best.iter().map(|&i| p.pulls[i]).sum::<f64>() / total),
         ]);
     }
     let steps = *b.steps.last().unwrap_or(&1) as f64;
@@ -236,7 +237,7 @@ fn report_urn(run: &mut Run, params: &UrnParams, u: &UrnStudy) {
         2,
     )
     .series(
-        format!("fair share {:.2}", shown.fair_share),
+        format!("proportional share {:.2}", shown.fair_share),
         vec![(0.0, shown.fair_share), (last_day, shown.fair_share)],
         Marker::Dashed,
     )
@@ -246,7 +247,7 @@ fn report_urn(run: &mut Run, params: &UrnParams, u: &UrnStudy) {
     let highest = fair.fold(f64::NEG_INFINITY, f64::max);
     let finals = LineChart::new(format!("After {} days", params.days))
         .labels(
-            "A's fair share λ_A / (λ_A + λ_B)",
+            "A's proportional share λ_A / (λ_A + λ_B)",
             "A's final share of patrols",
         )
         .y_limits(0.0, 1.0)
@@ -270,7 +271,7 @@ fn report_urn(run: &mut Run, params: &UrnParams, u: &UrnStudy) {
             2,
         )
         .series(
-            "fair",
+            "proportional",
             vec![(lowest, lowest), (highest, highest)],
             Marker::Dashed,
         )
@@ -278,7 +279,7 @@ fn report_urn(run: &mut Run, params: &UrnParams, u: &UrnStudy) {
     let rate_heading = format!("λ_A (λ_B = {})", u.rate_b);
     let mut table = Table::new(&[
         &rate_heading,
-        "fair share",
+        "proportional share",
         "final share, discovered: median (range)",
         "weighted: median (range)",
     ]);

@@ -154,6 +154,22 @@ fn feedback_example_matches_theory_and_prose() {
         ),
         "the runaway at 0.3 against 0.2",
     );
+    let close = case(0.22);
+    let wrong = close
+        .final_discovered
+        .values
+        .iter()
+        .filter(|&&x| x < 0.5)
+        .count();
+    assert!(wrong > 0);
+    assert_mentions_words(
+        &text,
+        &format!(
+            "ends with most of the patrols in {wrong} of {} cities",
+            close.final_discovered.values.len()
+        ),
+        "the close-rate runaway to the wrong region",
+    );
     let equal = case(0.2);
     assert_mentions_words(
         &text,

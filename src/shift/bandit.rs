@@ -94,7 +94,8 @@ impl Bandit {
 
     /// The Lai–Robbins constant Σ_{Δᵢ > 0} Δᵢ / KL(μᵢ, μ*): no policy's
     /// regret grows slower than this times ln T on every bandit
-    /// (∞ when the best arm is certain, μ* = 1).
+    /// (a suboptimal arm against a certain best arm, μ* = 1, has an infinite
+    /// KL divergence and adds 0: it is told apart after one failure).
     ///
     /// ```
     /// use stable_learning::shift::bandit::Bandit;
@@ -108,7 +109,7 @@ impl Bandit {
             .iter()
             .filter(|&&m| m < best)
             .map(|&m| (best - m) / bernoulli_kl(m, best))
-            .sum()
+            .fold(0.0, |total, c| total + c)
     }
 
     /// UCB1's bound on its expected regret after `steps` steps (Auer et al.
@@ -339,7 +340,7 @@ impl BanditParams {
     /// Allowed numbers of seeds.
     pub const SEEDS: Range = Range::whole(1, 1000);
     /// Allowed numbers of points per regret curve.
-    pub const POINTS: Range = Range::whole(1, 10_000);
+    pub const POINTS: Range = Range::whole(2, 10_000);
 
     /// Checks every parameter against its range ([`Error::Parameter`] names
     /// the first one out of range).

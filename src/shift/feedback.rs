@@ -38,6 +38,11 @@ pub enum Update {
 /// Runs the patrol urn for `days` days from `start` balls for A and B, with
 /// true rates `rates`; returns A's share of the patrols' probability at the
 /// start and after every day (`days + 1` values).
+///
+/// # Panics
+///
+/// If a rate is not a probability or a start weight is not positive and
+/// finite ([`urn_study`] checks its parameters first).
 pub fn patrol_urn(
     rates: [f64; 2],
     start: [f64; 2],

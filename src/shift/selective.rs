@@ -290,7 +290,9 @@ pub struct Round {
     /// The mean |p̂(x) − p(x)| over all the round's applicants.
     pub error_all: f64,
     /// Of the applicants who are good on average (p(x) > τ), the share the
-    /// model accepts (p̂ > τ), leaving exploration aside.
+    /// model accepts (p̂ > τ), leaving exploration aside (NaN if the round
+    /// has none).
+    #[serde(with = "crate::numeric::stats::nonfinite")]
     pub good_accepted: f64,
     /// The share of applicants lent to, exploration included.
     pub lent: f64,
@@ -399,7 +401,12 @@ pub fn lend(
         rounds.push(Round {
             error_rejected: mean(&rejected_errors),
             error_all: mean(&errors),
-            good_accepted: good_accepted as f64 / good.max(1) as f64,
+            // NaN when the round has no good applicant: nothing to accept.
+            good_accepted: if good == 0 {
+                f64::NAN
+            } else {
+                good_accepted as f64 / good as f64
+            },
             lent: lent as f64 / n,
             profit: profit / n,
             explored,
