@@ -17,7 +17,7 @@ use stable_learning::deep::order_chaos::{
     Isometry, MapsCheck, OrderChaosParams, PhaseDiagram, ResidualStacks, isometry,
     maps_against_networks, phase_diagram, residual_stacks,
 };
-use stable_learning::numeric::stats::Spread;
+use stable_learning::numeric::stats::{Spread, mean};
 
 /// Order, chaos and dynamical isometry: the mean-field maps of wide tanh
 /// networks against finite ones, the order-to-chaos boundary and its depth
@@ -219,12 +219,11 @@ fn report_maps(run: &mut Run, m: &MapsCheck) {
             .series("", layer_axis(&r.correlations), Marker::Dashed)
             .color(i)
             .median_and_range("", &c, Marker::Dots, i);
-        let mean = |s: &Spread| s.values.iter().sum::<f64>() / s.values.len() as f64;
         let gap_q = (1..=layers)
-            .map(|l| (mean(&q[l].1) / r.lengths[l] - 1.0).abs())
+            .map(|l| (mean(&q[l].1.values) / r.lengths[l] - 1.0).abs())
             .fold(0.0, nan_max);
         let gap_c = (1..=layers)
-            .map(|l| (mean(&c[l].1) - r.correlations[l]).abs())
+            .map(|l| (mean(&c[l].1.values) - r.correlations[l]).abs())
             .fold(0.0, nan_max);
         let phase = if r.scales.chi_1 < 1.0 {
             "ordered"

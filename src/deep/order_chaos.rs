@@ -12,7 +12,7 @@ use crate::deep::mean_field::{
 use crate::deep::residual::{Stack, StackProfile, stack_profile};
 use crate::nn::activation::Activation;
 use crate::numeric::random::{repeat, repeat_counted, stream};
-use crate::numeric::stats::Spread;
+use crate::numeric::stats::{Spread, mean};
 use crate::{Error, Progress, Range};
 
 /// The parameters of the chapter's experiments; `Default` gives the book's.
@@ -350,7 +350,12 @@ pub fn isometry(
                 variance: over(|s| s.variance_squared),
                 mean_variance: (0..depths.len())
                     .map(|i| {
-                        mine.iter().map(|r| r[i].variance_squared).sum::<f64>() / mine.len() as f64
+                        mean(
+                            &mine
+                                .iter()
+                                .map(|r| r[i].variance_squared)
+                                .collect::<Vec<_>>(),
+                        )
                     })
                     .collect(),
                 largest: over(|s| s.largest),
