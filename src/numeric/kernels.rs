@@ -22,6 +22,8 @@ use std::mem::MaybeUninit;
 
 use ndarray::{Array2, ArrayView2};
 
+use crate::numeric::fma;
+
 /// The matrix product C = A·B on one thread, for any memory layout of A and B
 /// (a transposed view such as `w.t()` is fine), with the same bits on every
 /// CPU.
@@ -430,8 +432,46 @@ unsafe fn block_kernel(
             }
         }
     }
+    #[cfg(all(target_family = "wasm", target_feature = "relaxed-simd"))]
+    if fma::relaxed_madd_is_fused() {
+        block_relaxed_madd(x, y, &mut s);
+        for r in 0..MR {
+            for j in 0..NR {
+                c[r * c_stride + j].write(s[r * NR + j]);
+            }
+        }
+        return;
+    }
     for (xp, yp) in x.chunks_exact(MR).zip(y.chunks_exact(NR)) {
         let yp: &[f64; NR] = yp.try_into().expect("NR values");
+        if cfg!(target_family = "wasm") {
+            // No fma instruction: the same rounding from ordinary
+            // operations, each entry split once for its MR or NR uses.
+            // Each row of NR sums is computed without branches (so the
+            // compiler can use vector instructions) and redone with the
+            // careful version only if an input is out of its range.
+            let ys = yp.map(fma::Split::new);
+            for (r, &xr) in xp.iter().enumerate() {
+                let xs = fma::Split::new(xr);
+                let row: &mut [f64; NR] =
+                    (&mut s[r * NR..(r + 1) * NR]).try_into().expect("NR sums");
+                let mut fast = [0.0; NR];
+                let mut in_range = true;
+                for j in 0..NR {
+                    let (v, ok) = fma::fused_in_range(xs, ys[j], row[j]);
+                    fast[j] = v;
+                    in_range &= ok;
+                }
+                if in_range {
+                    *row = fast;
+                } else {
+                    for j in 0..NR {
+                        row[j] = fma::fused(xs, ys[j], row[j]);
+                    }
+                }
+            }
+            continue;
+        }
         for (r, &xr) in xp.iter().enumerate() {
             for j in 0..NR {
                 s[r * NR + j] = xr.mul_add(yp[j], s[r * NR + j]);
@@ -442,6 +482,30 @@ unsafe fn block_kernel(
         for j in 0..NR {
             c[r * c_stride + j].write(s[r * NR + j]);
         }
+    }
+}
+
+/// [`block_kernel`]'s chains in WebAssembly's relaxed multiply-add, for an
+/// engine that fuses it ([`fma::relaxed_madd_is_fused`]): the sums held in
+/// MR·NR/2 vectors of two.
+#[cfg(all(target_family = "wasm", target_feature = "relaxed-simd"))]
+#[inline(always)]
+fn block_relaxed_madd(x: &[f64], y: &[f64], s: &mut [f64; MR * NR]) {
+    use core::arch::wasm32::{f64x2, f64x2_extract_lane, f64x2_relaxed_madd, f64x2_splat, v128};
+    const V: usize = NR / 2;
+    let mut acc: [v128; MR * V] = std::array::from_fn(|i| f64x2(s[2 * i], s[2 * i + 1]));
+    for (xp, yp) in x.chunks_exact(MR).zip(y.chunks_exact(NR)) {
+        let yv: [v128; V] = std::array::from_fn(|k| f64x2(yp[2 * k], yp[2 * k + 1]));
+        for (r, &xr) in xp.iter().enumerate() {
+            let xv = f64x2_splat(xr);
+            for k in 0..V {
+                acc[r * V + k] = f64x2_relaxed_madd(xv, yv[k], acc[r * V + k]);
+            }
+        }
+    }
+    for (i, a) in acc.iter().enumerate() {
+        s[2 * i] = f64x2_extract_lane::<0>(*a);
+        s[2 * i + 1] = f64x2_extract_lane::<1>(*a);
     }
 }
 

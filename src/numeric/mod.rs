@@ -2,6 +2,7 @@
 //! kernels the network core runs on. Nothing here knows about networks.
 
 pub mod alloc;
+pub mod fma;
 pub mod kernels;
 pub mod linalg;
 pub mod math;

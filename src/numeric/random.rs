@@ -145,6 +145,19 @@ pub fn repeat_counted_on<T: Send>(
     if threads == 1 && total == 0 {
         return (0..n).map(|i| f(i, &step)).collect();
     }
+    if cfg!(target_family = "wasm") {
+        // WebAssembly in a page has no threads to spawn: the repetitions
+        // run in order, with progress after each.
+        let results = (0..n)
+            .map(|i| {
+                let value = f(i, &step);
+                progress(steps.load(Ordering::Relaxed).min(total), total);
+                value
+            })
+            .collect();
+        progress(total, total);
+        return results;
+    }
     let next = AtomicUsize::new(0);
     let finished = AtomicUsize::new(0);
     let slots: Vec<Mutex<Option<T>>> = (0..n).map(|_| Mutex::new(None)).collect();
