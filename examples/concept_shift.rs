@@ -8,6 +8,10 @@
 use clap::Parser;
 use serde::Serialize;
 use stable_learning::book::figure::{Figure, Legend, LineChart, Marker, PALETTE};
+use stable_learning::book::live::{
+    self,
+    concept_shift::{operating_figure, operating_markdown},
+};
 use stable_learning::book::runner::{Common, Experiment, Run, number_in, whole_in};
 use stable_learning::numeric::random::stream;
 use stable_learning::numeric::stats::Spread;
@@ -251,43 +255,10 @@ fn report_detection_delays(run: &mut Run, p: &ConceptShiftParams, r: &DetectionD
 
 /// Figure 8.2 and Table 8.3: delay against false alarms, every setting.
 fn report_operating_points(run: &mut Run, r: &OperatingPoints) {
-    let mut chart = LineChart::new(format!(
-        "Detectors at matched false-alarm rates ({} streams each)",
-        r.streams
-    ))
-    .labels(
-        "false alarms per 1000 samples, streams without change",
-        "median delay after a sudden change (samples, log scale)",
-    )
-    .log_y()
-    .legend(Legend::UpperRight);
-    let mut table = String::from(
-        "| detector | setting | false alarms per 1000 samples | median delay | missed |\n|---|---:|---:|---:|---:|\n",
-    );
-    for name in ["DDM", "Page–Hinkley", "ADWIN"] {
-        let points: Vec<_> = r.points.iter().filter(|p| p.detector == name).collect();
-        let curve = points.iter().filter_map(|p| {
-            let delay = p.median_delay?;
-            Some((p.false_alarms_per_1000, delay))
-        });
-        chart = chart.series(name, curve.collect(), Marker::LineDots);
-        for p in points {
-            let setting = match name {
-                "DDM" => format!("drift level {}", p.setting),
-                "Page–Hinkley" => format!("λ = {}", p.setting),
-                _ => format!("δ = {}", p.setting),
-            };
-            let delay = p
-                .median_delay
-                .map_or("–".to_string(), |d| format!("{d:.0}"));
-            table += &format!(
-                "| {} | {setting} | {:.3} | {delay} | {} of {} |\n",
-                p.detector, p.false_alarms_per_1000, p.missed, r.streams
-            );
-        }
-    }
+    let table = operating_markdown(r);
     run.say("Delay against false alarms, each detector over its settings:");
     run.say(&table);
     run.text("operating.md", &table);
-    run.figure("operating.svg", &Figure::single(chart));
+    run.figure("operating.svg", &operating_figure(r));
+    run.text("live.html", &live::concept_shift::LIVE.controls_html());
 }

@@ -8,11 +8,15 @@
 use clap::Parser;
 use serde::Serialize;
 use stable_learning::book::figure::{Figure, Legend, LineChart, Marker};
+use stable_learning::book::live::{
+    self,
+    covariate_shift::{lambda_figure, regression_rows},
+};
 use stable_learning::book::runner::{Common, Experiment, Run, number_in, whole_in};
 use stable_learning::numeric::random::stream;
 use stable_learning::numeric::stats::Histogram;
 use stable_learning::shift::covariate::{
-    DetectionPower, DetectorParams, DigitsShift, DigitsShiftParams, LambdaPoint, RegressionParams,
+    DetectionPower, DetectorParams, DigitsShift, DigitsShiftParams, RegressionParams,
     ShimodairaRegression, WeightAt, detection_power, digits_shift, normal_pdf, polyval,
     shimodaira_regression, truth,
 };
@@ -186,68 +190,10 @@ fn report_shimodaira_regression(run: &mut Run, p: &RegressionParams, r: &Shimoda
     run.figure("regression.svg", &Figure::stack(vec![densities, fits]));
 
     // Figure: test error against the flattening exponent λ.
-    let means = |c: &[LambdaPoint]| c.iter().map(|l| (l.lambda, l.mean)).collect::<Vec<_>>();
-    let band = r
-        .lambda_true_weights
-        .iter()
-        .map(|l| (l.lambda, l.q25, l.q75));
-    run.figure(
-        "lambda.svg",
-        &Figure::single(
-            LineChart::new(format!(
-                "Test error of the line fitted with weights β to the power λ ({} trials)",
-                p.trials
-            ))
-            .labels(
-                "flattening exponent λ (0: unweighted, 1: fully weighted)",
-                "mean test error under q: mean of (f(x) − y)²",
-            )
-            .band("25%–75% of trials, true β", band.collect())
-            .series(
-                "mean, true β",
-                means(&r.lambda_true_weights),
-                Marker::LineDots,
-            )
-            .series(
-                "mean, estimated β",
-                means(&r.lambda_estimated_weights),
-                Marker::LineDots,
-            )
-            .legend(Legend::UpperRight),
-        ),
-    );
+    run.figure("lambda.svg", &lambda_figure(p, r));
+    run.text("live.html", &live::covariate_shift::LIVE.controls_html());
     let mut table = String::from("| model | weights | mean test error |\n|---|---|---:|\n");
-    let rows = [
-        ("line", "none (λ = 0)".to_string(), r.test_error_unweighted),
-        (
-            "line",
-            "true β (λ = 1)".to_string(),
-            r.test_error_true_weights,
-        ),
-        (
-            "line",
-            format!("true β to the power λ, best λ = {}", r.best_lambda),
-            r.test_error_best_lambda,
-        ),
-        (
-            "line",
-            "estimated β̂ (λ = 1)".to_string(),
-            r.test_error_estimated_weights,
-        ),
-        (
-            "line",
-            format!("estimated β̂ clipped at {}", p.clip),
-            r.test_error_clipped,
-        ),
-        (
-            "line",
-            format!("β̂ without nₛ/nₜ, clipped at {}", p.clip),
-            r.test_error_clipped_without_ratio,
-        ),
-        ("cubic", "none".to_string(), r.test_error_cubic_unweighted),
-        ("cubic", "true β".to_string(), r.test_error_cubic_weighted),
-    ];
-    for (model, weights, err) in &rows {
+    for (model, weights, err) in &regression_rows(p, r) {
         table += &format!("| {model} | {weights} | {err:.4} |\n");
     }
     if r.undetermined_fits > 0 {

@@ -8,6 +8,10 @@
 use clap::Parser;
 use serde::Serialize;
 use stable_learning::book::figure::{Figure, Legend, LineChart, Marker};
+use stable_learning::book::live::{
+    self,
+    feedback::{bandit_figure, bandit_table},
+};
 use stable_learning::book::runner::{
     Common, Experiment, Numbers, Run, number_in, numbers_in, whole_in,
 };
@@ -136,64 +140,12 @@ fn median_range(s: &Spread, digits: usize) -> String {
 
 /// Figure 9.1 and Table 9.1.
 fn report_bandit(run: &mut Run, params: &BanditParams, b: &BanditComparison) {
-    let mut chart = LineChart::new(format!(
-        "A bandit with arms {}",
-        params
-            .arms
-            .iter()
-            .map(|a| a.to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
-    ))
-    .labels(
-        "step t",
-        format!("regret: reward lost so far, median of {}", params.seeds),
-    )
-    .legend(Legend::UpperLeft);
-    let mut table = Table::new(&[
-        "policy",
-        "regret after T, median (range)",
-        "regret in the second half / first half",
-        "share of pulls on the best arm",
-    ]);
-    // Every arm as good as the best counts as the best.
-    let best: Vec<usize> = (0..b.gaps.len()).filter(|&i| b.gaps[i] == 0.0).collect();
-    for (i, p) in b.policies.iter().enumerate() {
-        let points: Vec<(f64, Spread)> = b
-            .steps
-            .iter()
-            .zip(&p.regret)
-            .map(|(&t, s)| (t as f64, s.clone()))
-            .collect();
-        chart = chart.median_and_range(p.policy.name(), &points, Marker::Line, i);
-        let half = b.steps.len() / 2;
-        let halves: Vec<f64> = (0..p.regret[0].values.len())
-            .map(|r| {
-                let (mid, end) = (p.regret[half - 1].values[r], p.final_regret().values[r]);
-                (end - mid) / mid
-            })
-            .collect();
-        let total: f64 = p.pulls.iter().sum();
-        table.row(vec![
-            Cell::text(p.policy.name()),
-            Cell::written(median_range(p.final_regret(), 0)),
-            Cell::number(Spread::of(halves).median),
-            Cell::number(best.iter().map(|&i| p.pulls[i]).sum::<f64>() / total),
-        ]);
-    }
-    let steps = *b.steps.last().unwrap_or(&1) as f64;
-    chart = chart
-        .series(
-            "ε T Δ̄: ε-greedy's exploration alone",
-            vec![(0.0, 0.0), (steps, b.epsilon_slope * steps)],
-            Marker::Dashed,
-        )
-        .color(0);
-    let table = table.to_markdown();
+    let table = bandit_table(b).to_markdown();
     run.say("Bandit policies:");
     run.say(&table);
     run.text("bandit.md", &table);
-    run.figure("bandit.svg", &Figure::single(chart));
+    run.figure("bandit.svg", &bandit_figure(params, b));
+    run.text("live.html", &live::feedback::LIVE.controls_html());
 }
 
 /// Figure 9.2 and Table 9.2.

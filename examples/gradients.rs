@@ -8,6 +8,10 @@
 use clap::Parser;
 use serde::Serialize;
 use stable_learning::book::figure::{Figure, Legend, LineChart, Marker};
+use stable_learning::book::live::{
+    self,
+    gradients::{GROWTH_NEEDS, matrix_product_figure},
+};
 use stable_learning::book::runner::{Common, Experiment, Run, number_in, whole_in};
 use stable_learning::book::table::{Cell, Table};
 use stable_learning::deep::gradients::{
@@ -174,40 +178,10 @@ fn report_sigmoid_saturation(run: &mut Run, s: &SigmoidSaturation) {
 /// Figure 1.3.
 fn report_matrix_products(run: &mut Run, params: &MatrixProductParams, r: &MatrixProducts) {
     let entries = &r.largest_entry;
-    let last = entries.len() - 1;
-    let end = entries[last];
-    let k_axis = |k: usize| (k + 1) as f64;
-    let median = entries
-        .iter()
-        .enumerate()
-        .map(|(k, s)| (k_axis(k), s.median))
-        .collect();
-    let band = entries
-        .iter()
-        .enumerate()
-        .map(|(k, s)| (k_axis(k), s.q10, s.q90))
-        .collect();
+    let end = entries[entries.len() - 1];
     let theory = r.growth_rate_theory;
-    let theory_line = (0..entries.len())
-        .map(|k| (k_axis(k), end.median * theory.powi(k as i32 - last as i32)))
-        .collect();
-    let mut chart = LineChart::new(format!(
-        "Largest entry of a product of {}×{} Gaussian matrices ({} seeds)",
-        params.dim, params.dim, params.trials
-    ))
-    .labels("number of factors k", "max |entry| (log scale)")
-    .log_y()
-    .band("10%–90% of seeds", band)
-    .line("median over seeds", median)
-    .series(
-        format!("theory: growth {theory:.3} per factor"),
-        theory_line,
-        Marker::Dashed,
-    );
-    if r.growth_rate.is_nan() {
-        chart = chart.note(GROWTH_NEEDS);
-    }
-    run.figure("matrix_product.svg", &Figure::single(chart));
+    run.figure("matrix_product.svg", &matrix_product_figure(params, r));
+    run.text("live.html", &live::gradients::LIVE.controls_html());
     run.say(format!(
         "Product of {} random {}x{} matrices over {} seeds: largest entry median {:.2e}, 10%-90% [{:.2e}, {:.2e}], range [{:.2e}, {:.2e}]",
         params.factors,
@@ -231,10 +205,6 @@ fn report_matrix_products(run: &mut Run, params: &MatrixProductParams, r: &Matri
         ));
     }
 }
-
-/// Why no growth rate is measured: the first factors (up to ten, at most
-/// half of them) are skipped as a transient, and a rate needs two left.
-const GROWTH_NEEDS: &str = "not measured (a growth rate needs --factors 3 or more)";
 
 /// Table 1.2 and Figure 1.4.
 fn report_deep_mlp_at_init(run: &mut Run, params: &DeepMlpParams, r: &DeepMlpAtInit) {

@@ -7,6 +7,10 @@
 use clap::Parser;
 use serde::Serialize;
 use stable_learning::book::figure::{Figure, Legend, LineChart, Marker, by_epoch};
+use stable_learning::book::live::{
+    self,
+    he::{variance_figure, variance_table},
+};
 use stable_learning::book::runner::{Common, Experiment, Run, number_in, whole_in};
 use stable_learning::book::table::{Cell, Table};
 use stable_learning::deep::he::{
@@ -110,68 +114,24 @@ fn main() {
 
 /// Table 4.1 and Figure 4.1.
 fn report_variance(run: &mut Run, params: &HeParams, v: &VariancePerLayer) {
-    let mut chart = LineChart::new(format!(
-        "{}-layer ReLU network at initialization",
-        params.depth
-    ))
-    .labels("layer l", "Var(z(l)) / Var(z(1)) (log scale)")
-    .log_y()
-    .legend(Legend::LowerLeft);
-    let mut table = Table::new(&[
-        "initialization",
-        "Var(z) at layer 1",
-        "at the last hidden layer",
-        "ratio last/first",
-        "mean ratio per layer",
-    ]);
-    let mut fault_lines = Vec::new();
-    for (p, color) in [(&v.compared, 0), (&v.he, 2)] {
-        let first = p.var_z[0];
-        let last = *p.var_z.last().unwrap();
-        chart = chart
-            .line(
-                p.init.to_string(),
-                layer_axis(&p.var_z.iter().map(|v| v / first).collect::<Vec<_>>()),
-            )
-            .color(color);
-        table.row(vec![
-            Cell::text(p.init.to_string()),
-            Cell::number(first),
-            Cell::number(last),
-            Cell::number(p.ratio),
-            Cell::number(p.per_layer),
-        ]);
-        if !p.faults.is_clean() {
-            let what = format!("{}: {}", p.init, p.faults.describe("layers"));
-            chart = chart.note(what.clone());
-            fault_lines.push(what);
-        }
-    }
-    let halving: Vec<f64> = (0..params.depth).map(|l| 0.5f64.powi(l as i32)).collect();
-    chart = chart
-        .series(
-            "theory for Xavier + ReLU: 2⁻⁽ˡ⁻¹⁾",
-            layer_axis(&halving),
-            Marker::Dashed,
-        )
-        .color(0)
-        .series(
-            "theory for He: 1",
-            layer_axis(&vec![1.0; params.depth]),
-            Marker::Dashed,
-        )
-        .color(2);
     run.say(format!(
         "{} hidden ReLU layers of {} units at initialization, {} digits:",
         params.depth, params.width, params.batch
     ));
-    let table = table.to_markdown();
+    let table = variance_table(v).to_markdown();
     run.say(&table);
-    for line in &fault_lines {
-        run.say(format!("numerical fault: {line}"));
+    for p in [&v.compared, &v.he] {
+        if !p.faults.is_clean() {
+            run.say(format!(
+                "numerical fault: {}: {}",
+                p.init,
+                p.faults.describe("layers")
+            ));
+        }
     }
     run.text("variance.md", &table);
-    run.figure("variance.svg", &Figure::single(chart));
+    run.figure("variance.svg", &variance_figure(params, v));
+    run.text("live.html", &live::he::LIVE.controls_html());
 }
 
 /// Table 4.2 and Figure 4.2.
@@ -301,14 +261,6 @@ fn report_very_deep(run: &mut Run, params: &HeParams, d: &VeryDeep) {
     run.say(&deep_table);
     run.text("very_deep.md", &deep_table);
     run.figure("very_deep.svg", &Figure::single(deep_chart));
-}
-
-/// Points (l, v[l−1]) for layers numbered from 1.
-fn layer_axis(v: &[f64]) -> Vec<(f64, f64)> {
-    v.iter()
-        .enumerate()
-        .map(|(l, &y)| ((l + 1) as f64, y))
-        .collect()
 }
 
 /// Points (l, v[l]) for layers numbered from 0 (the input).

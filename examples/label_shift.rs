@@ -7,9 +7,15 @@
 use clap::Parser;
 use serde::Serialize;
 use stable_learning::book::figure::{Figure, Legend, LineChart, Marker};
+use stable_learning::book::live::{
+    self,
+    label_shift::{curve_over, error_vs_m_figure},
+};
 use stable_learning::book::runner::{Common, Experiment, Run, number_in, whole_in};
 use stable_learning::numeric::stats::Spread;
-use stable_learning::shift::label::{LabelShiftParams, ShiftWeights, SplitResults, over_splits};
+use stable_learning::shift::label::{
+    ErrorVsM, LabelShiftParams, ShiftWeights, SplitResults, over_splits,
+};
 
 /// Label shift on handwritten digits: black-box shift estimation (BBSE) and
 /// EM estimate the target's class weights from unlabelled target data.
@@ -94,27 +100,6 @@ fn median_range(s: &Spread) -> String {
     format!("{:.3} ({:.3}–{:.3})", s.median, s.min, s.max)
 }
 
-/// Per x, the spread over splits of the y of each split's curve at that x
-/// (the curves share their x values; a split whose curve is empty, such as
-/// a singular Ĉ, is left out).
-fn curve_over(
-    r: &[SplitResults],
-    curve: impl Fn(&SplitResults) -> &Vec<(f64, f64)>,
-) -> Vec<(f64, Spread)> {
-    let present: Vec<&Vec<(f64, f64)>> = r.iter().map(&curve).filter(|c| !c.is_empty()).collect();
-    let Some(first) = present.first() else {
-        return Vec::new();
-    };
-    (0..first.len())
-        .map(|i| {
-            (
-                first[i].0,
-                Spread::of(present.iter().map(|c| c[i].1).collect()),
-            )
-        })
-        .collect()
-}
-
 /// The split's sizes and the classifier's accuracy.
 fn report_split(run: &Run, r: &[SplitResults]) {
     let s = &r[0].summary;
@@ -170,68 +155,14 @@ fn report_two_shifts(run: &mut Run, params: &LabelShiftParams, r: &[SplitResults
     ));
 }
 
-/// Figure 6.2.
+/// Figure 7.2.
 fn report_error_vs_m(run: &mut Run, params: &LabelShiftParams, r: &[SplitResults]) {
-    let exact = curve_over(r, |x| &x.errors.exact);
-    let first = (exact[0].0, exact[0].1.median);
-    let ms = &r[0].errors.ms;
-    let reference: Vec<(f64, f64)> = ms
-        .iter()
-        .map(|&m| (m as f64, first.1 * (first.0 / m as f64).sqrt()))
-        .collect();
     let slope = over(r, |x| x.errors.exact_slope);
-    let (held, small) = (r[0].errors.held_rows, r[0].errors.small_rows);
+    let small = r[0].errors.small_rows;
     let singular = r.iter().filter(|x| x.errors.small_source_singular).count();
-    let mut chart = LineChart::new(format!(
-        "Weight error against target samples (tweak-one ρ = {}, {} runs each)",
-        params.rho, params.trials
-    ))
-    .labels(
-        "target samples m (log scale)",
-        format!(
-            "mean ‖q̂/p̂ − w‖₂, median and range over {} splits (log scale)",
-            r.len()
-        ),
-    )
-    .log_x()
-    .log_y()
-    .median_and_range(
-        format!(
-            "BBSE, Ĉ exact for the target (slope {})",
-            format!("{:.2}", slope.median).replace('-', "−")
-        ),
-        &exact,
-        Marker::LineDots,
-        0,
-    )
-    .median_and_range(
-        format!("BBSE, Ĉ from {held} held-out rows"),
-        &curve_over(r, |x| &x.errors.bbse),
-        Marker::LineDots,
-        1,
-    )
-    .median_and_range(
-        "EM, same classifier",
-        &curve_over(r, |x| &x.errors.em),
-        Marker::LineDots,
-        2,
-    )
-    .median_and_range(
-        format!("BBSE, Ĉ from {small} held-out rows"),
-        &curve_over(r, |x| &x.errors.small_source),
-        Marker::LineDots,
-        3,
-    )
-    .series("slope −½", reference, Marker::Dashed)
-    .color(4)
-    .legend(Legend::LowerLeft);
-    if singular > 0 {
-        chart = chart.note(format!(
-            "Ĉ from {small} held-out rows is singular on {singular} of {} splits: BBSE cannot invert it there",
-            r.len()
-        ));
-    }
-    run.figure("error_vs_m.svg", &Figure::single(chart));
+    let errors: Vec<&ErrorVsM> = r.iter().map(|x| &x.errors).collect();
+    run.figure("error_vs_m.svg", &error_vs_m_figure(params, &errors));
+    run.text("live.html", &live::label_shift::LIVE.controls_html());
     let last = |c: &[(f64, f64)]| c.last().map_or(f64::NAN, |p| p.1);
     let small_level = if singular == r.len() {
         "Ĉ is singular on every split and BBSE has no estimate".to_string()

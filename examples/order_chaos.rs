@@ -8,6 +8,10 @@
 use clap::Parser;
 use serde::Serialize;
 use stable_learning::book::figure::{Figure, Legend, LineChart, Marker};
+use stable_learning::book::live::{
+    self,
+    order_chaos::{maps_figure, measured},
+};
 use stable_learning::book::runner::{Common, Experiment, Run, number_in, whole_in};
 use stable_learning::book::table::{Cell, Table};
 use stable_learning::deep::mean_field::{
@@ -17,7 +21,7 @@ use stable_learning::deep::order_chaos::{
     Isometry, MapsCheck, OrderChaosParams, PhaseDiagram, ResidualStacks, isometry,
     maps_against_networks, phase_diagram, residual_stacks,
 };
-use stable_learning::numeric::stats::{Spread, mean};
+use stable_learning::numeric::stats::Spread;
 
 /// Order, chaos and dynamical isometry: the mean-field maps of wide tanh
 /// networks against finite ones, the order-to-chaos boundary and its depth
@@ -152,102 +156,19 @@ fn trainability_grid(args: &Args, critical: f64) -> TrainabilityParams {
     }
 }
 
-/// The larger of two numbers, NaN if either is (`f64::max` drops a NaN,
-/// which would turn a failed measurement into a plausible gap).
-fn nan_max(a: f64, b: f64) -> f64 {
-    if a.is_nan() || b.is_nan() {
-        f64::NAN
-    } else {
-        a.max(b)
-    }
-}
-
-fn layer_axis(v: &[f64]) -> Vec<(f64, f64)> {
-    v.iter().enumerate().map(|(l, &y)| (l as f64, y)).collect()
-}
-
-/// The median and range over runs of one measured quantity per layer.
-fn measured(values: impl Fn(usize) -> Vec<f64>, layers: usize) -> Vec<(f64, Spread)> {
-    (0..=layers)
-        .map(|l| (l as f64, Spread::of(values(l))))
-        .collect()
-}
-
 /// Figure 5.1 and Table 5.1.
 fn report_maps(run: &mut Run, m: &MapsCheck) {
-    let layers = m.runs[0].lengths.len() - 1;
     let width = m.runs[0].measured_lengths[0].width;
     let seeds = m.runs[0].measured_lengths.len();
-    let mut lengths = LineChart::new(format!("The length map from q = {}", m.q_start))
-        .labels("layer l", "q(l): mean square pre-activation")
-        .y_limits(0.0, 4.0)
-        .legend(Legend::UpperRight);
-    let mut correlations =
-        LineChart::new(format!("The correlation map at q*, from c = {}", m.c_start))
-            .labels("layer l", "c(l): correlation of two inputs")
-            .y_limits(0.0, 1.05)
-            .note("colours and markers as above");
-    let mut table = Table::new(&[
-        "σ_w²",
-        "phase",
-        "q*",
-        "c*",
-        "χ₁",
-        "ξ_c (layers)",
-        &format!("largest gap, q: map vs mean of {seeds}"),
-        "largest gap, c",
-    ]);
-    for (i, r) in m.runs.iter().enumerate() {
-        let name = format!("σ_w² = {}", r.sigma_w2);
-        let q = measured(
-            |l| r.measured_lengths.iter().map(|p| p.q_first[l]).collect(),
-            layers,
-        );
-        let c = measured(
-            |l| r.measured_correlations.iter().map(|p| p.c[l]).collect(),
-            layers,
-        );
-        lengths = lengths
-            .series(
-                format!("{name}: map"),
-                layer_axis(&r.lengths),
-                Marker::Dashed,
-            )
-            .color(i)
-            .median_and_range(format!("{name}: {seeds} networks"), &q, Marker::Dots, i);
-        correlations = correlations
-            .series("", layer_axis(&r.correlations), Marker::Dashed)
-            .color(i)
-            .median_and_range("", &c, Marker::Dots, i);
-        let gap_q = (1..=layers)
-            .map(|l| (mean(&q[l].1.values) / r.lengths[l] - 1.0).abs())
-            .fold(0.0, nan_max);
-        let gap_c = (1..=layers)
-            .map(|l| (mean(&c[l].1.values) - r.correlations[l]).abs())
-            .fold(0.0, nan_max);
-        let phase = if r.scales.chi_1 < 1.0 {
-            "ordered"
-        } else {
-            "chaotic"
-        };
-        table.row(vec![
-            Cell::number(r.sigma_w2),
-            Cell::text(phase),
-            Cell::number(r.scales.q_star),
-            Cell::number(r.scales.c_star),
-            Cell::number(r.scales.chi_1),
-            Cell::number(r.scales.xi_c),
-            Cell::written(format!("{:.1}%", 100.0 * gap_q)),
-            Cell::number(gap_c),
-        ]);
-    }
+    let (figure, table) = maps_figure(m);
     let table = table.to_markdown();
     run.say(format!(
         "Mean-field maps against {seeds} tanh networks of {width} units per layer:"
     ));
     run.say(&table);
     run.text("maps.md", &table);
-    run.figure("maps.svg", &Figure::stack(vec![lengths, correlations]));
+    run.figure("maps.svg", &figure);
+    run.text("live.html", &live::order_chaos::LIVE.controls_html());
 }
 
 /// Figure 5.2.

@@ -7,17 +7,19 @@
 use clap::Parser;
 use serde::Serialize;
 use stable_learning::book::figure::{Figure, Legend, LineChart, Marker, by_epoch};
+use stable_learning::book::live::{
+    self,
+    xavier::{histograms_figure, layers_table},
+};
 use stable_learning::book::runner::{Common, Experiment, Run, number_in, whole_in};
-use stable_learning::book::table::{Cell, Table};
 use stable_learning::deep::xavier::{
-    AtInit, GlorotAtInit, TanhSigmoidTraining, TorchDefault, XavierParams, glorot_at_init,
-    torch_default, train_tanh_sigmoid,
+    GlorotAtInit, TanhSigmoidTraining, TorchDefault, XavierParams, glorot_at_init, torch_default,
+    train_tanh_sigmoid,
 };
 use stable_learning::nn::activation::Activation;
 use stable_learning::nn::init::Init;
 use stable_learning::nn::train::{EpochStats, diverged};
 use stable_learning::numeric::random::stream;
-use stable_learning::numeric::stats::Histogram;
 
 /// Default and Xavier initialization: PyTorch's default, Glorot & Bengio's
 /// experiments at initialization (their Figs. 6–8 and the Jacobians of
@@ -114,35 +116,7 @@ fn report_torch_default(run: &Run, t: &TorchDefault) {
 /// Table 3.1, Figures 3.1–3.3 and the Jacobians' singular values.
 fn report_glorot_at_init(run: &mut Run, params: &XavierParams, r: &GlorotAtInit) {
     let nets = [&r.standard, &r.chosen];
-    let mut table = Table::new(&[
-        "init",
-        "layer",
-        "mean of h",
-        "Var(h)",
-        "Var(h) ratio to previous layer",
-        "Var(∂L/∂z)",
-        "Var(∂L/∂W)",
-    ]);
-    for net in nets {
-        let label = net.init.to_string();
-        for (i, s) in net.layers.iter().enumerate() {
-            let ratio = if i == 0 {
-                Cell::text("–")
-            } else {
-                Cell::number(s.activation_var / net.layers[i - 1].activation_var)
-            };
-            table.row(vec![
-                Cell::text(label.clone()),
-                Cell::number(s.layer as f64),
-                Cell::number(s.activation_mean),
-                Cell::number(s.activation_var),
-                ratio,
-                Cell::number(s.delta_var),
-                Cell::number(s.weight_grad_var),
-            ]);
-        }
-    }
-    let table = table.to_markdown();
+    let table = layers_table(r).to_markdown();
     run.say(format!(
         "{} hidden {} layers of {} units at initialization, {} digits:",
         params.depth, params.activation, params.width, params.batch
@@ -158,40 +132,19 @@ fn report_glorot_at_init(run: &mut Run, params: &XavierParams, r: &GlorotAtInit)
     run.text("layers.md", &table);
 
     // Figures 6–8 of Glorot & Bengio: histograms per layer, both inits.
-    let figure = |what: &str, hists: fn(&AtInit) -> &Vec<Histogram>| {
-        let panels = nets
-            .iter()
-            .map(|net| {
-                let mut chart = LineChart::new(format!("{what}: {}", net.init))
-                    .labels(what.to_string(), "fraction of values per bin")
-                    .legend(Legend::UpperRight);
-                let mut non_finite = 0;
-                for (l, h) in r.histogram_layers.iter().zip(hists(net)) {
-                    non_finite += h.non_finite;
-                    chart = chart.histogram(format!("layer {l}"), h);
-                }
-                if non_finite > 0 {
-                    chart = chart.note(format!(
-                        "{non_finite} values overflowed (inf/NaN), not counted"
-                    ));
-                }
-                chart
-            })
-            .collect();
-        Figure::stack(panels)
-    };
     run.figure(
         "activations.svg",
-        &figure("activation value", |n| &n.activations),
+        &histograms_figure(r, "activation value", |n| &n.activations),
     );
     run.figure(
         "backprop_gradients.svg",
-        &figure("back-propagated gradient ∂L/∂z", |n| &n.deltas),
+        &histograms_figure(r, "back-propagated gradient ∂L/∂z", |n| &n.deltas),
     );
     run.figure(
         "weight_gradients.svg",
-        &figure("weight gradient ∂L/∂W", |n| &n.weight_grads),
+        &histograms_figure(r, "weight gradient ∂L/∂W", |n| &n.weight_grads),
     );
+    run.text("live.html", &live::xavier::LIVE.controls_html());
 
     if let Some(l) = r.jacobian_layer {
         for net in nets {

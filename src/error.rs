@@ -69,6 +69,11 @@ pub enum Error {
     /// is not where it is looked for.
     #[error("{0}")]
     NoFixedPoint(String),
+    /// A live figure was asked for something it does not have: an unknown
+    /// figure or control, or a value that does not parse (the presentation
+    /// layer only).
+    #[error("{0}")]
+    Live(String),
     /// plotters failed to draw (the presentation layer only).
     #[error("plotting failed: {0}")]
     Plot(String),
@@ -141,6 +146,28 @@ impl Range {
             hi_open: true,
             ..Range::closed(lo, hi)
         }
+    }
+
+    /// The lower end.
+    pub const fn lo(&self) -> f64 {
+        self.lo
+    }
+
+    /// The upper end.
+    pub const fn hi(&self) -> f64 {
+        self.hi
+    }
+
+    /// Whether only whole numbers are allowed.
+    pub const fn is_whole(&self) -> bool {
+        self.whole
+    }
+
+    /// Whether every value `inner` allows, this range allows too.
+    pub fn covers(&self, inner: &Range) -> bool {
+        let lo_ok = inner.lo > self.lo || (inner.lo == self.lo && (!self.lo_open || inner.lo_open));
+        let hi_ok = inner.hi < self.hi || (inner.hi == self.hi && (!self.hi_open || inner.hi_open));
+        lo_ok && hi_ok && (inner.whole || !self.whole)
     }
 
     /// Whether `value` is allowed (NaN and infinities never are).

@@ -21,7 +21,7 @@
 
 mod error;
 
-#[cfg(feature = "book")]
+#[cfg(feature = "figures")]
 pub mod book;
 pub mod deep;
 pub mod nn;

@@ -9,6 +9,8 @@
 
 pub mod figure;
 pub mod json;
+pub mod live;
 pub mod output;
+#[cfg(feature = "book")]
 pub mod runner;
 pub mod table;

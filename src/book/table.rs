@@ -121,13 +121,34 @@ impl Table {
         }
     }
 
-    /// The table as GitHub-flavoured Markdown, one line per row.
-    pub fn to_markdown(&self) -> String {
+    /// Whether each column holds numbers (right-aligned), and every row's
+    /// cells as written, each number in its column's format.
+    fn written(&self) -> (Vec<bool>, Vec<Vec<String>>) {
         let columns = self.header.len();
         let numeric: Vec<bool> = (0..columns)
             .map(|c| self.rows.iter().any(|r| !matches!(r[c], Cell::Text(_))))
             .collect();
         let formats: Vec<Format> = (0..columns).map(|c| self.format_of(c)).collect();
+        let rows = self
+            .rows
+            .iter()
+            .map(|row| {
+                row.iter()
+                    .zip(&formats)
+                    .map(|(cell, f)| match cell {
+                        Cell::Text(s) | Cell::Written(s) => s.clone(),
+                        Cell::Number(v) => f.format(*v),
+                        Cell::Range(a, b) => f.range(*a, *b),
+                    })
+                    .collect()
+            })
+            .collect();
+        (numeric, rows)
+    }
+
+    /// The table as GitHub-flavoured Markdown, one line per row.
+    pub fn to_markdown(&self) -> String {
+        let (numeric, rows) = self.written();
         let mut md = String::new();
         let _ = writeln!(md, "| {} |", self.header.join(" | "));
         let rule: Vec<&str> = numeric
@@ -135,19 +156,54 @@ impl Table {
             .map(|&n| if n { "---:" } else { "---" })
             .collect();
         let _ = writeln!(md, "|{}|", rule.join("|"));
-        for row in &self.rows {
-            let cells: Vec<String> = row
-                .iter()
-                .zip(&formats)
-                .map(|(cell, f)| match cell {
-                    Cell::Text(s) | Cell::Written(s) => s.clone(),
-                    Cell::Number(v) => f.format(*v),
-                    Cell::Range(a, b) => f.range(*a, *b),
-                })
-                .collect();
+        for cells in &rows {
             let _ = writeln!(md, "| {} |", cells.join(" | "));
         }
         md
+    }
+
+    /// The table as HTML, with the same cells as [`Table::to_markdown`]
+    /// (what a live figure shows beside itself). Markdown emphasis in a cell
+    /// (`**bold**`) is kept as it is written.
+    ///
+    /// ```
+    /// use stable_learning::book::table::{Cell, Table};
+    /// let mut t = Table::new(&["a < b", "x"]);
+    /// t.row(vec![Cell::text("one"), Cell::number(0.5)]);
+    /// assert_eq!(
+    ///     t.to_html(),
+    ///     "<table><thead><tr><th>a &lt; b</th><th style=\"text-align: right\">x</th></tr></thead>\
+    ///      <tbody><tr><td>one</td><td style=\"text-align: right\">0.500</td></tr></tbody></table>"
+    /// );
+    /// ```
+    pub fn to_html(&self) -> String {
+        let (numeric, rows) = self.written();
+        let escape = |s: &str| {
+            s.replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+        };
+        let align = |c: usize| {
+            if numeric[c] {
+                " style=\"text-align: right\""
+            } else {
+                ""
+            }
+        };
+        let mut html = String::from("<table><thead><tr>");
+        for (c, h) in self.header.iter().enumerate() {
+            let _ = write!(html, "<th{}>{}</th>", align(c), escape(h));
+        }
+        html.push_str("</tr></thead><tbody>");
+        for cells in &rows {
+            html.push_str("<tr>");
+            for (c, cell) in cells.iter().enumerate() {
+                let _ = write!(html, "<td{}>{}</td>", align(c), escape(cell));
+            }
+            html.push_str("</tr>");
+        }
+        html.push_str("</tbody></table>");
+        html
     }
 }
 
