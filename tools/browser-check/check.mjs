@@ -20,7 +20,7 @@ import http from "node:http";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const USAGE = `Usage: node tools/browser-check/check.mjs [BOOK_DIR] [--screenshots DIR]
 
@@ -363,6 +363,87 @@ async function checkPage(context, origin, name, first, screenshots) {
   return { problems, summary };
 }
 
+// ---------------------------------------------------------------- live figures
+
+/** Drives every live figure of a page opened from disk (file://), with the
+ * network off, as a reader would: the printed figure must come back byte for
+ * byte at the book's values (reset), and each control, moved on its own to
+ * the start of its range (or the next choice, or seed 7), must redraw the
+ * figure, put its flag on the command line and raise no error. Returns the
+ * problems and the measured times. */
+async function checkLive(context, book, name) {
+  const problems = [];
+  const note = (p) => problems.includes(p) || problems.push(p);
+  const page = await context.newPage();
+  page.on("console", (msg) => msg.type() === "error" && note(`console error: ${msg.text()}`));
+  page.on("pageerror", (err) => note(`page error: ${err.message}`));
+  await page.goto(pathToFileURL(path.join(book, name)).href);
+  const count = await page.locator("div.live").count();
+  const timings = [];
+  for (let i = 0; i < count; i++) {
+    const block = page.locator("div.live").nth(i);
+    const { live, figure, hidden } = await block.evaluate((b) => ({
+      live: b.dataset.live, figure: b.dataset.figure, hidden: b.hidden,
+    }));
+    if (hidden) {
+      note(`live figure ${live}: still hidden (its script did not run)`);
+      continue;
+    }
+    await block.scrollIntoViewIfNeeded();
+    // One draw: act, then wait for the figure's draw counter to move on.
+    const draw = async (act, arg) => {
+      const before = await block.evaluate((b) => b.liveDraws);
+      const t0 = Date.now();
+      await block.evaluate(act, arg);
+      await block.evaluate((b, n) => new Promise((resolve, reject) => {
+        const until = Date.now() + 120000;
+        (function wait() {
+          if (b.liveDraws > n) return resolve();
+          if (Date.now() > until) return reject(new Error("no redraw within 120 s"));
+          setTimeout(wait, 10);
+        })();
+      }), before);
+      const answer = await block.evaluate((b) => ({
+        error: b.liveAnswer.error || "", svg: b.liveAnswer.svg || "", ms: b.liveAnswer.ms,
+        command: b.querySelector(".live-command").textContent,
+        img: (document.querySelector(`img[src="${b.dataset.figure}"], img[src^="blob:"]`) || {}).src || "",
+      }));
+      return { ...answer, wall: Date.now() - t0 };
+    };
+    const reset = (b) => b.querySelector(".live-reset").click();
+    const printed = fs.readFileSync(path.join(book, figure), "utf8");
+    let first;
+    try {
+      first = await draw(reset);
+    } catch (err) {
+      note(`live figure ${live}: ${err.message}`);
+      continue;
+    }
+    if (first.error) note(`live figure ${live}: ${first.error}`);
+    if (first.svg !== printed) note(`live figure ${live}: at the book's values it differs from ${figure}`);
+    if (!first.img.startsWith("blob:")) note(`live figure ${live}: the page still shows the printed image`);
+    const again = await draw(reset);
+    const controls = await block.evaluate((b) => [...b.querySelectorAll("[data-flag]")].map((c) => c.dataset.flag));
+    for (const flag of controls) {
+      const moved = await draw((b, flag) => {
+        const c = b.querySelector(`[data-flag="${flag}"]`);
+        b.querySelectorAll("[data-flag]").forEach((o) => { o.value = o.dataset.book; });
+        if (c.tagName === "SELECT") c.selectedIndex = (c.selectedIndex + 1) % c.options.length;
+        else if (c.type === "number") c.value = "7";
+        else c.value = c.min;
+        c.dispatchEvent(new Event(c.type === "number" || c.tagName === "SELECT" ? "change" : "input"));
+      }, flag).catch((err) => ({ error: err.message }));
+      if (moved.error) note(`live figure ${live}, --${flag} moved: ${moved.error.split("\n")[0]}`);
+      else if (moved.svg === printed) note(`live figure ${live}: moving --${flag} did not change the figure`);
+      else if (!moved.command.includes(`--${flag} `)) note(`live figure ${live}: the command "${moved.command}" lacks --${flag}`);
+    }
+    timings.push(`${live}: first ${first.wall} ms (computing ${Math.round(first.ms)} ms), redraw ${Math.round(again.ms)} ms, ${controls.length} controls moved`);
+  }
+  const scripts = await page.evaluate(() => [...document.scripts].map((s) => s.src).filter((s) => /live-module/.test(s)));
+  await page.close();
+  return { problems, count, timings, scripts };
+}
+
 // ---------------------------------------------------------------- self-test
 
 // What the self-test breaks, and the report each break must produce.
@@ -469,6 +550,34 @@ async function main() {
     console.log(`browser-check --self-test: ${BREAKS.length - missed} of ${BREAKS.length} breaks reported, ${seconds} s`);
     process.exit(missed ? 1 : 0);
   }
+  // The live figures, from disk with the network off, one page at a time
+  // (so that the times measured are a reader's).
+  const liveStarted = Date.now();
+  const offline = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  let liveFigures = 0;
+  try {
+    const context = await offline.newContext({ offline: true, viewport: { width: 1280, height: 900 } });
+    for (const name of pages) {
+      const result = await checkLive(context, opts.book, name).catch((err) => (
+        { problems: [`could not check: ${err.message.split("\n")[0]}`], count: 1, timings: [], scripts: [] }));
+      if (result.count === 0) continue;
+      liveFigures += result.count;
+      const module = result.scripts.map((s) => {
+        const file = path.join(opts.book, path.basename(new URL(s).pathname));
+        return `${path.basename(file)} ${(fs.statSync(file).size / 1024).toFixed(0)} KiB`;
+      }).join(", ");
+      if (result.problems.length === 0) {
+        console.log(`OK   ${name} live: ${result.timings.join("; ")} (${module})`);
+      } else {
+        failed++;
+        console.log(`FAIL ${name} live: ${result.problems.length} problem(s)`);
+        for (const p of result.problems) console.log(`       - ${p}`);
+      }
+    }
+  } finally {
+    await offline.close();
+  }
+  console.log(`browser-check: ${liveFigures} live figures from file://, ${((Date.now() - liveStarted) / 1000).toFixed(1)} s`);
   const shots = opts.screenshots ? `; screenshots in ${opts.screenshots}` : "";
   console.log(`browser-check: ${pages.length} pages, ${failed} failed, ${seconds} s${shots}`);
   process.exit(failed ? 1 : 0);

@@ -16,8 +16,9 @@ const USAGE: &str = "\
 Usage: cargo run -p render-book [-- OPTIONS]
 
 Checks that every {{#include FILE:ANCHOR}} names an anchor FILE has, runs
-every example (each writes its figures under chapters/figures/NAME/), then
-renders the book with math as MathML into a staging folder that replaces
+every example (each writes its figures under chapters/figures/NAME/),
+builds the live figures' WebAssembly module (tools/live-figures, for the
+target wasm32-wasip1 that rust-toolchain.toml installs), then renders the book with math as MathML into a staging folder that replaces
 book/ only when the whole book rendered, and prints the path of
 book/index.html. A failed render leaves the previous book/ as it was.
 
@@ -70,9 +71,10 @@ fn main() -> ExitCode {
         if !skip_examples {
             run_examples(&root)?;
         }
+        let modules = build_live_modules(&root)?;
         // Loaded again: the examples may have changed what the book shows.
         let book = MDBook::load(&root).map_err(|e| format!("cannot load the book: {e:#}"))?;
-        render(book, || log.errors())
+        render(book, &modules, || log.errors())
     });
     match result {
         Ok(index) => {
@@ -160,7 +162,11 @@ fn run_examples(root: &Path) -> Result<(), String> {
 /// (`target/book-rendering`), and only if that succeeded and `errors()` (the
 /// errors mdBook logged) is 0, swaps it in for the build folder (`book/`);
 /// returns the new index.html. On failure the old build folder is untouched.
-fn render(mut book: MDBook, errors: impl Fn() -> usize) -> Result<PathBuf, String> {
+fn render(
+    mut book: MDBook,
+    live_modules: &[(&str, Vec<u8>)],
+    errors: impl Fn() -> usize,
+) -> Result<PathBuf, String> {
     check_includes(&book.source_dir())?;
     let root = book.root.clone();
     let build_dir = root.join(&book.config.build.build_dir);
@@ -179,6 +185,13 @@ fn render(mut book: MDBook, errors: impl Fn() -> usize) -> Result<PathBuf, Strin
             0 => Ok(()),
             n => Err(format!("mdBook reported {n} error(s), printed above")),
         });
+    let built = built.and_then(|()| {
+        live_modules.iter().try_for_each(|(script, module)| {
+            let path = staging.join(script);
+            std::fs::write(&path, live_module_js(module))
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))
+        })
+    });
     if let Err(e) = built {
         let _ = std::fs::remove_dir_all(&staging);
         return Err(format!("{e} (book/ is unchanged)"));
@@ -195,6 +208,99 @@ fn render(mut book: MDBook, errors: impl Fn() -> usize) -> Result<PathBuf, Strin
     rename(&staging, &build_dir)?;
     remove_dir(&old)?;
     Ok(index)
+}
+
+/// The live figures' WebAssembly module, built twice: with 128-bit vector
+/// instructions (every current browser), and with relaxed SIMD as well,
+/// whose fused multiply-add makes the matrix product about ten times as
+/// fast where the browser has it. The page loads one (`chapters/style/live.js`
+/// picks), each from a script at the book's root under this name.
+struct LiveModule {
+    script: &'static str,
+    target_dir: &'static str,
+    rustflags: Option<&'static str>,
+}
+
+const LIVE_MODULES: [LiveModule; 2] = [
+    LiveModule {
+        script: "live-module.js",
+        target_dir: "",
+        rustflags: None,
+    },
+    LiveModule {
+        script: "live-module-relaxed.js",
+        target_dir: "live-relaxed",
+        rustflags: Some("-C target-feature=+simd128,+relaxed-simd"),
+    },
+];
+
+/// Builds `tools/live-figures` for WebAssembly, both ways; returns each
+/// module with the name of its script.
+fn build_live_modules(root: &Path) -> Result<Vec<(&'static str, Vec<u8>)>, String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|t| if t.is_absolute() { t } else { root.join(t) })
+        .unwrap_or_else(|| root.join("target"));
+    let mut modules = Vec::new();
+    for m in &LIVE_MODULES {
+        println!("render-book: building the live figures ({})", m.script);
+        let dir = target.join(m.target_dir);
+        let mut command = Command::new(&cargo);
+        command
+            .args(["build", "--quiet", "-p", "live-figures"])
+            .args(["--target", "wasm32-wasip1", "--profile", "live"])
+            .arg("--target-dir")
+            .arg(&dir)
+            .current_dir(root);
+        if let Some(flags) = m.rustflags {
+            command.env("CARGO_TARGET_WASM32_WASIP1_RUSTFLAGS", flags);
+        }
+        let status = command
+            .status()
+            .map_err(|e| format!("cannot start `{cargo}` to build the live figures: {e}"))?;
+        if !status.success() {
+            return Err(format!(
+                "building the live figures failed ({status}); the target comes with rust-toolchain.toml \
+                 (`rustup target add wasm32-wasip1` if rustup did not add it)"
+            ));
+        }
+        let path = dir.join("wasm32-wasip1/live/live_figures.wasm");
+        let bytes =
+            std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        modules.push((m.script, bytes));
+    }
+    Ok(modules)
+}
+
+/// A module as a script that sets `window.liveModuleBase64`: pages opened
+/// from disk may load scripts but not fetch files.
+fn live_module_js(module: &[u8]) -> String {
+    format!(
+        "// The book's live figures (tools/live-figures), compiled to WebAssembly.\n\
+         window.liveModuleBase64 = \"{}\";\n",
+        base64(module)
+    )
+}
+
+/// Standard base64 with padding.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 /// Removes a folder and everything in it, if it exists.

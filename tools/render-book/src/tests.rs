@@ -45,9 +45,12 @@ impl TempBook {
     fn render(&self) -> (Result<PathBuf, String>, Vec<String>) {
         let warnings = Arc::new(WarningPrinter::default());
         let result = tracing::subscriber::with_default(warnings.clone(), || {
-            render(MDBook::load(&self.0).map_err(|e| format!("{e:#}"))?, || {
-                warnings.errors()
-            })
+            let modules = [("live-module.js", b"\0asm".to_vec())];
+            render(
+                MDBook::load(&self.0).map_err(|e| format!("{e:#}"))?,
+                &modules,
+                || warnings.errors(),
+            )
         });
         let seen = warnings.seen.lock().unwrap().clone();
         (result, seen)
@@ -415,4 +418,14 @@ fn token_elements(mathml: &str) -> Vec<(&str, &str)> {
         }
     }
     elements
+}
+
+#[test]
+fn base64_matches_the_standard_alphabet_and_padding() {
+    assert_eq!(crate::base64(b""), "");
+    assert_eq!(crate::base64(b"f"), "Zg==");
+    assert_eq!(crate::base64(b"fo"), "Zm8=");
+    assert_eq!(crate::base64(b"foo"), "Zm9v");
+    assert_eq!(crate::base64(b"foobar"), "Zm9vYmFy");
+    assert_eq!(crate::base64(&[0xfb, 0xff, 0xfe]), "+//+");
 }
