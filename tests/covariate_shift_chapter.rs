@@ -289,7 +289,7 @@ fn far_test_inputs_report_undetermined_fits() {
         stdout.contains("Weighted fits left undetermined (the weights sat on too few points): "),
         "{stdout}"
     );
-    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 7, "{stdout}");
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 8, "{stdout}");
     let table = std::fs::read_to_string(dir.join("regression.md")).unwrap();
     assert!(table.contains("left undetermined"), "{table}");
     assert!(!table.contains("NaN"), "{table}");

@@ -480,7 +480,7 @@ fn a_singular_small_source_is_reported_as_a_result() {
     );
     assert!(stdout.contains("none (singular) from 20"), "{stdout}");
     let written = std::fs::read_dir(&dir).map_or(0, |d| d.count());
-    assert_eq!(written, 5, "{stdout}");
+    assert_eq!(written, 6, "{stdout}");
     let figure = std::fs::read_to_string(dir.join("error_vs_m.svg")).unwrap();
     assert!(
         figure.contains("Ĉ from 20 held-out rows is singular on 5 of 5 splits"),

@@ -60,7 +60,7 @@ pub static LIVE: LiveFigure = LiveFigure {
             flag: "depth",
             label: "layers",
             input: Input::Slider {
-                range: Range::whole(2, 30),
+                range: Range::whole(2, 20),
                 flag: OrderChaosParams::DEPTH,
                 step: 1.0,
             },

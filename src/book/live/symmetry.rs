@@ -20,7 +20,7 @@ pub static LIVE: LiveFigure = LiveFigure {
             flag: "hidden",
             label: "hidden units",
             input: Input::Slider {
-                range: Range::whole(2, 64),
+                range: Range::whole(2, 32),
                 flag: SymmetryParams::HIDDEN,
                 step: 2.0,
             },

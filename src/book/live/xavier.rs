@@ -21,7 +21,7 @@ pub static LIVE: LiveFigure = LiveFigure {
             flag: "depth",
             label: "hidden layers",
             input: Input::Slider {
-                range: Range::whole(1, 10),
+                range: Range::whole(1, 6),
                 flag: XavierParams::DEPTH,
                 step: 1.0,
             },
