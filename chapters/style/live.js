@@ -75,15 +75,29 @@
                 },
             },
         };
+        var failed = "";
         function start() {
-            instance = new WebAssembly.Instance(module, imports);
-            memory = instance.exports.memory;
+            try {
+                instance = new WebAssembly.Instance(module, imports);
+                memory = instance.exports.memory;
+            } catch (e) {
+                instance = null;
+                failed = "the live figures' module did not start: " + e.message;
+            }
         }
         self.onmessage = function (event) {
             var m = event.data;
             if (m.bytes) {
-                module = new WebAssembly.Module(m.bytes);
-                start();
+                try {
+                    module = new WebAssembly.Module(m.bytes);
+                    start();
+                } catch (e) {
+                    failed = "the live figures' module did not load: " + e.message;
+                }
+                return;
+            }
+            if (!instance) {
+                self.postMessage({ id: m.id, answer: { error: failed || "the live figures' module did not start" } });
                 return;
             }
             current = m.id;
@@ -130,6 +144,7 @@
             script.src = root + (relaxedSimd() ? "live-module-relaxed.js" : "live-module.js");
             script.onload = function () {
                 var text = atob(window.liveModuleBase64 || "");
+                delete window.liveModuleBase64;
                 var bytes = new Uint8Array(text.length);
                 for (var i = 0; i < text.length; i++) {
                     bytes[i] = text.charCodeAt(i);
@@ -150,6 +165,16 @@
         engine.request = function (text, onProgress) {
             return engine.then(function (worker) {
                 if (!worker.onmessage) {
+                    // A worker that fails answers every waiting request
+                    // with the error, so no figure waits for ever.
+                    worker.onerror = function (event) {
+                        event.preventDefault();
+                        Object.keys(pending).forEach(function (id) {
+                            var p = pending[id];
+                            delete pending[id];
+                            p.resolve({ error: "the computation stopped: " + (event.message || "worker error") });
+                        });
+                    };
                     worker.onmessage = function (event) {
                         var m = event.data;
                         var p = pending[m.id];
@@ -179,11 +204,13 @@
         var img = document.querySelector('img[src$="' + block.getAttribute("data-figure") + '"]');
         var inputs = Array.prototype.slice.call(block.querySelectorAll("[data-flag]"));
         var status = block.querySelector(".live-status");
+        var progress = block.querySelector(".live-progress");
         var command = block.querySelector(".live-command code");
         var table = block.querySelector(".live-table");
         var busy = false;
         var again = false;
         var url = null;
+        var last = null; // the last request sent
         block.liveDraws = 0;
         block.hidden = false;
 
@@ -193,11 +220,19 @@
             }).join("\n");
         }
 
-        function draw() {
+        // Draws the figure for the controls' values; `force` redraws even if
+        // they are what was last drawn (a select or a slider's arrow key
+        // fires both "input" and "change").
+        function draw(force) {
             if (busy) {
                 again = true;
                 return;
             }
+            var text = request();
+            if (text === last && force !== true) {
+                return;
+            }
+            last = text;
             busy = true;
             again = false;
             block.setAttribute("data-state", "busy");
@@ -205,22 +240,34 @@
             var share = "";
             var show = function () {
                 var seconds = Math.floor((Date.now() - started) / 1000);
-                status.textContent = "computing…" + share + (seconds > 0 ? " " + seconds + " s" : "");
+                progress.textContent = "computing…" + share + (seconds > 0 ? " " + seconds + " s" : "");
             };
+            status.textContent = "";
             show();
             var clock = setInterval(show, 500);
-            loadEngine().request(request(), function (done, total) {
+            loadEngine().request(text, function (done, total) {
                 share = " " + Math.round((100 * done) / Math.max(total, 1)) + "%";
                 show();
             }).then(function (answer) {
                 clearInterval(clock);
+                progress.textContent = "";
                 busy = false;
                 block.liveAnswer = answer;
                 block.liveDraws += 1;
                 if (answer.error) {
+                    // The figure and numbers on show are not for these settings.
                     block.setAttribute("data-state", "error");
                     status.textContent = answer.error;
+                    if (img) {
+                        img.classList.add("live-stale");
+                    }
+                    command.textContent = "(no figure for these settings)";
+                    table.innerHTML = "";
+                    last = null;
                 } else {
+                    if (img) {
+                        img.classList.remove("live-stale");
+                    }
                     if (url) {
                         URL.revokeObjectURL(url);
                     }
@@ -238,9 +285,14 @@
                 }
             }, function (e) {
                 clearInterval(clock);
+                progress.textContent = "";
                 busy = false;
+                last = null;
                 block.setAttribute("data-state", "error");
                 status.textContent = e.message;
+                if (again) {
+                    draw();
+                }
             });
         }
 
@@ -250,7 +302,7 @@
                 if (output) {
                     output.textContent = input.value;
                 }
-                if (input.type !== "number") {
+                if (input.type === "range") {
                     draw();
                 }
             });
@@ -264,7 +316,7 @@
                     output.textContent = input.value;
                 }
             });
-            draw();
+            draw(true);
         });
         block.liveDraw = draw;
     }

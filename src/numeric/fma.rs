@@ -150,21 +150,29 @@ pub fn relaxed_madd_is_fused() -> bool {
     use core::arch::wasm32::{f64x2_extract_lane, f64x2_relaxed_madd, f64x2_splat};
     static FUSED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *FUSED.get_or_init(|| {
-        // Each case's two roundings differ from its one.
-        let cases = [
-            (0.1, 10.0, -1.0),
-            (1.0 + f64::EPSILON, 1.0 - f64::EPSILON, -1.0),
-            (3.0e-200, 3.0e-120, 1.0e-310),
-            (-7.1, 0.3, 2.13),
-            (1.0e300, 1.0e10, -f64::MAX),
-        ];
-        cases.iter().all(|&(a, b, c)| {
+        PROBE.iter().all(|&(a, b, c)| {
             let (a, b, c) = std::hint::black_box((a, b, c));
             let v = f64x2_relaxed_madd(f64x2_splat(a), f64x2_splat(b), f64x2_splat(c));
             f64x2_extract_lane::<0>(v).to_bits() == fma(a, b, c).to_bits()
         })
     })
 }
+
+/// Inputs whose `a·b + c` rounded once differs from `a·b` rounded and then
+/// `+ c` rounded: an engine whose multiply-add gives the fused result on
+/// all of them fuses it (see `relaxed_madd_is_fused`).
+pub const PROBE: [(f64, f64, f64); 5] = [
+    // Unfused, 0.1·10 rounds to 1 and the sum to 0; fused, 2⁻⁵⁴.
+    (0.1, 10.0, -1.0),
+    (1.0 + f64::EPSILON, 1.0 - f64::EPSILON, -1.0),
+    (-7.1, 0.3, 2.13),
+    // Unfused, the product overflows; fused, the sum is f64::MAX.
+    (f64::MAX, 2.0, -f64::MAX),
+    // 1.5·2⁻⁵³⁷ · 2⁻⁵³⁷ + 2⁻¹⁰⁷⁴: unfused, the product 1.5·2⁻¹⁰⁷⁴ rounds
+    // (a tie, to even) to 2⁻¹⁰⁷³ and the sum is 3·2⁻¹⁰⁷⁴; fused, 2.5·2⁻¹⁰⁷⁴
+    // rounds to 2⁻¹⁰⁷³.
+    (3.334138124227616e-162, 2.2227587494850775e-162, 5e-324),
+];
 
 /// Knuth's two-sum: `(s, e)` with `s = a + b` rounded and `s + e = a + b`
 /// exactly (no overflow).
@@ -210,6 +218,17 @@ mod tests {
         let e = rng.random_range(lo..hi);
         let sign = if rng.random::<bool>() { -1.0 } else { 1.0 };
         sign * m * 2f64.powi(e)
+    }
+
+    #[test]
+    fn every_probe_case_tells_one_rounding_from_two() {
+        for (a, b, c) in PROBE {
+            let (a, b, c) = std::hint::black_box((a, b, c));
+            let twice = a * b + c;
+            let once = a.mul_add(b, c);
+            assert_ne!(once.to_bits(), twice.to_bits(), "({a:e}, {b:e}, {c:e})");
+            assert_eq!(fma(a, b, c).to_bits(), once.to_bits());
+        }
     }
 
     #[test]

@@ -119,8 +119,8 @@ pub struct Control {
 #[derive(Debug)]
 pub enum Input {
     /// A slider over `range` (a part of the flag's range, `flag` — kept
-    /// small enough that every setting redraws within about a second) in
-    /// steps of `step`.
+    /// small enough that no setting takes much longer than the book's
+    /// values) in steps of `step`.
     Slider {
         /// The values the page offers.
         range: Range,
@@ -200,12 +200,19 @@ impl LiveFigure {
                     Error::Live(format!("the {} figure has no control `{flag}`", self.name))
                 })?;
             let value = value.trim();
-            match &control.input {
+            // Written back the way the example's flag reads it: whole numbers
+            // without a fraction, no −0, the seed without leading zeros.
+            let written = match &control.input {
                 Input::Slider { range, .. } => {
                     let v: f64 = value
                         .parse()
                         .map_err(|_| Error::Live(format!("{flag}: `{value}` is not a number")))?;
                     range.check(control.flag, v)?;
+                    if range.is_whole() {
+                        format!("{}", v as u64)
+                    } else {
+                        format!("{}", v + 0.0)
+                    }
                 }
                 Input::Choice(words) => {
                     if !words.contains(&value) {
@@ -214,21 +221,28 @@ impl LiveFigure {
                             words.join(", ")
                         )));
                     }
+                    value.to_string()
                 }
-                Input::Seed => {
-                    value.parse::<u64>().map_err(|_| {
+                Input::Seed if value.is_empty() => {
+                    return Err(Error::Live(
+                        "seed: empty (a whole number in 0..=18446744073709551615)".to_string(),
+                    ));
+                }
+                Input::Seed => value
+                    .parse::<u64>()
+                    .map_err(|_| {
                         Error::Live(format!(
                             "seed: `{value}` is not a whole number in 0..=18446744073709551615"
                         ))
-                    })?;
-                }
-            }
+                    })?
+                    .to_string(),
+            };
             let slot = settings
                 .values
                 .iter_mut()
                 .find(|(f, _)| f == flag)
                 .expect("every control has a value");
-            slot.1 = value.to_string();
+            slot.1 = written;
         }
         Ok(settings)
     }
@@ -270,12 +284,17 @@ impl LiveFigure {
         );
         html.push_str("<div class=\"live-controls\">\n");
         for c in self.controls {
-            let _ = write!(html, "<label><span>{}</span>", c.label);
+            let id = format!("live-{}-{}", self.name, c.flag);
+            let _ = write!(
+                html,
+                "<div class=\"live-control\"><label for=\"{id}\">{}</label>",
+                c.label
+            );
             match &c.input {
                 Input::Slider { range, step, .. } => {
                     let _ = write!(
                         html,
-                        "<input type=\"range\" data-flag=\"{}\" min=\"{}\" max=\"{}\" step=\"{}\" value=\"{}\" data-book=\"{}\"><output>{}</output>",
+                        "<input type=\"range\" id=\"{id}\" data-flag=\"{}\" min=\"{}\" max=\"{}\" step=\"{}\" value=\"{}\" data-book=\"{}\"><output for=\"{id}\">{}</output>",
                         c.flag,
                         range.lo(),
                         range.hi(),
@@ -288,7 +307,7 @@ impl LiveFigure {
                 Input::Choice(words) => {
                     let _ = write!(
                         html,
-                        "<select data-flag=\"{}\" data-book=\"{}\">",
+                        "<select id=\"{id}\" data-flag=\"{}\" data-book=\"{}\">",
                         c.flag, c.book
                     );
                     for w in *words {
@@ -300,16 +319,16 @@ impl LiveFigure {
                 Input::Seed => {
                     let _ = write!(
                         html,
-                        "<input type=\"number\" data-flag=\"{}\" min=\"0\" max=\"18446744073709551615\" step=\"1\" value=\"{}\" data-book=\"{}\">",
+                        "<input type=\"text\" id=\"{id}\" inputmode=\"numeric\" pattern=\"[0-9]*\" autocomplete=\"off\" spellcheck=\"false\" data-flag=\"{}\" value=\"{}\" data-book=\"{}\">",
                         c.flag, c.book, c.book
                     );
                 }
             }
-            html.push_str("</label>\n");
+            html.push_str("</div>\n");
         }
         html.push_str("</div>\n");
         html.push_str(
-            "<p class=\"live-actions\"><button type=\"button\" class=\"live-reset\">Reset to the book's values</button> <span class=\"live-status\" role=\"status\"></span></p>\n",
+            "<p class=\"live-actions\"><button type=\"button\" class=\"live-reset\">Reset to the book's values</button> <span class=\"live-progress\" aria-hidden=\"true\"></span><span class=\"live-status\" role=\"status\"></span></p>\n",
         );
         let _ = writeln!(
             html,
@@ -380,6 +399,25 @@ mod tests {
         let e = f.settings(&[("width".into(), "wide".into())]).unwrap_err();
         assert!(e.to_string().contains("`wide` is not a number"), "{e}");
         assert!(draw("nothing", &[], &mut crate::quiet).is_err());
+    }
+
+    #[test]
+    fn values_are_written_as_the_flags_read_them() {
+        let f = find("covariate_shift").unwrap();
+        let s = f
+            .settings(&[
+                ("trials".into(), "20.0".into()),
+                ("test-mean".into(), "-0".into()),
+                ("train-mean".into(), "5e-1".into()),
+                ("seed".into(), "007".into()),
+            ])
+            .unwrap();
+        assert_eq!(
+            f.command(&s),
+            "cargo run --example covariate_shift -- --trials 20 --seed 7"
+        );
+        let e = f.settings(&[("seed".into(), " ".into())]).unwrap_err();
+        assert!(e.to_string().starts_with("seed: empty"), "{e}");
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! 1. `live_alloc(n)` returns room for an `n`-byte request;
 //! 2. it writes the request there: the figure's name, then one `flag=value`
 //!    per line (`he\ndepth=10\nseed=7`);
-//! 3. `live_draw(ptr, n)` computes the figure, calling the imported
+//! 3. `live_draw(n)` computes the figure, calling the imported
 //!    `live.progress(done, total)` as it goes, and returns the length of its
 //!    answer: JSON `{"svg", "table", "command"}`, or `{"error"}`;
 //! 4. `live_answer()` points at the answer, which stays until the next draw.
