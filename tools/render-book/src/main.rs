@@ -242,6 +242,7 @@ fn build_live_modules(root: &Path) -> Result<Vec<(&'static str, Vec<u8>)>, Strin
         .map(PathBuf::from)
         .map(|t| if t.is_absolute() { t } else { root.join(t) })
         .unwrap_or_else(|| root.join("target"));
+    ensure_wasm_target(root)?;
     let mut modules = Vec::new();
     for m in &LIVE_MODULES {
         println!("render-book: building the live figures ({})", m.script);
@@ -271,6 +272,37 @@ fn build_live_modules(root: &Path) -> Result<Vec<(&'static str, Vec<u8>)>, Strin
         modules.push((m.script, bytes));
     }
     Ok(modules)
+}
+
+/// Adds the `wasm32-wasip1` target with rustup when the toolchain lacks it.
+/// rust-toolchain.toml lists it, and rustup adds it when it installs the
+/// toolchain; but a toolchain already installed (or rustup told not to
+/// install anything by itself, `RUSTUP_AUTO_INSTALL=0`) may lack it.
+fn ensure_wasm_target(root: &Path) -> Result<(), String> {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_owned());
+    let libdir = Command::new(&rustc)
+        .args(["--print", "target-libdir", "--target", "wasm32-wasip1"])
+        .current_dir(root)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+    if libdir.is_some_and(|dir| dir.is_dir()) {
+        return Ok(());
+    }
+    println!("render-book: adding the target wasm32-wasip1 (rustup target add wasm32-wasip1)");
+    let status = Command::new("rustup")
+        .args(["target", "add", "wasm32-wasip1"])
+        .current_dir(root)
+        .status()
+        .map_err(|e| format!("the live figures need the target wasm32-wasip1, and rustup could not be started to add it: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "`rustup target add wasm32-wasip1` failed ({status}); the live figures need that target"
+        ))
+    }
 }
 
 /// A module as a script that sets `window.liveModuleBase64`: pages opened
