@@ -243,7 +243,8 @@ fn build_live_modules(root: &Path) -> Result<Vec<(&'static str, Vec<u8>)>, Strin
         .map(|t| if t.is_absolute() { t } else { root.join(t) })
         .unwrap_or_else(|| root.join("target"));
     ensure_wasm_target(root)?;
-    let mut modules = Vec::new();
+    // Both builds at once: each ends in a single-threaded link.
+    let mut builds = Vec::new();
     for m in &LIVE_MODULES {
         println!("render-book: building the live figures ({})", m.script);
         let dir = target.join(m.target_dir);
@@ -257,13 +258,20 @@ fn build_live_modules(root: &Path) -> Result<Vec<(&'static str, Vec<u8>)>, Strin
         if let Some(flags) = m.rustflags {
             command.env("CARGO_TARGET_WASM32_WASIP1_RUSTFLAGS", flags);
         }
-        let status = command
-            .status()
+        let child = command
+            .spawn()
             .map_err(|e| format!("cannot start `{cargo}` to build the live figures: {e}"))?;
+        builds.push((m, dir, child));
+    }
+    let mut modules = Vec::new();
+    for (m, dir, mut child) in builds {
+        let status = child
+            .wait()
+            .map_err(|e| format!("building the live figures: {e}"))?;
         if !status.success() {
             return Err(format!(
-                "building the live figures failed ({status}); the target comes with rust-toolchain.toml \
-                 (`rustup target add wasm32-wasip1` if rustup did not add it)"
+                "building the live figures ({}) failed ({status})",
+                m.script
             ));
         }
         let path = dir.join("wasm32-wasip1/live/live_figures.wasm");
