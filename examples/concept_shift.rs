@@ -10,7 +10,7 @@ use serde::Serialize;
 use stable_learning::book::figure::{Figure, Legend, LineChart, Marker, PALETTE};
 use stable_learning::book::live::{
     self,
-    concept_shift::{operating_figure, operating_markdown},
+    concept_shift::{operating_figure, operating_table},
 };
 use stable_learning::book::runner::{Common, Experiment, Run, number_in, whole_in};
 use stable_learning::numeric::random::stream;
@@ -255,7 +255,7 @@ fn report_detection_delays(run: &mut Run, p: &ConceptShiftParams, r: &DetectionD
 
 /// Figure 8.2 and Table 8.3: delay against false alarms, every setting.
 fn report_operating_points(run: &mut Run, r: &OperatingPoints) {
-    let table = operating_markdown(r);
+    let table = operating_table(r).to_markdown();
     run.say("Delay against false alarms, each detector over its settings:");
     run.say(&table);
     run.text("operating.md", &table);

@@ -76,45 +76,22 @@ pub fn fma(a: f64, b: f64, c: f64) -> f64 {
 /// once and uses it many times).
 #[inline(always)]
 pub fn fused(a: Split, b: Split, c: f64) -> f64 {
-    let uh = a.value * b.value;
-    let safe = a.value.abs() <= MAX_FACTOR
-        && b.value.abs() <= MAX_FACTOR
-        && c.abs() <= MAX_TERM
-        && uh.abs() <= MAX_TERM
-        && uh.abs() >= MIN_PRODUCT;
-    if !safe {
+    let (v, in_range) = fused_in_range(a, b, c);
+    if in_range {
+        v
+    } else if a.value == 0.0 || b.value == 0.0 {
         // A zero factor makes the product an exact ±0, and one rounding of
         // the sum is the answer (with the sign of zero the sum gives).
-        if a.value == 0.0 || b.value == 0.0 {
-            return uh + c;
-        }
-        return libm::fma(a.value, b.value, c);
-    }
-    // 1. Dekker: uh + ul = a·b exactly.
-    let ul = ((a.hi * b.hi - uh) + a.hi * b.lo + a.lo * b.hi) + a.lo * b.lo;
-    // 2. Two-sum: th + tl = c + uh exactly.
-    let (th, tl) = two_sum(c, uh);
-    // 3. v = tl + ul rounded to odd.
-    let (s, e) = two_sum(tl, ul);
-    let bits = s.to_bits();
-    let v = if e != 0.0 && bits & 1 == 0 {
-        // Inexact and even: the neighbour toward the exact sum is odd.
-        // Same signs: one step away from zero; opposite: one toward it.
-        if (bits ^ e.to_bits()) >> 63 == 0 {
-            f64::from_bits(bits + 1)
-        } else {
-            f64::from_bits(bits - 1)
-        }
+        a.value * b.value + c
     } else {
-        s
-    };
-    // 4. One rounding to nearest.
-    th + v
+        libm::fma(a.value, b.value, c)
+    }
 }
 
-/// [`fused`] without a branch, for a row of sums the compiler can turn
-/// into vector instructions: the result, and whether the inputs were in the
-/// range where it is exact (when not, call [`fused`]).
+/// The four steps of the module's description, without a branch (so that
+/// a row of sums can become vector instructions): the result, and whether
+/// the inputs were in the range where the steps are exact (when not, call
+/// [`fused`]).
 #[inline(always)]
 pub fn fused_in_range(a: Split, b: Split, c: f64) -> (f64, bool) {
     let uh = a.value * b.value;
@@ -123,17 +100,22 @@ pub fn fused_in_range(a: Split, b: Split, c: f64) -> (f64, bool) {
         & (c.abs() <= MAX_TERM)
         & (uh.abs() <= MAX_TERM)
         & (uh.abs() >= MIN_PRODUCT);
+    // 1. Dekker: uh + ul = a·b exactly.
     let ul = ((a.hi * b.hi - uh) + a.hi * b.lo + a.lo * b.hi) + a.lo * b.lo;
+    // 2. Two-sum: th + tl = c + uh exactly.
     let (th, tl) = two_sum(c, uh);
+    // 3. v = tl + ul rounded to odd. Inexact and even: the neighbour
+    // toward the exact sum is odd. Same signs: one step away from zero;
+    // opposite: one toward it.
     let (s, e) = two_sum(tl, ul);
     let bits = s.to_bits();
-    // Inexact and even: one step toward the exact sum (see `fused`).
     let step = u64::from((e != 0.0) & (bits & 1 == 0));
     let toward = if (bits ^ e.to_bits()) >> 63 == 0 {
         step
     } else {
         step.wrapping_neg()
     };
+    // 4. One rounding to nearest.
     (th + f64::from_bits(bits.wrapping_add(toward)), safe)
 }
 

@@ -2,10 +2,8 @@
 //! false alarms, each over its sensitivity settings (Figure 8.2), with its
 //! table.
 
-use std::fmt::Write as _;
-
 use crate::book::figure::{Figure, Legend, LineChart, Marker};
-use crate::book::live::{Control, Input, LiveFigure, Settings};
+use crate::book::live::{Control, LiveFigure, Settings};
 use crate::book::table::{Cell, Table};
 use crate::numeric::random::stream;
 use crate::shift::concept::{ConceptShiftParams, OperatingPoints, operating_points};
@@ -18,42 +16,31 @@ pub static LIVE: LiveFigure = LiveFigure {
     figure: "operating.svg",
     caption: "Figure 8.2",
     controls: &[
-        Control {
-            flag: "angle",
-            label: "boundary turns by (°)",
-            input: Input::Slider {
-                range: Range::closed(0.0, 180.0),
-                flag: ConceptShiftParams::ANGLE,
-                step: 5.0,
-            },
-            book: "60",
-        },
-        Control {
-            flag: "noise",
-            label: "label noise",
-            input: Input::Slider {
-                range: Range::closed(0.0, 0.45),
-                flag: ConceptShiftParams::NOISE,
-                step: 0.01,
-            },
-            book: "0.1",
-        },
-        Control {
-            flag: "trials",
-            label: "streams",
-            input: Input::Slider {
-                range: Range::whole(10, 100),
-                flag: ConceptShiftParams::TRIALS,
-                step: 10.0,
-            },
-            book: "100",
-        },
-        Control {
-            flag: "seed",
-            label: "seed",
-            input: Input::Seed,
-            book: "42",
-        },
+        Control::slider(
+            "angle",
+            "boundary turns by (°)",
+            Range::closed(0.0, 180.0),
+            ConceptShiftParams::ANGLE,
+            5.0,
+            "60",
+        ),
+        Control::slider(
+            "noise",
+            "label noise",
+            Range::closed(0.0, 0.45),
+            ConceptShiftParams::NOISE,
+            0.01,
+            "0.1",
+        ),
+        Control::slider(
+            "trials",
+            "streams",
+            Range::whole(10, 100),
+            ConceptShiftParams::TRIALS,
+            10.0,
+            "100",
+        ),
+        Control::SEED,
     ],
     compute,
 };
@@ -67,26 +54,7 @@ fn compute(s: &Settings, progress: Progress) -> Result<(Figure, Table), Error> {
     };
     let rng = &mut stream(s.seed(), "operating_points", 0);
     let r = operating_points(&params, rng, progress)?;
-    let mut table = Table::new(&[
-        "detector",
-        "setting",
-        "false alarms per 1000 samples",
-        "median delay",
-        "missed",
-    ]);
-    for (p, setting) in r.points.iter().zip(settings(&r)) {
-        table.row(vec![
-            Cell::text(p.detector.clone()),
-            Cell::text(setting),
-            Cell::written(format!("{:.3}", p.false_alarms_per_1000)),
-            Cell::written(
-                p.median_delay
-                    .map_or("–".to_string(), |d| format!("{d:.0}")),
-            ),
-            Cell::written(format!("{} of {}", p.missed, r.streams)),
-        ]);
-    }
-    Ok((operating_figure(&r), table))
+    Ok((operating_figure(&r), operating_table(&r)))
 }
 
 /// Each point's setting, as the table names it.
@@ -125,20 +93,27 @@ pub fn operating_figure(r: &OperatingPoints) -> Figure {
     Figure::single(chart)
 }
 
-/// Table 8.3, as the chapter prints it (Markdown).
-pub fn operating_markdown(r: &OperatingPoints) -> String {
-    let mut table = String::from(
-        "| detector | setting | false alarms per 1000 samples | median delay | missed |\n|---|---:|---:|---:|---:|\n",
-    );
+/// Table 8.3: each detector at each setting, its false alarms, median
+/// delay and misses.
+pub fn operating_table(r: &OperatingPoints) -> Table {
+    let mut table = Table::new(&[
+        "detector",
+        "setting",
+        "false alarms per 1000 samples",
+        "median delay",
+        "missed",
+    ]);
     for (p, setting) in r.points.iter().zip(settings(r)) {
-        let delay = p
-            .median_delay
-            .map_or("–".to_string(), |d| format!("{d:.0}"));
-        let _ = writeln!(
-            table,
-            "| {} | {setting} | {:.3} | {delay} | {} of {} |",
-            p.detector, p.false_alarms_per_1000, p.missed, r.streams
-        );
+        table.row(vec![
+            Cell::text(p.detector.clone()),
+            Cell::written(setting),
+            Cell::written(format!("{:.3}", p.false_alarms_per_1000)),
+            Cell::written(
+                p.median_delay
+                    .map_or("–".to_string(), |d| format!("{d:.0}")),
+            ),
+            Cell::written(format!("{} of {}", p.missed, r.streams)),
+        ]);
     }
     table
 }

@@ -2,7 +2,7 @@
 //! weights flattened by λ (Figure 6.2), with the regression's table.
 
 use crate::book::figure::{Figure, Legend, LineChart, Marker};
-use crate::book::live::{Control, Input, LiveFigure, Settings};
+use crate::book::live::{Control, LiveFigure, Settings};
 use crate::book::table::{Cell, Table};
 use crate::numeric::random::stream;
 use crate::shift::covariate::{
@@ -17,72 +17,55 @@ pub static LIVE: LiveFigure = LiveFigure {
     figure: "lambda.svg",
     caption: "Figure 6.2",
     controls: &[
-        Control {
-            flag: "train-mean",
-            label: "training mean",
-            input: Input::Slider {
-                range: Range::closed(-1.5, 1.5),
-                flag: RegressionParams::TRAIN_MEAN,
-                step: 0.1,
-            },
-            book: "0.5",
-        },
-        Control {
-            flag: "train-std",
-            label: "training std",
-            input: Input::Slider {
-                range: Range::closed(0.1, 1.5),
-                flag: RegressionParams::TRAIN_STD,
-                step: 0.05,
-            },
-            book: "0.5",
-        },
-        Control {
-            flag: "test-mean",
-            label: "test mean",
-            input: Input::Slider {
-                range: Range::closed(-1.5, 1.5),
-                flag: RegressionParams::TEST_MEAN,
-                step: 0.1,
-            },
-            book: "0",
-        },
-        Control {
-            flag: "test-std",
-            label: "test std",
-            input: Input::Slider {
-                range: Range::closed(0.1, 1.5),
-                flag: RegressionParams::TEST_STD,
-                step: 0.05,
-            },
-            book: "0.3",
-        },
-        Control {
-            flag: "noise",
-            label: "label noise std",
-            input: Input::Slider {
-                range: Range::closed(0.0, 1.0),
-                flag: RegressionParams::NOISE,
-                step: 0.05,
-            },
-            book: "0.3",
-        },
-        Control {
-            flag: "trials",
-            label: "trials",
-            input: Input::Slider {
-                range: Range::whole(10, 200),
-                flag: RegressionParams::TRIALS,
-                step: 10.0,
-            },
-            book: "200",
-        },
-        Control {
-            flag: "seed",
-            label: "seed",
-            input: Input::Seed,
-            book: "42",
-        },
+        Control::slider(
+            "train-mean",
+            "training mean",
+            Range::closed(-1.5, 1.5),
+            RegressionParams::TRAIN_MEAN,
+            0.1,
+            "0.5",
+        ),
+        Control::slider(
+            "train-std",
+            "training std",
+            Range::closed(0.1, 1.5),
+            RegressionParams::TRAIN_STD,
+            0.05,
+            "0.5",
+        ),
+        Control::slider(
+            "test-mean",
+            "test mean",
+            Range::closed(-1.5, 1.5),
+            RegressionParams::TEST_MEAN,
+            0.1,
+            "0",
+        ),
+        Control::slider(
+            "test-std",
+            "test std",
+            Range::closed(0.1, 1.5),
+            RegressionParams::TEST_STD,
+            0.05,
+            "0.3",
+        ),
+        Control::slider(
+            "noise",
+            "label noise std",
+            Range::closed(0.0, 1.0),
+            RegressionParams::NOISE,
+            0.05,
+            "0.3",
+        ),
+        Control::slider(
+            "trials",
+            "trials",
+            Range::whole(10, 200),
+            RegressionParams::TRIALS,
+            10.0,
+            "200",
+        ),
+        Control::SEED,
     ],
     compute,
 };

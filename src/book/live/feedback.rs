@@ -2,7 +2,7 @@
 //! 9.1), with its table.
 
 use crate::book::figure::{Figure, Legend, LineChart, Marker};
-use crate::book::live::{Control, Input, LiveFigure, Settings};
+use crate::book::live::{Control, LiveFigure, Settings};
 use crate::book::table::{Cell, Table};
 use crate::numeric::stats::Spread;
 use crate::shift::bandit::{BanditComparison, BanditParams, compare_policies};
@@ -14,54 +14,43 @@ pub static LIVE: LiveFigure = LiveFigure {
     figure: "bandit.svg",
     caption: "Figure 9.1",
     controls: &[
-        Control {
-            flag: "arms",
-            label: "arms (success rates)",
-            input: Input::Choice(&[
+        Control::choice(
+            "arms",
+            "arms (success rates)",
+            &[
                 "0.1,0.3,0.5,0.7",
                 "0.45,0.5,0.55",
                 "0.2,0.8",
                 "0.5,0.5,0.6",
                 "0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9",
-            ]),
-            book: "0.1,0.3,0.5,0.7",
-        },
-        Control {
-            flag: "steps",
-            label: "steps T",
-            input: Input::Slider {
-                range: Range::whole(1000, 20_000),
-                flag: BanditParams::STEPS,
-                step: 1000.0,
-            },
-            book: "10000",
-        },
-        Control {
-            flag: "epsilon",
-            label: "ε of ε-greedy",
-            input: Input::Slider {
-                range: Range::closed(0.0, 0.5),
-                flag: BanditParams::EPSILON,
-                step: 0.01,
-            },
-            book: "0.1",
-        },
-        Control {
-            flag: "bandit-seeds",
-            label: "plays",
-            input: Input::Slider {
-                range: Range::whole(1, 40),
-                flag: BanditParams::SEEDS,
-                step: 1.0,
-            },
-            book: "20",
-        },
-        Control {
-            flag: "seed",
-            label: "seed",
-            input: Input::Seed,
-            book: "42",
-        },
+            ],
+            "0.1,0.3,0.5,0.7",
+        ),
+        Control::slider(
+            "steps",
+            "steps T",
+            Range::whole(1000, 20_000),
+            BanditParams::STEPS,
+            1000.0,
+            "10000",
+        ),
+        Control::slider(
+            "epsilon",
+            "ε of ε-greedy",
+            Range::closed(0.0, 0.5),
+            BanditParams::EPSILON,
+            0.01,
+            "0.1",
+        ),
+        Control::slider(
+            "bandit-seeds",
+            "plays",
+            Range::whole(1, 40),
+            BanditParams::SEEDS,
+            1.0,
+            "20",
+        ),
+        Control::SEED,
     ],
     compute,
 };

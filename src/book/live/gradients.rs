@@ -2,7 +2,7 @@
 //! matrices against the number of factors (Figure 1.3).
 
 use crate::book::figure::{Figure, LineChart, Marker};
-use crate::book::live::{Control, Input, LiveFigure, Settings};
+use crate::book::live::{Control, LiveFigure, Settings};
 use crate::book::table::{Cell, Table};
 use crate::deep::gradients::{MatrixProductParams, MatrixProducts, matrix_products};
 use crate::numeric::random::stream;
@@ -14,42 +14,31 @@ pub static LIVE: LiveFigure = LiveFigure {
     figure: "matrix_product.svg",
     caption: "Figure 1.3",
     controls: &[
-        Control {
-            flag: "factors",
-            label: "factors k",
-            input: Input::Slider {
-                range: Range::whole(1, 400),
-                flag: MatrixProductParams::FACTORS,
-                step: 1.0,
-            },
-            book: "100",
-        },
-        Control {
-            flag: "dim",
-            label: "matrix size n",
-            input: Input::Slider {
-                range: Range::whole(1, 16),
-                flag: MatrixProductParams::DIM,
-                step: 1.0,
-            },
-            book: "4",
-        },
-        Control {
-            flag: "trials",
-            label: "seeds (trials)",
-            input: Input::Slider {
-                range: Range::whole(10, 400),
-                flag: MatrixProductParams::TRIALS,
-                step: 10.0,
-            },
-            book: "200",
-        },
-        Control {
-            flag: "seed",
-            label: "seed",
-            input: Input::Seed,
-            book: "42",
-        },
+        Control::slider(
+            "factors",
+            "factors k",
+            Range::whole(1, 400),
+            MatrixProductParams::FACTORS,
+            1.0,
+            "100",
+        ),
+        Control::slider(
+            "dim",
+            "matrix size n",
+            Range::whole(1, 16),
+            MatrixProductParams::DIM,
+            1.0,
+            "4",
+        ),
+        Control::slider(
+            "trials",
+            "seeds (trials)",
+            Range::whole(10, 400),
+            MatrixProductParams::TRIALS,
+            10.0,
+            "200",
+        ),
+        Control::SEED,
     ],
     compute,
 };

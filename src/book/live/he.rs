@@ -3,7 +3,7 @@
 //! (Figure 4.1), with its table.
 
 use crate::book::figure::{Figure, Legend, LineChart, Marker};
-use crate::book::live::{Control, Input, LiveFigure, Settings};
+use crate::book::live::{Control, LiveFigure, Settings};
 use crate::book::table::{Cell, Table};
 use crate::deep::he::{HeParams, VariancePerLayer, variance_per_layer};
 use crate::numeric::random::stream;
@@ -16,54 +16,43 @@ pub static LIVE: LiveFigure = LiveFigure {
     figure: "variance.svg",
     caption: "Figure 4.1",
     controls: &[
-        Control {
-            flag: "depth",
-            label: "hidden layers",
-            input: Input::Slider {
-                range: Range::whole(2, 40),
-                flag: HeParams::DEPTH,
-                step: 1.0,
-            },
-            book: "30",
-        },
-        Control {
-            flag: "width",
-            label: "units per layer",
-            input: Input::Slider {
-                range: Range::whole(16, 256),
-                flag: HeParams::WIDTH,
-                step: 16.0,
-            },
-            book: "256",
-        },
-        Control {
-            flag: "batch",
-            label: "digits in the batch",
-            input: Input::Slider {
-                range: Range::whole(10, 100),
-                flag: HeParams::BATCH,
-                step: 10.0,
-            },
-            book: "100",
-        },
-        Control {
-            flag: "init",
-            label: "compared with He",
-            input: Input::Choice(&[
+        Control::slider(
+            "depth",
+            "hidden layers",
+            Range::whole(2, 40),
+            HeParams::DEPTH,
+            1.0,
+            "30",
+        ),
+        Control::slider(
+            "width",
+            "units per layer",
+            Range::whole(16, 256),
+            HeParams::WIDTH,
+            16.0,
+            "256",
+        ),
+        Control::slider(
+            "batch",
+            "digits in the batch",
+            Range::whole(10, 100),
+            HeParams::BATCH,
+            10.0,
+            "100",
+        ),
+        Control::choice(
+            "init",
+            "compared with He",
+            &[
                 "xavier-normal",
                 "xavier-uniform",
                 "torch-linear",
                 "he-normal-fan-out",
                 "orthogonal",
-            ]),
-            book: "xavier-normal",
-        },
-        Control {
-            flag: "seed",
-            label: "seed",
-            input: Input::Seed,
-            book: "42",
-        },
+            ],
+            "xavier-normal",
+        ),
+        Control::SEED,
     ],
     compute,
 };

@@ -2,7 +2,7 @@
 //! against the number of target samples, for BBSE and EM (Figure 7.2).
 
 use crate::book::figure::{Figure, Legend, LineChart, Marker};
-use crate::book::live::{Control, Input, LiveFigure, Settings};
+use crate::book::live::{Control, LiveFigure, Settings};
 use crate::book::table::{Cell, Table};
 use crate::numeric::random::{repeat_counted, stream};
 use crate::numeric::stats::Spread;
@@ -16,62 +16,47 @@ pub static LIVE: LiveFigure = LiveFigure {
     figure: "error_vs_m.svg",
     caption: "Figure 7.2",
     controls: &[
-        Control {
-            flag: "rho",
-            label: "ρ: the tweaked class's share",
-            input: Input::Slider {
-                range: Range::closed(0.0, 1.0),
-                flag: LabelShiftParams::RHO,
-                step: 0.05,
-            },
-            book: "0.5",
-        },
-        Control {
-            flag: "class",
-            label: "tweaked class",
-            input: Input::Slider {
-                range: LabelShiftParams::CLASS,
-                flag: LabelShiftParams::CLASS,
-                step: 1.0,
-            },
-            book: "5",
-        },
-        Control {
-            flag: "small-source",
-            label: "rows of the small source",
-            input: Input::Slider {
-                range: Range::whole(20, 500),
-                flag: LabelShiftParams::SMALL_SOURCE,
-                step: 10.0,
-            },
-            book: "150",
-        },
-        Control {
-            flag: "trials",
-            label: "runs per point",
-            input: Input::Slider {
-                range: Range::whole(2, 20),
-                flag: LabelShiftParams::TRIALS,
-                step: 1.0,
-            },
-            book: "20",
-        },
-        Control {
-            flag: "seeds",
-            label: "splits",
-            input: Input::Slider {
-                range: Range::whole(1, 5),
-                flag: LabelShiftParams::SEEDS,
-                step: 1.0,
-            },
-            book: "5",
-        },
-        Control {
-            flag: "seed",
-            label: "seed",
-            input: Input::Seed,
-            book: "42",
-        },
+        Control::slider(
+            "rho",
+            "ρ: the tweaked class's share",
+            Range::closed(0.0, 1.0),
+            LabelShiftParams::RHO,
+            0.05,
+            "0.5",
+        ),
+        Control::slider(
+            "class",
+            "tweaked class",
+            LabelShiftParams::CLASS,
+            LabelShiftParams::CLASS,
+            1.0,
+            "5",
+        ),
+        Control::slider(
+            "small-source",
+            "rows of the small source",
+            Range::whole(20, 500),
+            LabelShiftParams::SMALL_SOURCE,
+            10.0,
+            "150",
+        ),
+        Control::slider(
+            "trials",
+            "runs per point",
+            Range::whole(2, 20),
+            LabelShiftParams::TRIALS,
+            1.0,
+            "20",
+        ),
+        Control::slider(
+            "seeds",
+            "splits",
+            Range::whole(1, 5),
+            LabelShiftParams::SEEDS,
+            1.0,
+            "5",
+        ),
+        Control::SEED,
     ],
     compute,
 };

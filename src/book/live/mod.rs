@@ -115,6 +115,53 @@ pub struct Control {
     pub book: &'static str,
 }
 
+impl Control {
+    /// A slider for `--flag` over `range`, a part of the flag's own range
+    /// `flag_range`, in steps of `step`, at `book`.
+    pub const fn slider(
+        flag: &'static str,
+        label: &'static str,
+        range: Range,
+        flag_range: Range,
+        step: f64,
+        book: &'static str,
+    ) -> Control {
+        Control {
+            flag,
+            label,
+            input: Input::Slider {
+                range,
+                flag: flag_range,
+                step,
+            },
+            book,
+        }
+    }
+
+    /// A choice of `words` for `--flag`, at `book`.
+    pub const fn choice(
+        flag: &'static str,
+        label: &'static str,
+        words: &'static [&'static str],
+        book: &'static str,
+    ) -> Control {
+        Control {
+            flag,
+            label,
+            input: Input::Choice(words),
+            book,
+        }
+    }
+
+    /// `--seed`, at the book's 42.
+    pub const SEED: Control = Control {
+        flag: "seed",
+        label: "seed",
+        input: Input::Seed,
+        book: "42",
+    };
+}
+
 /// What a [`Control`] offers.
 #[derive(Debug)]
 pub enum Input {

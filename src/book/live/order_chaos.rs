@@ -3,7 +3,7 @@
 //! with its table.
 
 use crate::book::figure::{Figure, Legend, LineChart, Marker};
-use crate::book::live::{Control, Input, LiveFigure, Settings};
+use crate::book::live::{Control, LiveFigure, Settings};
 use crate::book::table::{Cell, Table};
 use crate::deep::order_chaos::{MapsCheck, OrderChaosParams, maps_against_networks};
 use crate::numeric::stats::{Spread, mean};
@@ -16,72 +16,55 @@ pub static LIVE: LiveFigure = LiveFigure {
     figure: "maps.svg",
     caption: "Figure 5.1",
     controls: &[
-        Control {
-            flag: "sigma-b2",
-            label: "σ_b²",
-            input: Input::Slider {
-                range: Range::closed(0.0, 0.5),
-                flag: OrderChaosParams::SIGMA_B2,
-                step: 0.01,
-            },
-            book: "0.05",
-        },
-        Control {
-            flag: "ordered",
-            label: "σ_w², ordered",
-            input: Input::Slider {
-                range: Range::closed(0.1, 5.0),
-                flag: OrderChaosParams::SIGMA_W2,
-                step: 0.1,
-            },
-            book: "1.2",
-        },
-        Control {
-            flag: "chaotic",
-            label: "σ_w², chaotic",
-            input: Input::Slider {
-                range: Range::closed(0.1, 5.0),
-                flag: OrderChaosParams::SIGMA_W2,
-                step: 0.1,
-            },
-            book: "4",
-        },
-        Control {
-            flag: "width",
-            label: "units per layer",
-            input: Input::Slider {
-                range: Range::whole(50, 500),
-                flag: OrderChaosParams::WIDTH,
-                step: 50.0,
-            },
-            book: "500",
-        },
-        Control {
-            flag: "depth",
-            label: "layers",
-            input: Input::Slider {
-                range: Range::whole(2, 20),
-                flag: OrderChaosParams::DEPTH,
-                step: 1.0,
-            },
-            book: "15",
-        },
-        Control {
-            flag: "seeds",
-            label: "networks",
-            input: Input::Slider {
-                range: Range::whole(1, 10),
-                flag: OrderChaosParams::SEEDS,
-                step: 1.0,
-            },
-            book: "5",
-        },
-        Control {
-            flag: "seed",
-            label: "seed",
-            input: Input::Seed,
-            book: "42",
-        },
+        Control::slider(
+            "sigma-b2",
+            "σ_b²",
+            Range::closed(0.0, 0.5),
+            OrderChaosParams::SIGMA_B2,
+            0.01,
+            "0.05",
+        ),
+        Control::slider(
+            "ordered",
+            "σ_w², ordered",
+            Range::closed(0.1, 5.0),
+            OrderChaosParams::SIGMA_W2,
+            0.1,
+            "1.2",
+        ),
+        Control::slider(
+            "chaotic",
+            "σ_w², chaotic",
+            Range::closed(0.1, 5.0),
+            OrderChaosParams::SIGMA_W2,
+            0.1,
+            "4",
+        ),
+        Control::slider(
+            "width",
+            "units per layer",
+            Range::whole(50, 500),
+            OrderChaosParams::WIDTH,
+            50.0,
+            "500",
+        ),
+        Control::slider(
+            "depth",
+            "layers",
+            Range::whole(2, 20),
+            OrderChaosParams::DEPTH,
+            1.0,
+            "15",
+        ),
+        Control::slider(
+            "seeds",
+            "networks",
+            Range::whole(1, 10),
+            OrderChaosParams::SEEDS,
+            1.0,
+            "5",
+        ),
+        Control::SEED,
     ],
     compute,
 };

@@ -3,7 +3,7 @@
 //! one with dropout (Figure 2.1), with Table 2.1.
 
 use crate::book::figure::{Figure, Legend, LineChart, Marker, by_epoch};
-use crate::book::live::{Control, Input, LiveFigure, Settings};
+use crate::book::live::{Control, LiveFigure, Settings};
 use crate::book::table::{Cell, Table};
 use crate::deep::symmetry::{SymmetryParams, ThreeStarts, three_starts};
 use crate::numeric::stats::Spread;
@@ -16,72 +16,55 @@ pub static LIVE: LiveFigure = LiveFigure {
     figure: "spread.svg",
     caption: "Figure 2.1",
     controls: &[
-        Control {
-            flag: "hidden",
-            label: "hidden units",
-            input: Input::Slider {
-                range: Range::whole(2, 32),
-                flag: SymmetryParams::HIDDEN,
-                step: 2.0,
-            },
-            book: "32",
-        },
-        Control {
-            flag: "value",
-            label: "symmetric weight",
-            input: Input::Slider {
-                range: Range::closed(-1.0, 1.0),
-                flag: SymmetryParams::VALUE,
-                step: 0.05,
-            },
-            book: "0.05",
-        },
-        Control {
-            flag: "epochs",
-            label: "epochs",
-            input: Input::Slider {
-                range: Range::whole(1, 30),
-                flag: SymmetryParams::EPOCHS,
-                step: 1.0,
-            },
-            book: "30",
-        },
-        Control {
-            flag: "lr",
-            label: "learning rate",
-            input: Input::Slider {
-                range: Range::closed(0.01, 1.0),
-                flag: SymmetryParams::LR,
-                step: 0.01,
-            },
-            book: "0.2",
-        },
-        Control {
-            flag: "dropout",
-            label: "dropout",
-            input: Input::Slider {
-                range: Range::closed(0.05, 0.9),
-                flag: SymmetryParams::DROPOUT,
-                step: 0.05,
-            },
-            book: "0.5",
-        },
-        Control {
-            flag: "seeds",
-            label: "seeds",
-            input: Input::Slider {
-                range: Range::whole(1, 5),
-                flag: SymmetryParams::SEEDS,
-                step: 1.0,
-            },
-            book: "5",
-        },
-        Control {
-            flag: "seed",
-            label: "seed",
-            input: Input::Seed,
-            book: "42",
-        },
+        Control::slider(
+            "hidden",
+            "hidden units",
+            Range::whole(2, 32),
+            SymmetryParams::HIDDEN,
+            2.0,
+            "32",
+        ),
+        Control::slider(
+            "value",
+            "symmetric weight",
+            Range::closed(-1.0, 1.0),
+            SymmetryParams::VALUE,
+            0.05,
+            "0.05",
+        ),
+        Control::slider(
+            "epochs",
+            "epochs",
+            Range::whole(1, 30),
+            SymmetryParams::EPOCHS,
+            1.0,
+            "30",
+        ),
+        Control::slider(
+            "lr",
+            "learning rate",
+            Range::closed(0.01, 1.0),
+            SymmetryParams::LR,
+            0.01,
+            "0.2",
+        ),
+        Control::slider(
+            "dropout",
+            "dropout",
+            Range::closed(0.05, 0.9),
+            SymmetryParams::DROPOUT,
+            0.05,
+            "0.5",
+        ),
+        Control::slider(
+            "seeds",
+            "seeds",
+            Range::whole(1, 5),
+            SymmetryParams::SEEDS,
+            1.0,
+            "5",
+        ),
+        Control::SEED,
     ],
     compute,
 };

@@ -3,7 +3,7 @@
 //! Xavier's (Figure 3.1), with the per-layer table.
 
 use crate::book::figure::{Figure, Legend, LineChart};
-use crate::book::live::{Control, Input, LiveFigure, Settings};
+use crate::book::live::{Control, LiveFigure, Settings};
 use crate::book::table::{Cell, Table};
 use crate::deep::xavier::{AtInit, GlorotAtInit, XavierParams, glorot_at_init};
 use crate::numeric::random::stream;
@@ -17,60 +17,49 @@ pub static LIVE: LiveFigure = LiveFigure {
     figure: "activations.svg",
     caption: "Figure 3.1",
     controls: &[
-        Control {
-            flag: "depth",
-            label: "hidden layers",
-            input: Input::Slider {
-                range: Range::whole(1, 6),
-                flag: XavierParams::DEPTH,
-                step: 1.0,
-            },
-            book: "5",
-        },
-        Control {
-            flag: "width",
-            label: "units per layer",
-            input: Input::Slider {
-                range: Range::whole(100, 1000),
-                flag: XavierParams::WIDTH,
-                step: 100.0,
-            },
-            book: "1000",
-        },
-        Control {
-            flag: "activation",
-            label: "activation",
-            input: Input::Choice(&["tanh", "sigmoid", "relu", "leaky-relu", "identity"]),
-            book: "tanh",
-        },
-        Control {
-            flag: "init",
-            label: "initialization",
-            input: Input::Choice(&[
+        Control::slider(
+            "depth",
+            "hidden layers",
+            Range::whole(1, 6),
+            XavierParams::DEPTH,
+            1.0,
+            "5",
+        ),
+        Control::slider(
+            "width",
+            "units per layer",
+            Range::whole(100, 1000),
+            XavierParams::WIDTH,
+            100.0,
+            "1000",
+        ),
+        Control::choice(
+            "activation",
+            "activation",
+            &["tanh", "sigmoid", "relu", "leaky-relu", "identity"],
+            "tanh",
+        ),
+        Control::choice(
+            "init",
+            "initialization",
+            &[
                 "xavier-uniform",
                 "xavier-normal",
                 "he-uniform",
                 "torch-linear",
                 "orthogonal",
-            ]),
-            book: "xavier-uniform",
-        },
-        Control {
-            flag: "batch",
-            label: "digits in the batch",
-            input: Input::Slider {
-                range: Range::whole(10, 100),
-                flag: XavierParams::BATCH,
-                step: 10.0,
-            },
-            book: "100",
-        },
-        Control {
-            flag: "seed",
-            label: "seed",
-            input: Input::Seed,
-            book: "42",
-        },
+            ],
+            "xavier-uniform",
+        ),
+        Control::slider(
+            "batch",
+            "digits in the batch",
+            Range::whole(10, 100),
+            XavierParams::BATCH,
+            10.0,
+            "100",
+        ),
+        Control::SEED,
     ],
     compute,
 };
