@@ -267,7 +267,7 @@ fn custom_parameters_never_write_into_the_book() {
 
 /// A tiny, fast gradients run into `dir` (with `extra` flags).
 fn tiny_gradients(dir: &std::path::Path, extra: &[&str]) -> std::process::Command {
-    let mut cmd = std::process::Command::new(common::example_bin("gradients"));
+    let mut cmd = common::example_command("gradients");
     cmd.arg("--out").arg(dir).args([
         "--depth",
         "1",
@@ -362,12 +362,12 @@ fn output_that_cannot_be_written_is_an_error_not_a_panic() {
             c
         }),
         ("--depth 0 2> /dev/full", {
-            let mut c = std::process::Command::new(common::example_bin("gradients"));
+            let mut c = common::example_command("gradients");
             c.args(["--depth", "0"]).stderr(full());
             c
         }),
         ("--help > /dev/full", {
-            let mut c = std::process::Command::new(common::example_bin("gradients"));
+            let mut c = common::example_command("gradients");
             c.arg("--help").stdout(full()).stderr(Stdio::piped());
             c
         }),

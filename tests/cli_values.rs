@@ -12,9 +12,8 @@
 
 mod common;
 
-use common::{example_bin, temp_dir};
+use common::{command_for, example_bin, temp_dir};
 use std::path::Path;
-use std::process::Command;
 
 /// What a flag takes, as its `--help` line states it.
 #[derive(Debug, Clone, PartialEq)]
@@ -83,7 +82,7 @@ fn flags(help: &str) -> Vec<Flag> {
 /// The exit status, stdout and stderr of `example --out DIR --check-args
 /// FLAG VALUE`; panics if DIR was created.
 fn check(example: &Path, dir: &Path, flag: &str, value: &str) -> (Option<i32>, String, String) {
-    let out = Command::new(example)
+    let out = command_for(example)
         .arg("--out")
         .arg(dir)
         .arg("--check-args")
@@ -203,8 +202,7 @@ fn values(example: &Path, dir: &Path, flag: &Flag) -> (Vec<String>, Vec<String>,
 /// and how many values were tried.
 fn attack(name: &str) -> (Vec<String>, usize) {
     let bin = example_bin(name);
-    let help =
-        String::from_utf8(Command::new(&bin).arg("--help").output().unwrap().stdout).unwrap();
+    let help = String::from_utf8(command_for(&bin).arg("--help").output().unwrap().stdout).unwrap();
     let flags = flags(&help);
     assert!(flags.len() >= 6, "{name}: found only {flags:?} in\n{help}");
     assert!(
@@ -225,7 +223,7 @@ fn attack(name: &str) -> (Vec<String>, usize) {
                 .filter_map(|v| rejected(&bin, &dir, f, v, range.as_deref())),
         );
         // The flag without its value.
-        let out = Command::new(&bin)
+        let out = command_for(&bin)
             .arg("--out")
             .arg(&dir)
             .arg(f)

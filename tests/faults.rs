@@ -6,7 +6,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{example_bin, temp_dir};
+use common::{example_command, temp_dir};
 use stable_learning::numeric::stats::Faults;
 
 /// The typed [`Faults`] at `path` inside an example's results. (A run that
@@ -23,10 +23,7 @@ fn faults_at(results: &serde_json::Value, path: &str) -> Faults {
 fn run(example: &str, args: &[&str], out: &Path) -> (serde_json::Value, String) {
     let mut all = vec!["--json", "--out", out.to_str().unwrap()];
     all.extend_from_slice(args);
-    let output = std::process::Command::new(example_bin(example))
-        .args(&all)
-        .output()
-        .unwrap();
+    let output = example_command(example).args(&all).output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     assert!(
         output.status.success(),

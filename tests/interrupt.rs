@@ -7,10 +7,9 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
-use common::{example_bin, temp_dir};
+use common::{example_command, temp_dir};
 
 fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     std::fs::read_dir(dir)
@@ -26,7 +25,7 @@ fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 }
 
 fn run(example: &str, out: &Path, seed: &str) {
-    let status = Command::new(example_bin(example))
+    let status = example_command(example)
         .args(["--out", out.to_str().unwrap(), "--seed", seed])
         .output()
         .unwrap()
@@ -58,7 +57,7 @@ fn killing_a_run_never_leaves_half_a_figure_or_a_temporary_file() {
         for (name, bytes) in &old {
             std::fs::write(book.join(name), bytes).unwrap();
         }
-        let mut child = Command::new(example_bin(example))
+        let mut child = example_command(example)
             .args(["--out", book.to_str().unwrap(), "--seed", "2"])
             .stdout(std::process::Stdio::null())
             .spawn()

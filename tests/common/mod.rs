@@ -34,20 +34,81 @@ pub fn example_bin(name: &str) -> PathBuf {
         } else {
             profile
         };
-        let status = Command::new(cargo)
-            .args(["build", "--quiet", "--profile", &profile, "--example", name])
-            .current_dir(root())
-            .status()
-            .expect("cargo runs");
+        let mut build = Command::new(cargo);
+        build.args(["build", "--quiet", "--profile", &profile, "--example", name]);
+        if let Some(target) = cross_target() {
+            build.args(["--target", &target]);
+        }
+        let status = build.current_dir(root()).status().expect("cargo runs");
         assert!(status.success(), "building example {name} failed");
         built.push(name.to_string());
     }
     bin
 }
 
+/// A command that runs example `name` (built first if needed, as
+/// [`example_bin`]), through cargo's runner for the tests' target if one is
+/// set ([`command_for`]).
+pub fn example_command(name: &str) -> Command {
+    command_for(&example_bin(name))
+}
+
+/// A command that runs the compiled example `bin`. When the tests run under
+/// an emulator (`CARGO_TARGET_<TRIPLE>_RUNNER`, e.g. `qemu-aarch64 -L
+/// /usr/aarch64-linux-gnu` for a cross-built `--target
+/// aarch64-unknown-linux-gnu`, or `qemu-x86_64 -cpu Nehalem`), cargo starts
+/// the test programs through it, and the examples they start must go through
+/// it too: otherwise a cross-built example cannot start, and a native one
+/// would run on this processor instead of the emulated one.
+pub fn command_for(bin: &Path) -> Command {
+    let runner = std::env::var(format!(
+        "CARGO_TARGET_{}_RUNNER",
+        target_triple().to_uppercase().replace(['-', '.'], "_")
+    ))
+    .unwrap_or_default();
+    let mut words = runner.split_whitespace();
+    match words.next() {
+        Some(program) => {
+            let mut command = Command::new(program);
+            command.args(words).arg(bin);
+            command
+        }
+        None => Command::new(bin),
+    }
+}
+
+/// The target the tests were built for: the folder between the target
+/// folder and the profile when cargo was given `--target` (a name such as
+/// `aarch64-unknown-linux-gnu`, starting with this build's architecture),
+/// else this machine's.
+fn target_triple() -> String {
+    cross_target().unwrap_or_else(|| {
+        let (arch, os) = (std::env::consts::ARCH, std::env::consts::OS);
+        let env = if cfg!(target_env = "musl") {
+            "musl"
+        } else {
+            "gnu"
+        };
+        match os {
+            "macos" => format!("{arch}-apple-darwin"),
+            "windows" => format!("{arch}-pc-windows-msvc"),
+            _ => format!("{arch}-unknown-{os}-{env}"),
+        }
+    })
+}
+
+/// The `--target` the tests were built with, if any (see [`target_triple`]).
+fn cross_target() -> Option<String> {
+    let exe = std::env::current_exe().expect("test executable path");
+    let above_profile = exe.ancestors().nth(3)?.file_name()?.to_str()?;
+    let arch = format!("{}-", std::env::consts::ARCH);
+    (above_profile.starts_with(&arch) && above_profile.matches('-').count() >= 2)
+        .then(|| above_profile.to_string())
+}
+
 /// Runs an example with `args`.
 pub fn run_example(name: &str, args: &[&str]) -> Output {
-    Command::new(example_bin(name))
+    example_command(name)
         .args(args)
         .output()
         .expect("example runs")
