@@ -104,6 +104,10 @@ const NR: usize = 8;
 /// (KC × NR values, 16 KB) stays in the L1 cache while every row block of
 /// the left-hand one goes past it.
 const KC: usize = 256;
+/// Row blocks of the left operand that one sweep over the right operand's
+/// panels goes past (32 blocks of MR rows × KC steps: 384 KB, which stays in
+/// a 1 MB L2 cache beside the panels; more rows are done in several sweeps).
+const ROW_CHUNK: usize = 32;
 /// A pass of the right operand up to this many values (256 KB) is copied
 /// into panels at once and the kernel goes row block by row block, reusing
 /// each block of left rows from L1. A larger one goes panel by panel, each
@@ -199,9 +203,16 @@ fn blocks(path: Path, a: ArrayView2<f64>, b: ArrayView2<f64>, out: &mut [MaybeUn
                     }
                 }
             } else {
-                for j0 in (0..cols).step_by(NR) {
-                    for i0 in (0..rows).step_by(MR) {
-                        kernel.block(i0, j0, p0 > 0, x(i0), panel(j0));
+                // Rows in a few chunks of at most ROW_CHUNK blocks, so that
+                // a chunk's packed rows stay in L2 while every panel passes
+                // them.
+                let chunks = row_blocks.div_ceil(ROW_CHUNK);
+                let chunk = row_blocks.div_ceil(chunks) * MR;
+                for r0 in (0..rows).step_by(chunk) {
+                    for j0 in (0..cols).step_by(NR) {
+                        for i0 in (r0..rows.min(r0 + chunk)).step_by(MR) {
+                            kernel.block(i0, j0, p0 > 0, x(i0), panel(j0));
+                        }
                     }
                 }
             }
@@ -769,7 +780,7 @@ mod tests {
     #[test]
     fn every_path_and_layout_gives_the_bits_of_the_fma_chain() {
         // Shapes around the block sizes (6 rows, 8 columns, 256 inner steps,
-        // passes of 32K values copied at once), and the
+        // passes of 32K values copied at once, sweeps of 32 row blocks), and the
         // book's own (a batch of 32 through a 64-1000 layer).
         let shapes = [
             (1, 1, 1),
@@ -785,6 +796,7 @@ mod tests {
             (70, 300, 130),
             (13, 260, 200),
             (7, 512, 9),
+            (200, 260, 140),
         ];
         for (m, k, n) in shapes {
             let a = values(m, k, 0.25);
