@@ -175,9 +175,23 @@ fn blocks(path: Path, a: ArrayView2<f64>, b: ArrayView2<f64>, out: &mut [MaybeUn
     let ((rows, k), cols) = (a.dim(), b.ncols());
     let row_blocks = rows.div_ceil(MR);
     let col_blocks = cols.div_ceil(NR);
+    // The right buffer holds a whole pass, or one panel when the loop below
+    // copies a panel at a time.
+    let right_len = (0..k)
+        .step_by(KC)
+        .map(|p0| {
+            let kc = KC.min(k - p0);
+            if kc * cols <= SMALL_PASS || b.is_standard_layout() {
+                col_blocks * NR * kc
+            } else {
+                NR * kc
+            }
+        })
+        .max()
+        .unwrap_or(0);
     let mut buffers = Scratch::take();
     let left = buffers.left.lines(row_blocks * MR * KC.min(k));
-    let right = buffers.right.lines(col_blocks * NR * KC.min(k));
+    let right = buffers.right.lines(right_len);
     let mut kernel = Kernel {
         path,
         rows,
@@ -236,6 +250,8 @@ fn blocks(path: Path, a: ArrayView2<f64>, b: ArrayView2<f64>, out: &mut [MaybeUn
 /// few percent of a training step, and a reused buffer is often still in
 /// the cache. Every value the kernel reads from them is written by the
 /// copy of the same pass first, so what a buffer held before never matters.
+/// A buffer larger than [`KEEP_AT_MOST`] is not kept (a thread that once
+/// multiplied huge matrices does not hold their memory for good).
 struct Scratch {
     left: Lines,
     right: Lines,
@@ -248,15 +264,26 @@ thread_local! {
 impl Scratch {
     /// This thread's buffers (new empty ones if they are in use or were
     /// never made).
+    /// (A product called while the thread is being torn down, when its
+    /// storage is gone, gets new ones too.)
     fn take() -> Scratch {
-        SCRATCH.take().unwrap_or(Scratch {
-            left: Lines(Vec::new()),
-            right: Lines(Vec::new()),
-        })
+        SCRATCH
+            .try_with(std::cell::Cell::take)
+            .ok()
+            .flatten()
+            .unwrap_or(Scratch {
+                left: Lines(Vec::new()),
+                right: Lines(Vec::new()),
+            })
     }
 
-    fn give_back(self) {
-        SCRATCH.set(Some(self));
+    fn give_back(mut self) {
+        for lines in [&mut self.left, &mut self.right] {
+            if lines.0.len() > KEEP_AT_MOST {
+                lines.0 = Vec::new();
+            }
+        }
+        let _ = SCRATCH.try_with(|cell| cell.set(Some(self)));
     }
 }
 
@@ -265,12 +292,18 @@ impl Scratch {
 /// copying the right operand nearly twice as fast.
 struct Lines(Vec<f64>);
 
+/// The largest buffer kept between products: 4 MiB, enough for every
+/// product of a training step of Glorot and Bengio's network at minibatch
+/// 256.
+const KEEP_AT_MOST: usize = (4 << 20) / std::mem::size_of::<f64>();
+
 impl Lines {
     /// The first `len` values from the first line boundary, growing the
     /// buffer if needed (their contents are left from earlier use).
     fn lines(&mut self, len: usize) -> &mut [f64] {
         const LINE: usize = 64 / std::mem::size_of::<f64>();
         if self.0.len() < len + LINE {
+            self.0 = Vec::new(); // freed before the larger one is made
             self.0 = vec![0.0; len + LINE];
         }
         let start = self.0.as_ptr().align_offset(64).min(LINE);
@@ -441,11 +474,12 @@ impl Kernel<'_> {
 
 impl Kernel<'_> {
     /// Asks the processor to bring the rows of C's block at i0.., j0.. into
-    /// the cache (a hint; nothing is read). [`blocks`] mostly goes down a
-    /// column of blocks, so [`Kernel::block`] asks for the block below its
-    /// own: its sums then arrive while this block computes, instead of
-    /// stalling the first fused multiply-adds of the next one (a few
-    /// percent of a large product).
+    /// the cache (a hint; nothing is read). On large products [`blocks`]
+    /// goes down a column of blocks, so [`Kernel::block`] asks for the block
+    /// below its own: its sums then arrive while this block computes,
+    /// instead of stalling the first fused multiply-adds of the next one (a
+    /// few percent of a large product). On small ones, which go along rows
+    /// of blocks, the hint comes early but does no harm.
     #[inline(always)]
     fn prefetch(&self, i0: usize, j0: usize) {
         #[cfg(target_arch = "x86_64")]
@@ -797,6 +831,8 @@ mod tests {
             (13, 260, 200),
             (7, 512, 9),
             (200, 260, 140),
+            (200, 520, 140),
+            (13, 600, 200),
         ];
         for (m, k, n) in shapes {
             let a = values(m, k, 0.25);
@@ -819,20 +855,39 @@ mod tests {
 
     #[test]
     fn what_the_reused_buffers_held_before_never_shows() {
-        // Fill this thread's buffers with NaN, then multiply shapes whose
-        // last blocks are partial: a NaN left from before would reach C.
-        for (m, k, n) in [(7, 300, 13), (1, 1, 1), (13, 9, 1000), (5, 257, 9)] {
-            let mut poisoned = Scratch::take();
-            for lines in [&mut poisoned.left, &mut poisoned.right] {
+        // Before every product, fill this thread's buffers with NaN: a value
+        // the kernel read without the copy of its pass having written it
+        // would reach C. The shapes take every path: small passes, a
+        // row-major right operand in two passes of two sweeps, and a
+        // column-major one copied a panel at a time over two passes.
+        let poison = || {
+            let mut buffers = Scratch::take();
+            for lines in [&mut buffers.left, &mut buffers.right] {
                 lines.lines(300_000).fill(f64::NAN);
             }
-            poisoned.give_back();
+            buffers.give_back();
+        };
+        for (m, k, n) in [
+            (7, 300, 13),
+            (1, 1, 1),
+            (13, 9, 1000),
+            (200, 520, 140),
+            (13, 600, 200),
+        ] {
             let (a, b) = (values(m, k, 0.25), values(k, n, 0.5));
             let bt = b.t().to_owned();
             let want = bits(&fma_chain(a.view(), b.view()));
             for path in Path::available() {
-                assert!(bits(&matmul_on(path, a.view(), b.view())) == want);
-                assert!(bits(&matmul_on(path, a.view(), bt.t())) == want);
+                poison();
+                assert!(
+                    bits(&matmul_on(path, a.view(), b.view())) == want,
+                    "{m}×{k}×{n}"
+                );
+                poison();
+                assert!(
+                    bits(&matmul_on(path, a.view(), bt.t())) == want,
+                    "{m}×{k}×{n} Bᵀᵀ"
+                );
             }
         }
     }

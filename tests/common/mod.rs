@@ -37,7 +37,7 @@ pub fn example_bin(name: &str) -> PathBuf {
         let mut build = Command::new(cargo);
         build.args(["build", "--quiet", "--profile", &profile, "--example", name]);
         if let Some(target) = cross_target() {
-            build.args(["--target", &target]);
+            build.args(["--target", target]);
         }
         let status = build.current_dir(root()).status().expect("cargo runs");
         assert!(status.success(), "building example {name} failed");
@@ -59,11 +59,13 @@ pub fn example_command(name: &str) -> Command {
 /// aarch64-unknown-linux-gnu`, or `qemu-x86_64 -cpu Nehalem`), cargo starts
 /// the test programs through it, and the examples they start must go through
 /// it too: otherwise a cross-built example cannot start, and a native one
-/// would run on this processor instead of the emulated one.
+/// would run on this processor instead of the emulated one. (Only the
+/// environment variable is seen here: a runner set in a `.cargo/config.toml`
+/// runs the tests but not the examples they start.)
 pub fn command_for(bin: &Path) -> Command {
     let runner = std::env::var(format!(
         "CARGO_TARGET_{}_RUNNER",
-        target_triple().to_uppercase().replace(['-', '.'], "_")
+        TARGET.to_uppercase().replace(['-', '.'], "_")
     ))
     .unwrap_or_default();
     let mut words = runner.split_whitespace();
@@ -77,33 +79,15 @@ pub fn command_for(bin: &Path) -> Command {
     }
 }
 
-/// The target the tests were built for: the folder between the target
-/// folder and the profile when cargo was given `--target` (a name such as
-/// `aarch64-unknown-linux-gnu`, starting with this build's architecture),
-/// else this machine's.
-fn target_triple() -> String {
-    cross_target().unwrap_or_else(|| {
-        let (arch, os) = (std::env::consts::ARCH, std::env::consts::OS);
-        let env = if cfg!(target_env = "musl") {
-            "musl"
-        } else {
-            "gnu"
-        };
-        match os {
-            "macos" => format!("{arch}-apple-darwin"),
-            "windows" => format!("{arch}-pc-windows-msvc"),
-            _ => format!("{arch}-unknown-{os}-{env}"),
-        }
-    })
-}
+/// The target the tests are built for (the build script passes it on).
+const TARGET: &str = env!("STABLE_LEARNING_TARGET");
 
-/// The `--target` the tests were built with, if any (see [`target_triple`]).
-fn cross_target() -> Option<String> {
+/// The `--target` the tests were built with, if any: cargo then puts them
+/// under a folder named after it, between the target folder and the profile.
+fn cross_target() -> Option<&'static str> {
     let exe = std::env::current_exe().expect("test executable path");
-    let above_profile = exe.ancestors().nth(3)?.file_name()?.to_str()?;
-    let arch = format!("{}-", std::env::consts::ARCH);
-    (above_profile.starts_with(&arch) && above_profile.matches('-').count() >= 2)
-        .then(|| above_profile.to_string())
+    let above_profile = exe.ancestors().nth(3)?.file_name()?;
+    (above_profile == TARGET).then_some(TARGET)
 }
 
 /// Runs an example with `args`.
