@@ -304,13 +304,34 @@ fn committed_figures_equal_a_fresh_run() {
 #[test]
 fn the_appendix_quotes_its_measured_ratios() {
     let table = std::fs::read_to_string(root().join("chapters/measurements/numpy.md")).unwrap();
-    let ratio = |case: &str| -> String {
+    let cell = |case: &str, column: usize| -> String {
         let row = table
             .lines()
             .find(|line| line.starts_with(&format!("| `{case}` |")))
             .unwrap_or_else(|| panic!("no row {case} in numpy.md"));
-        row.split('|').nth(4).unwrap().trim().to_string()
+        row.split('|').nth(column).unwrap().trim().to_string()
     };
+    let ratio = |case: &str| cell(case, 4);
+    let number = |case: &str| -> f64 { ratio(case).parse().unwrap() };
+    // "with single rounds on either side of 1"
+    for case in [
+        "matmul_256x1000x1000",
+        "train_step_glorot_batch10",
+        "train_step_glorot_batch256",
+    ] {
+        let range = cell(case, 5);
+        let (low, high) = range.split_once('–').expect("a range low–high");
+        let (low, high): (f64, f64) = (low.parse().unwrap(), high.parse().unwrap());
+        assert!(
+            low < 1.0 && high > 1.0,
+            "{case}: rounds {range} are not on either side of 1"
+        );
+    }
+    // "about one per cent on a product alone, and nothing we can measure on
+    // a training step" (and README: "none on a training step").
+    assert!((1.0..=1.02).contains(&number("matmul_256x1000x1000")));
+    assert!(number("train_step_glorot_batch10") <= 1.0);
+    assert!(number("train_step_glorot_batch256") <= 1.0);
     let prose = std::fs::read_to_string(root().join("chapters/performance.md")).unwrap();
     let prose = prose.split_whitespace().collect::<Vec<_>>().join(" ");
     let (step10, step256) = (
