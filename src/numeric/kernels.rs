@@ -181,7 +181,7 @@ fn blocks(path: Path, a: ArrayView2<f64>, b: ArrayView2<f64>, out: &mut [MaybeUn
         .step_by(KC)
         .map(|p0| {
             let kc = KC.min(k - p0);
-            if kc * cols <= SMALL_PASS || b.is_standard_layout() {
+            if whole_pass(b, kc) {
                 col_blocks * NR * kc
             } else {
                 NR * kc
@@ -203,7 +203,7 @@ fn blocks(path: Path, a: ArrayView2<f64>, b: ArrayView2<f64>, out: &mut [MaybeUn
         let left = &mut left[..row_blocks * MR * kc];
         pack_left(a, p0, kc, left);
         let x = |i0: usize| &left[i0 / MR * MR * kc..][..MR * kc];
-        if kc * cols <= SMALL_PASS || b.is_standard_layout() {
+        if whole_pass(b, kc) {
             // The whole pass at once: a small one, or a row-major one, whose
             // rows are then read in order (a panel at a time would read 8
             // values from each of kc rows far apart, and wait for memory at
@@ -243,6 +243,13 @@ fn blocks(path: Path, a: ArrayView2<f64>, b: ArrayView2<f64>, out: &mut [MaybeUn
         }
     }
     buffers.give_back();
+}
+
+/// Whether [`blocks`] copies a pass of `kc` rows of B into panels all at
+/// once (a small pass, or a row-major B), rather than one panel at a time.
+#[inline(always)]
+fn whole_pass(b: ArrayView2<f64>, kc: usize) -> bool {
+    kc * b.ncols() <= SMALL_PASS || b.is_standard_layout()
 }
 
 /// The two buffers [`blocks`] copies the operands into, kept by each thread
@@ -470,9 +477,7 @@ impl Kernel<'_> {
             }
         }
     }
-}
 
-impl Kernel<'_> {
     /// Asks the processor to bring the rows of C's block at i0.., j0.. into
     /// the cache (a hint; nothing is read). On large products [`blocks`]
     /// goes down a column of blocks, so [`Kernel::block`] asks for the block
