@@ -8,7 +8,7 @@ mod common;
 use common::{example_json, result, run_example_into, temp_dir};
 use ndarray::Array2;
 use rand::{RngExt, SeedableRng, rngs::StdRng};
-use rand_distr::StandardNormal;
+use stable_learning::numeric::normal::StandardNormal;
 use stable_learning::shift::covariate::{
     DetectionPower, DigitsShift, ShimodairaRegression, domain_classifier_test, normal_pdf,
 };

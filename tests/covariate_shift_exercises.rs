@@ -7,9 +7,9 @@ use common::{assert_mentions, chapter, example_json, result, temp_dir};
 use ndarray::Array2;
 use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng, rngs::StdRng};
-use rand_distr::StandardNormal;
 use stable_learning::nn::data::Dataset;
 use stable_learning::numeric::math;
+use stable_learning::numeric::normal::StandardNormal;
 use stable_learning::numeric::random::stream;
 use stable_learning::shift::covariate::{
     DomainClassifier, RegressionParams, ShiftTest, ShimodairaRegression, domain_classifier_test,

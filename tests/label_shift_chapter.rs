@@ -8,7 +8,7 @@ mod common;
 use common::{example_json, result, run_example_into, temp_dir};
 use ndarray::{Array1, Array2};
 use rand::{RngExt, SeedableRng, rngs::StdRng};
-use rand_distr::StandardNormal;
+use stable_learning::numeric::normal::StandardNormal;
 use stable_learning::numeric::stats::Spread;
 use stable_learning::shift::covariate::normal_pdf;
 use stable_learning::shift::label::{

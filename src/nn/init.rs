@@ -10,9 +10,9 @@
 
 use std::fmt;
 
+use crate::numeric::normal::StandardNormal;
 use ndarray::{Array1, Array2};
 use rand::{Rng, RngExt};
-use rand_distr::StandardNormal;
 
 use crate::{Error, Range};
 

@@ -8,7 +8,7 @@ use ndarray::{Array2, ArrayView2};
 use rand::{Rng, RngExt};
 
 use super::math;
-use rand_distr::StandardNormal;
+use crate::numeric::normal::StandardNormal;
 
 pub use crate::numeric::kernels::matmul;
 

@@ -2,10 +2,12 @@
 //! kernels the network core runs on. Nothing here knows about networks.
 
 pub mod alloc;
+pub mod dirichlet;
 pub mod fma;
 pub mod kernels;
 pub mod linalg;
 pub mod math;
+pub mod normal;
 pub mod quadrature;
 pub mod random;
 pub mod solve;

@@ -36,8 +36,8 @@
 //! Thompson sampling grow logarithmically; Thompson sampling reaches the
 //! bound's constant (Kaufmann, Korda & Munos 2012).
 
+use crate::numeric::normal::StandardNormal;
 use rand::{Rng, RngExt};
-use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
 
 use crate::numeric::math;

@@ -14,10 +14,10 @@
 //! shift *detector*: if it cannot tell the two apart (AUC ≈ ½), there is no
 //! covariate shift it can see.
 
+use crate::numeric::normal::StandardNormal;
 use ndarray::{Array1, Array2, ArrayView2, Axis, concatenate};
 use rand::seq::SliceRandom;
 use rand::{Rng, RngExt};
-use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
 
 use crate::nn::data::{CLASSES, Dataset};

@@ -18,12 +18,12 @@
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 use rand::seq::SliceRandom;
 use rand::{Rng, RngExt};
-use rand_distr::Distribution;
-use rand_distr::multi::Dirichlet;
 use serde::{Deserialize, Serialize};
 
 use crate::nn::data::{CLASSES, Dataset};
+use crate::numeric::dirichlet::Dirichlet;
 use crate::numeric::math;
+use crate::numeric::normal::StandardNormal;
 use crate::numeric::random::{repeat_counted, stream};
 use crate::numeric::stats::mean;
 use crate::shift::logistic::{Softmax, SoftmaxParams, accuracy, argmax_rows};
@@ -283,7 +283,7 @@ pub fn tweak_one(k: usize, class: usize, rho: f64) -> Result<Vec<f64>, Error> {
 /// ```
 pub fn dirichlet_priors(alpha: f64, k: usize, rng: &mut impl Rng) -> Result<Vec<f64>, Error> {
     let alpha = Range::closed(1e-3, 1e6).check("alpha", alpha)?;
-    let d = Dirichlet::new(&vec![alpha; k]).map_err(|_| Error::Size {
+    let d = Dirichlet::symmetric(alpha, k).ok_or(Error::Size {
         what: "classes (k ≥ 2)",
         expected: 2,
         got: k,
@@ -1166,8 +1166,8 @@ pub fn broken_assumption(
     let true_w = &tweak / &s.p;
     let strengths: Vec<f64> = (0..=8).map(|i| params.covariate * i as f64 / 8.0).collect();
     // One draw of the scanner's noise per pixel, scaled by each k.
-    let normal = rand_distr::StandardNormal;
-    let noise = Array2::from_shape_simple_fn(s.pool.x.dim(), || -> f64 { normal.sample(rng) });
+    let noise =
+        Array2::from_shape_simple_fn(s.pool.x.dim(), || -> f64 { rng.sample(StandardNormal) });
     let (mut bbse, mut em, mut limits) = (Vec::new(), Vec::new(), [f64::NAN; 2]);
     for (done, &k) in strengths.iter().enumerate() {
         // The classifier on the target's images, as the target's scanner

@@ -35,9 +35,9 @@
 //! applicant, every round
 //! ([`SelectiveParams::steady_exploration_cost`] once the model is right).
 
+use crate::numeric::normal::StandardNormal;
 use ndarray::Array2;
 use rand::{Rng, RngExt};
-use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
 
 use crate::numeric::math;
