@@ -82,6 +82,12 @@ impl Run {
             Ok(args) => args,
             Err(e) => exit_on_clap_error(e),
         };
+        // The kernels' ceiling (a testing aid, see `Ceiling`) is read from
+        // the environment; a misspelt value must not pass silently as native.
+        if let Err(message) = crate::numeric::kernels::Ceiling::from_env() {
+            err_line(&format!("error: {message}"));
+            std::process::exit(2);
+        }
         match Run::prepare(name, args.clone(), !check_only) {
             Ok(_) if check_only => std::process::exit(0),
             Ok(run) => (args, run),

@@ -71,12 +71,13 @@ pub enum Path {
 }
 
 impl Path {
-    /// The fastest path this CPU supports (checked once per call; the check
-    /// is a cached flag).
+    /// The fastest path this CPU supports and [`Ceiling::current`] allows
+    /// (checked once per call; both checks are cached flags).
     pub fn fastest() -> Path {
         #[cfg(target_arch = "x86_64")]
         {
-            if std::arch::is_x86_feature_detected!("avx2")
+            if Ceiling::current() >= Ceiling::Avx2
+                && std::arch::is_x86_feature_detected!("avx2")
                 && std::arch::is_x86_feature_detected!("fma")
             {
                 return Path::Avx2Fma;
@@ -92,6 +93,70 @@ impl Path {
             paths.push(Path::Avx2Fma);
         }
         paths
+    }
+}
+
+/// The most capable instruction set the kernels may use, whatever the CPU
+/// has: set by the environment variable `STABLE_LEARNING_KERNELS`, read once
+/// per process.
+///
+/// With `STABLE_LEARNING_KERNELS=portable`, [`matmul`] and [`tanh_slice`]
+/// run the code that an x86-64 processor with SSE only runs (the portable
+/// matrix product, with each fused multiply-add done in software, and the
+/// scalar tanh); with `avx2`, the code of a processor without AVX-512; unset
+/// (or `native`), the fastest code this CPU has. Every path computes the
+/// same bits, so the setting changes speed only. It exists to prove that:
+/// the whole test suite and every example can run on this machine as they
+/// would on an older processor, at the speed of native code instead of an
+/// emulator's. Child processes inherit it, so it reaches the examples a
+/// test runs. A path the CPU lacks is never taken: `avx2` on a CPU without
+/// AVX2 runs the portable code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Ceiling {
+    /// Portable code only (what an SSE-only x86-64 processor runs).
+    Portable,
+    /// At most AVX2 and FMA (a processor without AVX-512).
+    Avx2,
+    /// Everything this CPU has (the default).
+    Native,
+}
+
+impl Ceiling {
+    /// The environment variable that sets the ceiling.
+    pub const VARIABLE: &'static str = "STABLE_LEARNING_KERNELS";
+
+    /// Reads a value of [`Ceiling::VARIABLE`]; the error names the variable
+    /// and the allowed values.
+    pub fn parse(value: &str) -> Result<Ceiling, String> {
+        match value {
+            "portable" => Ok(Ceiling::Portable),
+            "avx2" => Ok(Ceiling::Avx2),
+            "native" | "" => Ok(Ceiling::Native),
+            other => Err(format!(
+                "{}={other:?} is not one of: portable, avx2, native",
+                Ceiling::VARIABLE
+            )),
+        }
+    }
+
+    /// The ceiling for this process: from the environment, read on the first
+    /// call. The examples check the value at start-up (and stop with an error
+    /// naming it); elsewhere an unreadable value counts as `native`.
+    pub fn current() -> Ceiling {
+        static CURRENT: std::sync::OnceLock<Ceiling> = std::sync::OnceLock::new();
+        *CURRENT.get_or_init(|| Ceiling::from_env().unwrap_or(Ceiling::Native))
+    }
+
+    /// The value of [`Ceiling::VARIABLE`] in the environment (unset: `native`).
+    pub fn from_env() -> Result<Ceiling, String> {
+        match std::env::var(Ceiling::VARIABLE) {
+            Ok(value) => Ceiling::parse(&value),
+            Err(std::env::VarError::NotPresent) => Ok(Ceiling::Native),
+            Err(std::env::VarError::NotUnicode(_)) => Err(format!(
+                "{} is not valid text: use one of portable, avx2, native",
+                Ceiling::VARIABLE
+            )),
+        }
     }
 }
 
@@ -753,7 +818,7 @@ pub fn tanh(x: f64) -> f64 {
 
 /// [`tanh`] of every value, in place. On x86-64 CPUs with AVX-512 or AVX2
 /// the same loop is compiled for those instruction sets and chosen at run
-/// time, so it runs 8 or 4 values at a time. The arithmetic is the same in
+/// time (up to [`Ceiling::current`]), so it runs 8 or 4 values at a time. The arithmetic is the same in
 /// every version (Rust never fuses a multiply and an add on its own), so the
 /// results are bit-for-bit identical whichever runs.
 ///
@@ -765,12 +830,13 @@ pub fn tanh(x: f64) -> f64 {
 pub fn tanh_slice(values: &mut [f64]) {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx512f") {
+        let ceiling = Ceiling::current();
+        if ceiling >= Ceiling::Native && std::arch::is_x86_feature_detected!("avx512f") {
             // SAFETY: the CPU supports AVX-512F, checked on the line above.
             unsafe { tanh_slice_avx512(values) };
             return;
         }
-        if std::arch::is_x86_feature_detected!("avx2") {
+        if ceiling >= Ceiling::Avx2 && std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU supports AVX2, checked on the line above.
             unsafe { tanh_slice_avx2(values) };
             return;
@@ -937,6 +1003,23 @@ mod tests {
             assert_eq!(bits(&matmul_on(path, a.view(), b.view())), bits(&want));
         }
         assert!(want[[0, 0]].is_infinite() && want[[1, 4]].is_nan());
+    }
+
+    #[test]
+    fn the_ceiling_in_the_environment_is_obeyed() {
+        // When the whole suite runs with STABLE_LEARNING_KERNELS set, this
+        // fails if the value is misspelt or the paths ignore it.
+        let ceiling = Ceiling::from_env().expect("a valid STABLE_LEARNING_KERNELS");
+        assert_eq!(Ceiling::current(), ceiling);
+        if ceiling == Ceiling::Portable {
+            assert_eq!(Path::fastest(), Path::Portable);
+            assert_eq!(Path::available(), vec![Path::Portable]);
+        }
+        assert_eq!(Ceiling::parse("avx2"), Ok(Ceiling::Avx2));
+        let error = Ceiling::parse("sse").unwrap_err();
+        assert!(
+            error.contains("STABLE_LEARNING_KERNELS") && error.contains("portable, avx2, native")
+        );
     }
 
     #[test]
