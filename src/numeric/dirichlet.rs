@@ -537,7 +537,6 @@ mod tests {
         }
     }
 
-    /// Equal to within `tolerance`, relative.
     /// Equal to a relative `tolerance`; values that are both below 10⁻³⁰⁰
     /// count as equal (a Gamma(10⁻³) draw is subnormal about once in 50, and
     /// another system's `pow` may round a subnormal differently).

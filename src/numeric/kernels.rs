@@ -59,9 +59,10 @@ pub fn matmul(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
 /// same bits ([`matmul`] says why); they differ only in speed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Path {
-    /// Plain Rust, for any CPU. On x86-64 CPUs without FMA, each fused
-    /// multiply-add is a call to the C library's `fma` (correct, slow); on
-    /// ARM (aarch64) the compiler emits the CPU's own fused instructions.
+    /// Plain Rust, for any CPU. On x86-64 each fused multiply-add is a call
+    /// to the runtime's `fma`, which uses the CPU's instruction where there
+    /// is one and software otherwise (correctly rounded either way); on ARM
+    /// (aarch64) the compiler emits the CPU's own fused instructions.
     Portable,
     /// x86-64 with AVX2 and FMA (Intel since 2013, AMD since 2015): the same
     /// blocks, with the innermost loop written in AVX2 instructions (4-wide
@@ -86,7 +87,8 @@ impl Path {
         Path::Portable
     }
 
-    /// Every path this CPU can run (tests run them all on the same inputs).
+    /// Every path this CPU can run and [`Ceiling::current`] allows (tests
+    /// run them all on the same inputs).
     pub fn available() -> Vec<Path> {
         let mut paths = vec![Path::Portable];
         if Path::fastest() == Path::Avx2Fma {
@@ -101,9 +103,10 @@ impl Path {
 /// per process.
 ///
 /// With `STABLE_LEARNING_KERNELS=portable`, [`matmul`] and [`tanh_slice`]
-/// run the code that an x86-64 processor with SSE only runs (the portable
-/// matrix product, with each fused multiply-add done in software, and the
-/// scalar tanh); with `avx2`, the code of a processor without AVX-512; unset
+/// run the loops that an x86-64 processor with SSE only runs (the portable
+/// matrix product and the scalar tanh; its `fma` calls still use this CPU's
+/// instruction, where an SSE-only one computes them in software); with
+/// `avx2`, the code of a processor without AVX-512; unset
 /// (or `native`), the fastest code this CPU has. Every path computes the
 /// same bits, so the setting changes speed only. It exists to prove that:
 /// the whole test suite and every example can run on this machine as they

@@ -475,10 +475,11 @@ mod tests {
     /// Outside the tail the two compute the same draws from the same
     /// widths (a wedge's test uses the heights, one of which differs from
     /// `rand_distr`'s in the last place, and the exponential: a decision
-    /// could differ about once in 10¹⁶ draws), and the draws are equal. In the tail, `rand_distr`'s `ln` is the C library's, which
-    /// rounds the other way on a few inputs in ten thousand (glibc on this
-    /// machine) or more (others), so there the draws may differ in the last
-    /// place or two; the streams stay in step.
+    /// could differ about once in 10¹⁶ draws), and the draws are equal. In
+    /// the tail, `rand_distr`'s `ln` is the C library's, which rounds the
+    /// other way on about one input in 1000 (glibc on this machine) or more
+    /// (others), so there the draws may differ in the last place or two;
+    /// the streams stay in step.
     #[test]
     #[allow(clippy::disallowed_types)]
     fn the_same_draws_as_rand_distr() {
