@@ -197,7 +197,12 @@ pub fn matmul_on(path: Path, a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f
         "matmul: inner dimensions differ ({m}×{k} times {k2}×{n})"
     );
     if path == Path::Avx2Fma {
-        assert_eq!(Path::fastest(), Path::Avx2Fma, "this CPU has no AVX2+FMA");
+        assert!(
+            Path::fastest() == Path::Avx2Fma,
+            "matmul_on: the AVX2+FMA path is not available (this CPU lacks \
+             AVX2 or FMA, or {} caps the kernels below it)",
+            Ceiling::VARIABLE
+        );
     }
     if m == 0 || n == 0 || k == 0 {
         return Array2::zeros((m, n));
@@ -821,31 +826,55 @@ pub fn tanh(x: f64) -> f64 {
 
 /// [`tanh`] of every value, in place. On x86-64 CPUs with AVX-512 or AVX2
 /// the same loop is compiled for those instruction sets and chosen at run
-/// time (up to [`Ceiling::current`]), so it runs 8 or 4 values at a time. The arithmetic is the same in
-/// every version (Rust never fuses a multiply and an add on its own), so the
-/// results are bit-for-bit identical whichever runs.
+/// time (up to [`Ceiling::current`]), so it runs 8 or 4 values at a time.
+/// The arithmetic is the same in every version (Rust never fuses a multiply
+/// and an add on its own), so the results are bit-for-bit identical
+/// whichever runs.
 ///
 /// ```
+/// use stable_learning::numeric::kernels::{tanh, tanh_slice};
 /// let mut v = vec![-1.0, 0.0, 0.5];
-/// stable_learning::numeric::kernels::tanh_slice(&mut v);
-/// assert_eq!(v, vec![stable_learning::numeric::kernels::tanh(-1.0), 0.0, stable_learning::numeric::kernels::tanh(0.5)]);
+/// tanh_slice(&mut v);
+/// assert_eq!(v, vec![tanh(-1.0), 0.0, tanh(0.5)]);
 /// ```
 pub fn tanh_slice(values: &mut [f64]) {
     #[cfg(target_arch = "x86_64")]
-    {
-        let ceiling = Ceiling::current();
-        if ceiling >= Ceiling::Native && std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU supports AVX-512F, checked on the line above.
-            unsafe { tanh_slice_avx512(values) };
-            return;
-        }
-        if ceiling >= Ceiling::Avx2 && std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2, checked on the line above.
-            unsafe { tanh_slice_avx2(values) };
-            return;
-        }
+    match TanhPath::chosen() {
+        // SAFETY: `chosen` returns it only where the CPU supports AVX-512F.
+        TanhPath::Avx512 => return unsafe { tanh_slice_avx512(values) },
+        // SAFETY: `chosen` returns it only where the CPU supports AVX2.
+        TanhPath::Avx2 => return unsafe { tanh_slice_avx2(values) },
+        TanhPath::Scalar => {}
     }
     values.iter_mut().for_each(|v| *v = tanh(*v));
+}
+
+/// The loops [`tanh_slice`] has (all give the same bits).
+/// (Elsewhere than x86-64 only the tests ask which one runs.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+enum TanhPath {
+    Scalar,
+    Avx2,
+    Avx512,
+}
+
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+impl TanhPath {
+    /// The widest loop this CPU supports and [`Ceiling::current`] allows.
+    fn chosen() -> TanhPath {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let ceiling = Ceiling::current();
+            if ceiling >= Ceiling::Native && std::arch::is_x86_feature_detected!("avx512f") {
+                return TanhPath::Avx512;
+            }
+            if ceiling >= Ceiling::Avx2 && std::arch::is_x86_feature_detected!("avx2") {
+                return TanhPath::Avx2;
+            }
+        }
+        TanhPath::Scalar
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -1014,10 +1043,42 @@ mod tests {
         // fails if the value is misspelt or the paths ignore it.
         let ceiling = Ceiling::from_env().expect("a valid STABLE_LEARNING_KERNELS");
         assert_eq!(Ceiling::current(), ceiling);
-        if ceiling == Ceiling::Portable {
-            assert_eq!(Path::fastest(), Path::Portable);
-            assert_eq!(Path::available(), vec![Path::Portable]);
+        // What this CPU has, asked directly (not through the ceiling).
+        #[cfg(target_arch = "x86_64")]
+        let (avx2, fma, avx512) = (
+            std::arch::is_x86_feature_detected!("avx2"),
+            std::arch::is_x86_feature_detected!("fma"),
+            std::arch::is_x86_feature_detected!("avx512f"),
+        );
+        #[cfg(not(target_arch = "x86_64"))]
+        let (avx2, fma, avx512) = (false, false, false);
+        let want_matmul = if ceiling >= Ceiling::Avx2 && avx2 && fma {
+            Path::Avx2Fma
+        } else {
+            Path::Portable
+        };
+        let want_tanh = if ceiling == Ceiling::Native && avx512 {
+            TanhPath::Avx512
+        } else if ceiling >= Ceiling::Avx2 && avx2 {
+            TanhPath::Avx2
+        } else {
+            TanhPath::Scalar
+        };
+        assert_eq!(
+            Path::fastest(),
+            want_matmul,
+            "matrix product under {ceiling:?}"
+        );
+        assert_eq!(
+            TanhPath::chosen(),
+            want_tanh,
+            "tanh_slice under {ceiling:?}"
+        );
+        let mut available = vec![Path::Portable];
+        if want_matmul == Path::Avx2Fma {
+            available.push(Path::Avx2Fma);
         }
+        assert_eq!(Path::available(), available);
         assert_eq!(Ceiling::parse("avx2"), Ok(Ceiling::Avx2));
         let error = Ceiling::parse("sse").unwrap_err();
         assert!(
